@@ -1,0 +1,5 @@
+"""Entry point for ``python -m hostgw``."""
+
+from hostgw.cli import main
+
+main()

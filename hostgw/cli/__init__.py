@@ -1,0 +1,84 @@
+"""The ``hostgw`` command line: a thin click layer over the library.
+
+Commands live in small modules beside this one and are imported only when
+they run, so that ``hostgw ip`` pays for nothing else. Library errors become
+exit codes here, in one place (:func:`main`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import click
+
+from hostgw.errors import EXIT_ERROR, EXIT_USAGE, HostgwError
+
+# command name -> "module:attribute"; each module imports click and the library.
+_COMMANDS: dict[str, str] = {
+    "ip": "hostgw.cli._detect:ip",
+    "doctor": "hostgw.cli._detect:doctor",
+    "env": "hostgw.cli._detect:env",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _version() -> str:
+    from hostgw import __version__
+
+    return __version__
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hostgw", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Find the container host's address and write gateway:port into configs.
+
+    Exit codes: 0 ok, 1 other error (or --check found changes), 2 usage,
+    3 no gateway found, 4 --port given and nothing reachable, 5 template
+    error, 6 rewrite error, 7 proxy rejected the config, 8 wait timed out,
+    126 command not executable, 127 command not found.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI and exit with the code that matches the outcome."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except HostgwError as exc:
+        _report(exc)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("hostgw: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+    except BrokenPipeError:
+        # The reader went away (e.g. `hostgw doctor | head`); not our failure.
+        sys.stderr.close()
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report(exc: HostgwError) -> None:
+    """Print an expected failure: the message, then the fix. No traceback."""
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    for line in lines:
+        click.echo(line if line.startswith("hint:") else f"hostgw: {line}", err=True)
