@@ -139,7 +139,9 @@ class WaitTimeout(HostgwError, TimeoutError):
 
     exit_code = EXIT_WAIT_TIMEOUT
 
-    def __init__(self, message: str, *, pending: Sequence[str] = (), hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, pending: Sequence[str] = (), hint: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.pending = tuple(pending)
 

@@ -55,7 +55,8 @@ def lab() -> Iterator[netns.Lab]:
 
 def require_tool(name: str) -> str:
     """Return the path of ``name`` or skip (a failure under HOSTGW_NO_SKIP=1)."""
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    sbin = f"/usr/sbin/{name}"
+    path = shutil.which(name) or (sbin if os.path.exists(sbin) else None)
     if path is None:
         pytest.skip(f"needs {name}")
     return path

@@ -9,6 +9,7 @@ does not use.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -29,7 +30,9 @@ def available() -> str | None:
     if shutil.which("ip") is None:
         return "needs iproute2 (ip)"
     probe = f"hgwprobe{os.getpid()}"
-    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    made = subprocess.run(
+        ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
+    )
     if made.returncode != 0:
         return f"ip netns add failed: {made.stderr.strip()}"
     subprocess.run(["ip", "netns", "del", probe], check=False)
@@ -38,7 +41,9 @@ def available() -> str | None:
 
 def sh(*cmd: str, check: bool = True, **kw: object) -> subprocess.CompletedProcess[str]:
     """Run a command, raising with its output on failure."""
-    done = subprocess.run(list(cmd), capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    done = subprocess.run(  # type: ignore[call-overload]
+        list(cmd), capture_output=True, text=True, check=False, **kw
+    )
     if check and done.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} -> {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
@@ -79,7 +84,9 @@ class Netns:
         """Run ``ip ARGS`` inside the namespace."""
         return sh("ip", "-n", self.name, *args)
 
-    def spawn(self, *cmd: str, env: Mapping[str, str] | None = None, **kw: object) -> subprocess.Popen[str]:
+    def spawn(
+        self, *cmd: str, env: Mapping[str, str] | None = None, **kw: object
+    ) -> subprocess.Popen[str]:
         """Start a long-running process inside the namespace; killed by pid on close."""
         proc: subprocess.Popen[str] = subprocess.Popen(  # type: ignore[call-overload]
             ["ip", "netns", "exec", self.name, *cmd],
@@ -181,7 +188,7 @@ class Lab:
         for fn in reversed(self.cleanups):
             try:
                 fn()
-            except Exception as exc:  # noqa: BLE001 - cleanup must go on
+            except Exception as exc:  # cleanup must go on
                 errors.append(repr(exc))
         for proc in reversed(self.processes):
             if proc.poll() is None:
@@ -191,10 +198,8 @@ class Lab:
             except subprocess.TimeoutExpired:
                 errors.append(f"pid {proc.pid} did not exit")
         for pid in reversed(self.pids):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for family, table in reversed(self.nft_tables):
             sh("nft", "delete", "table", family, table, check=False)
         for link in reversed(self.links):
@@ -203,10 +208,8 @@ class Lab:
             # Kill anything still running inside, by pid, then the namespace.
             pids = sh("ip", "netns", "pids", name, check=False).stdout.split()
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid), signal.SIGKILL)
-                except (ProcessLookupError, ValueError):
-                    pass
             sh("ip", "netns", "del", name, check=False)
             shutil.rmtree(NETNS_ETC / name, ignore_errors=True)
         if errors:

@@ -35,7 +35,8 @@ class _LazyGroup(click.Group):
             return super().get_command(ctx, cmd_name)
         module, _, attr = target.partition(":")
         command = getattr(importlib.import_module(module), attr)
-        assert isinstance(command, click.Command)
+        if not isinstance(command, click.Command):  # a wiring mistake, not user error
+            raise TypeError(f"{target} is not a click command")
         return command
 
 
