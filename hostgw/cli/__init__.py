@@ -20,6 +20,7 @@ _COMMANDS: dict[str, str] = {
     "ip": "hostgw.cli._detect:ip",
     "doctor": "hostgw.cli._detect:doctor",
     "env": "hostgw.cli._detect:env",
+    "wait": "hostgw.cli._wait:wait",
 }
 
 
