@@ -1,0 +1,266 @@
+"""The watch engine without root: real files under a temp root, a clock we drive.
+
+Detection is a stand-in here (a list we change) because the engine's job is
+what happens *after* an answer changes; the real detection and the real
+netlink socket are exercised in tests/test_watch.py inside network namespaces.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from hostgw.detect import Attempt, Detection
+from hostgw.errors import GatewayNotFound, HostgwError, TemplateError, UsageError
+from hostgw.notify import parse_signal, run_command, signal_pid_file
+from hostgw.watch import HOSTS, NETLINK, Timing, Watcher, watched_sources
+
+
+def _found(address: str, strategy: str = "route") -> Detection:
+    """An answer from ``strategy`` after /etc/hosts had nothing (the usual order)."""
+    tried = [Attempt("hosts", None, "no host.docker.internal")] if strategy != "hosts" else []
+    tried.append(Attempt(strategy, address, "seen"))
+    return Detection(address, 6 if ":" in address else 4, strategy, tuple(tried))
+
+
+class Rig:
+    """A watcher over files in ``tmp``, with a changeable answer and counters."""
+
+    def __init__(self, tmp: Path, **timing: float) -> None:
+        self.tmp = tmp
+        (tmp / "proc/net").mkdir(parents=True)
+        (tmp / "etc").mkdir()
+        for name in ("route", "ipv6_route", "if_inet6"):
+            (tmp / "proc/net" / name).write_text("")
+        (tmp / "etc/hosts").write_text("127.0.0.1 localhost\n")
+        self.answer: Detection | Exception = _found("10.213.0.1")
+        self.out = tmp / "site.conf"
+        self.static = tmp / "static.conf"
+        self.plan_error: Exception | None = None
+        self.notify_error: Exception | None = None
+        self.notified = 0
+        self.logs: list[str] = []
+        self.watcher = Watcher(
+            detect=self.detect, plan=self.plan, notify=self.notify, log=self.logs.append,
+            timing=Timing(**timing), root=str(tmp), netlink=False, env={},
+        )
+
+    def detect(self) -> Detection:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+    def plan(self, found: Detection) -> list[tuple[Path, bytes]]:
+        if self.plan_error is not None:
+            raise self.plan_error
+        return [
+            (self.out, f"proxy_pass http://{found.host}:8000;\n".encode()),
+            (self.static, b"no address here\n"),
+        ]
+
+    def notify(self) -> None:
+        if self.notify_error is not None:
+            raise self.notify_error
+        self.notified += 1
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    made = Rig(tmp_path)
+    made.watcher.start()
+    yield made
+    made.watcher.close()
+
+
+def test_start_writes_files_without_notifying(rig: Rig) -> None:
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.0.1:8000;\n"
+    assert rig.static.read_bytes() == b"no address here\n"
+    assert rig.notified == 0
+
+
+def test_changed_address_rewrites_and_notifies_once(rig: Rig) -> None:
+    before = rig.static.stat().st_ino
+    rig.answer = _found("10.213.9.1")
+    rig.watcher.run_pass()
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.9.1:8000;\n"
+    assert rig.static.stat().st_ino == before, "a file whose bytes did not change was rewritten"
+    assert rig.notified == 1
+    rig.watcher.run_pass()
+    assert rig.notified == 1, "the same answer again must not notify"
+
+
+def test_ipv6_answer_is_bracketed_in_the_file(rig: Rig) -> None:
+    rig.answer = _found("fd5e::1")
+    rig.watcher.run_pass()
+    assert rig.out.read_bytes() == b"proxy_pass http://[fd5e::1]:8000;\n"
+
+
+def test_same_bytes_for_new_address_do_not_notify(tmp_path: Path) -> None:
+    made = Rig(tmp_path)
+    made.plan = lambda _found: [(made.static, b"fixed\n")]  # type: ignore[method-assign]
+    made.watcher._plan = made.plan
+    made.watcher.start()
+    made.answer = _found("10.213.9.1")
+    made.watcher.run_pass()
+    assert made.notified == 0
+    assert any("files unchanged" in line for line in made.logs)
+    made.watcher.close()
+
+
+def test_detection_failure_keeps_files_and_recovers(rig: Rig) -> None:
+    rig.answer = GatewayNotFound("no default route", attempts=[Attempt("route", None, "none")])
+    rig.watcher.run_pass()
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.0.1:8000;\n"
+    assert rig.notified == 0
+    assert "no host address now" in rig.logs[-1]
+    rig.answer = _found("10.213.7.1")
+    rig.watcher.run_pass()
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.7.1:8000;\n"
+    assert rig.notified == 1
+
+
+def test_render_error_keeps_files_and_is_retried(rig: Rig) -> None:
+    rig.answer = _found("10.213.5.1")
+    rig.plan_error = TemplateError("site.tmpl:3:7: unknown variable FOO")
+    rig.watcher.run_pass()
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.0.1:8000;\n"
+    assert "site.tmpl:3:7" in rig.logs[-1]
+    assert rig.watcher.errors == 1
+    rig.plan_error = None
+    rig.watcher.run_pass()  # same address as the failed pass: still applied now
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.5.1:8000;\n"
+    assert rig.notified == 1
+
+
+def test_notify_failure_is_logged_and_watch_goes_on(rig: Rig) -> None:
+    rig.answer = _found("10.213.5.1")
+    rig.notify_error = HostgwError("cannot send SIGHUP to pid 4242: No such process")
+    rig.watcher.run_pass()
+    assert "notify failed" in rig.logs[-1]
+    rig.notify_error = None
+    rig.answer = _found("10.213.6.1")
+    rig.watcher.run_pass()
+    assert rig.notified == 1
+
+
+def test_debounce_waits_for_quiet(rig: Rig) -> None:
+    w = rig.watcher
+    w.mark(100.0)
+    assert not w.step(now=100.05)
+    w.mark(100.08)
+    assert not w.step(now=100.15)  # 70 ms after the last event
+    assert w.timeout(100.15) == pytest.approx(0.03)
+    assert w.step(now=100.181)
+    assert w.passes == 1
+    assert not w.step(now=101.0), "a pass must clear the pending change"
+
+
+def test_steady_stream_still_gets_a_pass_after_max_delay(rig: Rig) -> None:
+    w = rig.watcher
+    t = 200.0
+    ran = []
+    while t < 203.0:
+        w.mark(t)
+        ran.append(w.step(now=t + 0.001))
+        t += 0.05
+    # 3 s of events every 50 ms with a 1 s cap: about three passes, not sixty, not zero.
+    assert 2 <= sum(ran) <= 4
+
+
+def test_hosts_and_route_files_are_polled(rig: Rig) -> None:
+    w = rig.watcher
+    assert w.watching == {"route-poll", HOSTS}
+    assert w.fds() == []
+    now = 1e9  # far past every poll deadline
+    assert not w.step(now=now)
+    (rig.tmp / "proc/net/route").write_text("eth0\t00000000\t0107D50A\t0003\n")
+    w.step(now=now + 10)
+    assert w.timeout(now + 10) == pytest.approx(w.timing.debounce)
+    rig.answer = _found("10.213.7.1")
+    assert w.step(now=now + 10 + w.timing.debounce)
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.7.1:8000;\n"
+    # /etc/hosts gains the name: it wins, and routes stop mattering.
+    (rig.tmp / "etc/hosts").write_text("10.213.3.3 host.docker.internal\n")
+    w.step(now=now + 20)
+    rig.answer = _found("10.213.3.3", "hosts")
+    assert w.step(now=now + 20 + w.timing.debounce)
+    assert rig.out.read_bytes() == b"proxy_pass http://10.213.3.3:8000;\n"
+    assert w.watching == {HOSTS}
+    assert rig.notified == 2
+
+
+def test_literal_override_watches_nothing(tmp_path: Path) -> None:
+    made = Rig(tmp_path)
+    made.answer = Detection("10.213.0.9", 4, "env", (Attempt("env", "10.213.0.9", "HOSTGW_IP"),))
+    made.watcher._env = {"HOSTGW_IP": "10.213.0.9"}
+    made.watcher.start()
+    assert made.watcher.watching == frozenset()
+    assert made.watcher.timeout(0.0) is None, "nothing to wake up for"
+    made.watcher.close()
+
+
+@pytest.mark.parametrize(
+    ("tried", "env", "expected"),
+    [
+        (["env"], {"HOSTGW_IP": "10.213.0.9"}, set()),
+        (["env"], {"HOSTGW_IP": "fd5e::9"}, set()),
+        (["env"], {"HOSTGW_IP": "gateway.example"}, {HOSTS, NETLINK}),
+        (["env", "hosts"], {}, {HOSTS}),
+        (["env", "hosts", "k8s"], {"HOST_IP": "10.213.0.2"}, {HOSTS}),
+        (["env", "hosts", "k8s", "host-network", "dns", "route"], {}, {HOSTS, NETLINK}),
+        (["route"], {}, {NETLINK}),
+        (["host-network"], {}, {NETLINK}),
+        (["some-new-strategy"], {}, {HOSTS, NETLINK}),
+    ],
+    ids=["env-v4", "env-v6", "env-hostname", "hosts-wins", "k8s-wins", "route-wins",
+         "route-only", "host-network", "unknown"],
+)
+def test_watched_sources(tried: list[str], env: dict[str, str], expected: set[str]) -> None:
+    attempts = [Attempt(name, None, "") for name in tried]
+    assert watched_sources(attempts, env) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("HUP", signal.SIGHUP), ("sighup", signal.SIGHUP), ("USR1", signal.SIGUSR1),
+     ("15", signal.SIGTERM), (" quit ", signal.SIGQUIT)],
+)
+def test_parse_signal(text: str, expected: signal.Signals) -> None:
+    assert parse_signal(text) is expected
+
+
+@pytest.mark.parametrize("text", ["HUPP", "", "999", "SIG"])
+def test_parse_signal_rejects_unknown(text: str) -> None:
+    with pytest.raises(UsageError, match="unknown signal"):
+        parse_signal(text)
+
+
+def test_signal_pid_file_errors_name_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nginx.pid"
+    with pytest.raises(HostgwError, match=str(missing)):
+        signal_pid_file(signal.SIGHUP, missing)()
+    missing.write_text("not a pid\n")
+    with pytest.raises(HostgwError, match="cannot read a pid"):
+        signal_pid_file(signal.SIGHUP, missing)()
+
+
+def test_signal_pid_file_signals_the_pid_it_reads(tmp_path: Path) -> None:
+    got: list[int] = []
+    old = signal.signal(signal.SIGUSR2, lambda signum, _f: got.append(signum))
+    try:
+        (tmp_path / "pid").write_text(f"{os.getpid()}\n")
+        signal_pid_file(signal.SIGUSR2, tmp_path / "pid")()
+    finally:
+        signal.signal(signal.SIGUSR2, old)
+    assert got == [signal.SIGUSR2]
+
+
+def test_run_command_success_and_failure(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    run_command(f"echo reloaded > {marker}")()
+    assert marker.read_text() == "reloaded\n"
+    with pytest.raises(HostgwError, match=r"exited with 3: nginx: \[emerg\] bad"):
+        run_command("echo 'nginx: [emerg] bad' >&2; exit 3")()
