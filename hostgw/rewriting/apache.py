@@ -1,0 +1,67 @@
+"""Rewrite Apache httpd proxy targets (pure).
+
+Touched: the URL of ``ProxyPass``, ``ProxyPassReverse``, ``ProxyPassMatch``
+and ``BalancerMember``, and the substitution of ``RewriteRule`` when its
+flags hold ``P`` (``[P]``, ``[P,L]``, ``[proxy]``). Schemes and the default
+ports used for matching: http/ws/h2c 80, https/wss/h2 443, ajp 8009;
+fcgi, scgi and uwsgi have none (only a rule for any port matches them).
+``balancer://`` names, ``unix:`` sockets and ``${VAR}`` hosts are left
+alone. Comments are whole lines starting with ``#``; a line ending in a
+backslash continues on the next, as httpd reads them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hostgw.rewriting.engine import Editor
+
+_SCHEMES: dict[str, int | None] = {
+    "http": 80, "ws": 80, "h2c": 80, "https": 443, "wss": 443, "h2": 443, "ajp": 8009,
+    "fcgi": None, "scgi": None, "uwsgi": None,
+}
+_PROXY = frozenset(("proxypass", "proxypassreverse", "proxypassmatch", "balancermember"))
+_WORD = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?|(?:\\\n|[^\s\\]|\\.)+", re.S)
+_LOGICAL = re.compile(r"(?:[^\n\\]|\\.)*(?:\n|\Z)", re.S)
+
+
+def rewrite(editor: Editor, *, path: str | None = None) -> None:
+    """Record in ``editor`` the edits for every matching target."""
+    text = editor.text
+    for m in _LOGICAL.finditer(text):
+        line = m.group()
+        if not line:
+            continue
+        stripped = line.lstrip()
+        if not stripped or stripped[0] in "#<":
+            continue
+        head = stripped.split(None, 1)[0].lower()
+        if head not in _PROXY and head != "rewriterule":
+            if editor.mentions(line) and head in ("proxypassinherit", "define", "setenv"):
+                editor.note_if_mentioned(m.start(), line.strip(), "is not a proxy target")
+            continue
+        args = [(m.start() + w.start(), w.group()) for w in _WORD.finditer(line)][1:]
+        if head == "rewriterule":
+            if len(args) >= 3 and _proxy_flag(args[2][1]):
+                _url(editor, *args[1])
+            elif len(args) >= 2:
+                editor.note_if_mentioned(args[1][0], args[1][1], "is not a [P] proxy rule")
+            continue
+        for at, raw in args:
+            scheme = raw.strip("\"'").split("://", 1)[0].lower()
+            if scheme in _SCHEMES:
+                _url(editor, at, raw)
+                break
+            if raw.lower().startswith("unix:"):
+                editor.note_if_mentioned(at, raw, "is a unix socket")
+                break
+
+
+def _proxy_flag(raw: str) -> bool:
+    flags = raw.strip("\"'").strip("[]").split(",")
+    return any(f.split("=", 1)[0].strip().lower() in ("p", "proxy") for f in flags)
+
+
+def _url(editor: Editor, at: int, raw: str) -> None:
+    editor.target(at, raw, schemes=_SCHEMES, bare=False, bare_default=None,
+                  portless_is_name=False)

@@ -1,0 +1,107 @@
+"""Rewrite Caddyfile ``reverse_proxy`` upstreams (pure).
+
+Touched: the upstreams on a ``reverse_proxy`` (or ``php_fastcgi``) line
+after its optional matcher (``*``, ``/path``, ``@name``), and those of a
+``to`` line inside its block. Default ports for matching: ``http://`` and a
+bare host 80, ``https://`` 443, ``h2c://`` 80. Placeholders (``{$VAR}``,
+``{http.…}``), ``unix//`` sockets and host-less ``:port`` upstreams are left
+alone. Tokens are read as Caddy's lexer reads them: whitespace separates,
+``"…"`` and backquotes group, ``#`` at a token's start is a comment, a
+heredoc (``<<END``) is one token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from hostgw.errors import RewriteError
+from hostgw.rewriting.engine import Editor, syntax_error
+
+_SCHEMES: dict[str, int | None] = {"http": 80, "https": 443, "h2c": 80}
+_PROXIES = frozenset(("reverse_proxy", "php_fastcgi"))
+_TOKEN = re.compile(
+    r"[ \t\r]+|\n|#[^\n]*|<<(?P<heredoc>[A-Za-z0-9_]+)\n"
+    r"|\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`|(?:\\[\s\S]|[^\s\"`])(?:\\[\s\S]|[^\s])*"
+)
+
+
+def tokens(text: str, path: str | None = None) -> Iterator[tuple[int, str, int]]:
+    """``(offset, raw token, line)`` for every token; comments are dropped."""
+    line = 1
+    pos = 0
+    size = len(text)
+    match = _TOKEN.match
+    while pos < size:
+        m = match(text, pos)
+        if m is None:
+            raise _error(text, pos, f"unclosed {text[pos]} quote", path)
+        tok = m.group()
+        marker = m.group("heredoc")
+        if marker is not None:
+            close = re.compile(rf"^[ \t]*{marker}$", re.M).search(text, m.end())
+            if close is None:
+                raise _error(text, pos, f"heredoc <<{marker} is not closed", path)
+            yield pos, text[pos : close.end()], line
+            line += text.count("\n", pos, close.end())
+            pos = close.end()
+            continue
+        pos = m.end()
+        first = tok[0]
+        if first in " \t\r#":
+            continue
+        if first == "\n":
+            line += 1
+            continue
+        yield m.start(), tok, line
+        line += tok.count("\n")
+
+
+def rewrite(editor: Editor, *, path: str | None = None) -> None:
+    """Record in ``editor`` the edits for every matching upstream."""
+    stack: list[str] = []
+    lines: dict[int, list[tuple[int, str]]] = {}
+    order: list[int] = []
+    for at, raw, line in tokens(editor.text, path):
+        if line not in lines:
+            lines[line] = []
+            order.append(line)
+        lines[line].append((at, raw))
+    for line in order:
+        words = lines[line]
+        head = words[0][1]
+        if head == "}":
+            if stack:
+                stack.pop()
+            words = words[1:]
+            if not words:
+                continue
+            head = words[0][1]
+        args = words[1:]
+        opens = bool(args) and args[-1][1] == "{"
+        if opens:
+            args = args[:-1]
+        if head in _PROXIES:
+            if args and args[0][1][:1] in "/*@":
+                args = args[1:]
+            _upstreams(editor, args)
+        elif head == "to" and stack and stack[-1] in _PROXIES:
+            _upstreams(editor, args)
+        if opens or head == "{":
+            stack.append(head)
+        if args and args[-1][1] == "}" and stack:
+            stack.pop()
+
+
+def _upstreams(editor: Editor, args: list[tuple[int, str]]) -> None:
+    for at, raw in args:
+        if raw.lower().startswith("unix/"):
+            editor.note_if_mentioned(at, raw, "is a unix socket")
+            continue
+        editor.target(at, raw, schemes=_SCHEMES, bare=True, bare_default=80,
+                      portless_is_name=False)
+
+
+
+def _error(text: str, pos: int, message: str, path: str | None) -> RewriteError:
+    return syntax_error(text, pos, message, path, "Caddyfile")

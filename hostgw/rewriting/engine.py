@@ -1,0 +1,248 @@
+"""The format-neutral half of a rewrite: match targets, collect edits (pure).
+
+A format module finds the *candidate* target tokens of its directives (with
+their offsets) and hands each to :meth:`Editor.target`. The editor parses
+``[scheme://]host[:port][rest]``, looks the host and port up in the
+:class:`~hostgw.rewriting.mapping.Mappings`, and records an edit of the
+``host[:port]`` span only: the scheme, the URI, the quotes and every other
+byte stay as they were.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from hostgw.errors import RewriteError
+from hostgw.rewriting.mapping import Mappings, Rule
+
+_HOST_OK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_.])?\Z")
+# A target the editor will not touch: variables, placeholders, escapes.
+_DYNAMIC = re.compile(r"[$\\{}%]")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One replaced target: where, and the target before and after."""
+
+    line: int
+    col: int
+    old: str
+    new: str
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path or '-'}:{self.line} {self.old} \u2192 {self.new}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A warning about something left alone on purpose (e.g. a ``$variable``)."""
+
+    line: int
+    col: int
+    message: str
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path or '-'}:{self.line}:{self.col}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The parts of a target token; ``host_start``/``host_end`` index the raw text."""
+
+    scheme: str
+    host: str
+    port: int | None
+    host_start: int
+    host_end: int
+
+
+class Editor:
+    """Collects edits for one text; :meth:`apply` returns the new text."""
+
+    def __init__(
+        self,
+        text: str,
+        mappings: Mappings,
+        gateway: Callable[[], str],
+        *,
+        names: frozenset[str] = frozenset(),
+    ) -> None:
+        self.text = text
+        self.mappings = mappings
+        self._gateway = gateway
+        self._gateway_host: str | None = None
+        self.names = frozenset(n.lower() for n in names)
+        self.edits: list[tuple[int, int, str]] = []
+        self.changes: list[Change] = []
+        self.notes: list[Note] = []
+        self.used: set[Rule] = set()
+        self._line = 1
+        self._line_pos = 0
+        self._line_start = 0
+        hosts = sorted(mappings.hosts, key=len, reverse=True)
+        self._mention = (
+            re.compile(
+                r"(?<![A-Za-z0-9._-])(?:"
+                + "|".join(re.escape(h) for h in hosts)
+                + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
+                re.IGNORECASE,
+            )
+            if hosts
+            else None
+        )
+
+    # -- positions -----------------------------------------------------------
+    def where(self, pos: int) -> tuple[int, int]:
+        """1-based line and column of ``pos`` (cheap for increasing ``pos``)."""
+        if pos < self._line_pos:
+            self._line, self._line_pos, self._line_start = 1, 0, 0
+        text = self.text
+        nl = text.count("\n", self._line_pos, pos)
+        if nl:
+            self._line += nl
+            self._line_start = text.rfind("\n", 0, pos) + 1
+        self._line_pos = pos
+        return self._line, pos - self._line_start + 1
+
+    # -- notes ---------------------------------------------------------------
+    def mentions(self, raw: str) -> bool:
+        """Whether ``raw`` names a mapped host as a whole name."""
+        return self._mention is not None and self._mention.search(raw) is not None
+
+    def note(self, pos: int, message: str) -> None:
+        """Record a warning at ``pos``."""
+        line, col = self.where(pos)
+        self.notes.append(Note(line, col, message))
+
+    def note_if_mentioned(self, pos: int, raw: str, why: str) -> None:
+        """Warn that ``raw`` was left alone (``why``) when it names a mapped host."""
+        if self.mentions(raw):
+            self.note(pos, f"not rewritten: {raw!r} {why}")
+
+    # -- targets -------------------------------------------------------------
+    def target(  # noqa: PLR0911 - one early exit per reason to leave it alone
+        self,
+        start: int,
+        raw: str,
+        *,
+        schemes: Mapping[str, int | None],
+        bare: bool,
+        bare_default: int | None,
+        portless_is_name: bool,
+        sep: str = "://",
+    ) -> None:
+        """Consider the token ``raw`` at ``start`` as a proxy target.
+
+        ``schemes`` maps each allowed scheme to its default port; ``bare``
+        allows ``host:port`` with no scheme, whose missing port is
+        ``bare_default``. With ``portless_is_name`` a target that has no port
+        and no default names a group (an nginx upstream), not a host.
+        """
+        if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
+            raw, start = raw[1:-1], start + 1
+        if not self.mentions(raw):
+            return
+        if raw.lower().startswith("unix:"):
+            self.note_if_mentioned(start, raw, "is a unix socket")
+            return
+        found = _split(raw, schemes, bare, sep)
+        if found is None:
+            self.note_if_mentioned(start, raw, "uses variables or is not a literal host:port")
+            return
+        scheme, host, port, hs, he = found
+        if port is None and host.lower() in self.names:
+            self.note(start, f"not rewritten: {raw!r} names an upstream block; map the "
+                      "servers inside it instead")
+            return
+        if port is None:
+            port = schemes.get(scheme) if scheme else bare_default
+            if port is None and portless_is_name:
+                self.note(start, f"not rewritten: {raw!r} has no port, so it names an "
+                          "upstream block; map the servers inside it instead")
+                return
+        rule = self.mappings.lookup(host.strip("[]"), port)
+        if rule is None:
+            return
+        new_hostport = rule.target(self.gateway_host() if rule.to_host is None else "")
+        if raw[hs:he] == new_hostport:  # already there: nothing to do
+            self.used.add(rule)
+            return
+        self.used.add(rule)
+        self.edits.append((start + hs, start + he, new_hostport))
+        line, col = self.where(start)
+        self.changes.append(Change(line, col, raw, raw[:hs] + new_hostport + raw[he:]))
+
+    def gateway_host(self) -> str:
+        """The gateway as it goes before ``:port``, asked for once, when needed."""
+        if self._gateway_host is None:
+            self._gateway_host = self._gateway()
+        return self._gateway_host
+
+    def apply(self) -> str:
+        """The text with every recorded edit made."""
+        if not self.edits:
+            return self.text
+        parts: list[str] = []
+        pos = 0
+        for start, end, new in sorted(self.edits):
+            parts.append(self.text[pos:start])
+            parts.append(new)
+            pos = end
+        parts.append(self.text[pos:])
+        return "".join(parts)
+
+
+def _split(  # noqa: PLR0911 - one exit per malformed part
+    raw: str, schemes: Mapping[str, int | None], bare: bool, sep: str
+) -> tuple[str, str, int | None, int, int] | None:
+    """``(scheme, host, port, host_start, hostport_end)`` or None if not literal."""
+    scheme = ""
+    begin = 0
+    cut = raw.find(sep) if sep else -1
+    if cut > 0:
+        scheme = raw[:cut].lower()
+        if scheme not in schemes:
+            return None
+        begin = cut + len(sep)
+    elif not bare:
+        return None
+    end = len(raw)
+    for stop in "/?#":
+        at = raw.find(stop, begin)
+        if 0 <= at < end:
+            end = at
+    hostport = raw[begin:end]
+    if not hostport or _DYNAMIC.search(hostport):
+        return None
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close < 0:
+            return None
+        host, rest = hostport[: close + 1], hostport[close + 1 :]
+    else:
+        host, colon, port_text = hostport.partition(":")
+        rest = colon + port_text
+        if not _HOST_OK.match(host):
+            return None
+    if not rest:
+        return scheme, host, None, begin, end
+    if rest[0] != ":" or not rest[1:].isdigit():
+        return None
+    return scheme, host, int(rest[1:]), begin, end
+
+
+def syntax_error(text: str, pos: int, message: str, path: str | None, fmt: str) -> RewriteError:
+    """A :class:`RewriteError` naming ``path:line:col`` of ``pos`` in ``text``."""
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return RewriteError(
+        f"{path or '<stdin>'}:{line}:{col}: {message}",
+        path=path,
+        line=line,
+        col=col,
+        hint=f"fix the {fmt} syntax there, or pass the right --format",
+    )

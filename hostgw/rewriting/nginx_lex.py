@@ -1,0 +1,180 @@
+"""An nginx config tokenizer that keeps offsets (pure).
+
+It follows nginx's own reader (``ngx_conf_read_token``): tokens are split by
+space, tab, CR and LF; ``;`` ends a directive, ``{`` opens a block and ``}``
+closes one; ``#`` starts a comment only where a token could start; quotes
+(``"`` and ``'``) only open at the start of a token, and a backslash escapes
+the next character in and out of quotes; ``${`` keeps ``{`` inside a word.
+The bodies of ``*_by_lua_block { ... }`` are Lua, skipped with a Lua-aware
+brace matcher (strings, long brackets and comments), as ngx_lua does.
+
+:func:`statements` yields one :class:`Statement` per directive with its
+argument tokens; it works a statement at a time with one regular expression,
+so a large config costs little more than reading it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hostgw.errors import RewriteError
+from hostgw.rewriting.engine import syntax_error
+
+_WS = r"[ \t\r\n]"
+_COMMENT = r"\#[^\n]*"
+_QUOTED = r"\"(?:[^\"\\]|\\[\s\S])*\"|'(?:[^'\\]|\\[\s\S])*'"
+_ESC = r"\\[\s\S]"
+_VAR = r"\$\{?"
+# A word: nginx ends it at whitespace, ';' or '{' only ('}' and quotes inside
+# a word are literal). The lookahead makes a word maximal, so the regex has
+# one way to split a statement and fails fast on broken input.
+_WORD = (
+    rf"(?:[^ \t\r\n;{{}}\"'\\\#$]|{_ESC}|{_VAR})(?:[^ \t\r\n;{{\\$]|{_ESC}|{_VAR})*"
+    r"(?=[ \t\r\n;{]|\Z)"
+)
+_AFTER_QUOTE = r"(?=[ \t\r\n;{)]|\Z)"
+_TOKEN = rf"(?:{_QUOTED}){_AFTER_QUOTE}|{_WORD}"
+_STATEMENT = re.compile(
+    rf"(?:{_WS}|{_COMMENT})*"
+    rf"(?:(?P<close>\}})|(?P<name>{_TOKEN})(?P<args>(?:{_WS}|{_COMMENT}|{_TOKEN})*)(?P<end>[;{{]))"
+)
+_SPACE = re.compile(rf"(?:{_WS}|{_COMMENT})*")
+_ARG = re.compile(rf"{_COMMENT}|(?P<t>{_TOKEN})")
+_LUA = re.compile(
+    r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\[(=*)\[[\s\S]*?\]\2\]"
+    r"|\"(?:[^\"\\\n]|\\[\s\S])*\"|'(?:[^'\\\n]|\\[\s\S])*'|[{}\"'\[]"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token as written (quotes included) and its offset in the text."""
+
+    start: int
+    raw: str
+
+    @property
+    def value(self) -> str:
+        """The token without its quotes (escapes left as written)."""
+        raw = self.raw
+        if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
+            return raw[1:-1]
+        return raw
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One directive: its name, arguments, and ``;``, ``{`` or ``}`` (a close)."""
+
+    name: Token
+    args: tuple[Token, ...]
+    end: str
+
+    @property
+    def directive(self) -> str:
+        """The directive's name, unquoted."""
+        return self.name.value
+
+
+def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
+    """Yield every statement of ``text``; ``*_by_lua_block`` bodies are skipped.
+
+    A close of a block is yielded as a Statement with ``end == "}"``. Raises
+    :class:`RewriteError` with line and column for text nginx would reject
+    as a matter of syntax (unbalanced braces, unclosed quotes, ...).
+    """
+    match = _STATEMENT.match
+    pos = 0
+    depth = 0
+    size = len(text)
+    while True:
+        m = match(text, pos)
+        if m is None:
+            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+            if pos >= size:
+                break
+            raise _diagnose(text, pos, path)
+        pos = m.end()
+        if m.group("close") is not None:
+            if depth == 0:
+                raise _error(text, m.start("close"), 'unexpected "}"', path)
+            depth -= 1
+            yield Statement(Token(m.start("close"), "}"), (), "}")
+            continue
+        name = Token(m.start("name"), m.group("name"))
+        end = m.group("end")
+        args_raw = m.group("args")
+        if args_raw.strip():
+            base = m.start("args")
+            args = tuple(
+                Token(base + a.start(), a.group("t"))
+                for a in _ARG.finditer(args_raw)
+                if a.group("t") is not None
+            )
+        else:
+            args = ()
+        yield Statement(name, args, end)
+        if end == "{":
+            if name.raw.endswith("_by_lua_block"):
+                pos = _skip_lua(text, pos, path)
+                yield Statement(Token(pos - 1, "}"), (), "}")
+            else:
+                depth += 1
+    if depth:
+        raise _error(text, size, 'unexpected end of file, expecting "}"', path)
+
+
+def _skip_lua(text: str, pos: int, path: str | None) -> int:
+    """The offset just after the ``}`` that closes a Lua block opened before ``pos``."""
+    depth = 1
+    for m in _LUA.finditer(text, pos):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                return m.end()
+        elif tok in ("\"", "'"):
+            raise _error(text, m.start(), "unclosed string in Lua block", path)
+    raise _error(text, pos - 1, "Lua block is not closed", path)
+
+
+def _diagnose(text: str, pos: int, path: str | None) -> RewriteError:  # noqa: PLR0911
+    """Name what is wrong at ``pos``, where no statement could be read."""
+    i = pos
+    size = len(text)
+    ch = text[i]
+    if ch in ";{":
+        return _error(text, i, f'unexpected "{ch}"', path)
+    while i < size:
+        ch = text[i]
+        if ch in " \t\r\n":
+            i += 1
+        elif ch == "#":
+            nl = text.find("\n", i)
+            i = size if nl < 0 else nl
+        elif ch in ";{":
+            return _error(text, i, f'unexpected "{ch}"', path)
+        elif ch == "}":
+            return _error(text, i, 'unexpected "}"', path)
+        elif ch in "\"'":
+            m = re.compile(_QUOTED).match(text, i)
+            if m is None:
+                return _error(text, i, f"unclosed {ch} quote", path)
+            i = m.end()
+            if i < size and text[i] not in " \t\r\n;{)":
+                return _error(text, i, f'unexpected "{text[i]}" after a quoted string', path)
+        else:
+            m = re.compile(_WORD).match(text, i)
+            if m is None:  # a backslash at the very end
+                return _error(text, i, "unexpected end of file after a backslash", path)
+            i = m.end()
+    return _error(text, size, 'unexpected end of file, expecting ";" or "}"', path)
+
+
+
+def _error(text: str, pos: int, message: str, path: str | None) -> RewriteError:
+    return syntax_error(text, pos, message, path, "nginx")
