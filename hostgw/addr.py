@@ -1,0 +1,70 @@
+"""IP address text: validation, normal form, and the few kinds that matter here.
+
+Pure functions over strings. ``socket.inet_pton`` does the validation: it is
+strict (no ``010.1.1.1``, no ``1.2.3``) and costs less to import than
+``ipaddress``.
+"""
+
+from __future__ import annotations
+
+import socket
+
+_FAMILIES = ((4, socket.AF_INET), (6, socket.AF_INET6))
+
+
+def parse_ip(text: str) -> tuple[str, int] | None:
+    """Return ``(normal form, family)`` for an IPv4/IPv6 address, else None.
+
+    An IPv6 address may carry a zone (``fe80::1%eth0``); the zone is kept.
+    """
+    addr, sep, zone = text.partition("%")
+    for family, af in _FAMILIES:
+        try:
+            packed = socket.inet_pton(af, addr)
+        except (OSError, ValueError):
+            continue
+        if sep and (family == 4 or not zone or not zone.isprintable() or " " in zone):
+            return None
+        normal = socket.inet_ntop(af, packed)
+        return (f"{normal}%{zone}" if sep else normal), family
+    return None
+
+
+def family_of(text: str) -> int | None:
+    """4 or 6 for a valid address, None otherwise."""
+    parsed = parse_ip(text)
+    return parsed[1] if parsed else None
+
+
+def packed(address: str) -> bytes:
+    """The address as network-order bytes (zone ignored); ValueError if invalid."""
+    addr = address.partition("%")[0]
+    for _, af in _FAMILIES:
+        try:
+            return socket.inet_pton(af, addr)
+        except (OSError, ValueError):
+            continue
+    raise ValueError(f"not an IP address: {address!r}")
+
+
+def is_link_local(address: str) -> bool:
+    """True for 169.254.0.0/16 and fe80::/10."""
+    raw = packed(address)
+    if len(raw) == 4:
+        return raw[0] == 169 and raw[1] == 254
+    return raw[0] == 0xFE and (raw[1] & 0xC0) == 0x80
+
+
+def is_unspecified(address: str) -> bool:
+    """True for 0.0.0.0 and ::."""
+    return not any(packed(address))
+
+
+def host_form(address: str) -> str:
+    """The address as it goes before ``:port``: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address
+
+
+def family_name(family: int) -> str:
+    """``IPv4`` or ``IPv6``."""
+    return f"IPv{family}"
