@@ -61,6 +61,8 @@ _DEPENDS: dict[str, frozenset[str]] = {
     "host-network": frozenset({NETLINK}),
     "dns": frozenset({HOSTS, NETLINK}),
     "route": frozenset({NETLINK}),
+    "netlink": frozenset({NETLINK}),
+    "netifaces": frozenset({NETLINK}),
 }
 _EVERYTHING = frozenset({HOSTS, NETLINK})
 
@@ -313,18 +315,19 @@ class Watcher:
 
     # -- the pass ----------------------------------------------------------
 
-    def start(self) -> Detection:
+    def start(self) -> tuple[Detection, list[Path]]:
         """First detection and render; errors propagate (nothing to keep yet).
 
-        Files are written only where bytes differ; no notification is sent.
+        Files are written only where bytes differ; returns the answer and
+        the files written. Sends no notification: the caller decides.
         """
         # Listen before looking, so a change during the first pass is not lost.
         self._sync_sources(_EVERYTHING)
         found = self._detect()
-        self._write(self._plan(found))
+        changed = self._write(self._plan(found))
         self._applied = (found.address, found.family)
         self._sync_sources(watched_sources(found.attempts, self._env))
-        return found
+        return found, changed
 
     def timeout(self, now: float) -> float | None:
         """Seconds until :meth:`step` has something to do; None = wait for an fd."""
@@ -364,8 +367,13 @@ class Watcher:
         self._last_event = now
 
     def run_pass(self) -> None:
-        """Re-detect; if the address moved, rewrite and notify. Never raises
-        :class:`HostgwError`: it is logged and the old files stay."""
+        """Re-detect, re-plan, write what differs and notify if anything did.
+
+        Planning runs on every pass, not only when the address moved, so a
+        value that ``plan`` derives otherwise (``HOSTGW_IP6``) is kept in step
+        too; unchanged bytes are never written. Never raises
+        :class:`HostgwError`: it is logged and the old files stay.
+        """
         self.passes += 1
         try:
             found = self._detect()
@@ -379,21 +387,21 @@ class Watcher:
             self._log(f"detection failed, files kept: {_first_line(exc)}")
             return
         self._sync_sources(watched_sources(found.attempts, self._env))
-        key = (found.address, found.family)
-        if key == self._applied:
-            return
+        moved = (found.address, found.family) != self._applied
+        self._applied = (found.address, found.family)
         try:
             changed = self._write(self._plan(found))
         except HostgwError as exc:
             self.errors += 1
-            self._log(f"host address is now {found.address}, but the files were kept: {exc}")
+            self._log(f"host address is {found.address}, but the files were kept: {exc}")
             return
-        self._applied = key
         if not changed:
-            self._log(f"host address is now {found.address} ({found.strategy}); files unchanged")
+            if moved:
+                self._log(f"host address is now {found.address} ({found.strategy}); "
+                          "files unchanged")
             return
         names = ", ".join(str(p) for p in changed)
-        self._log(f"host address is now {found.address} ({found.strategy}); rewrote {names}")
+        self._log(f"host address is {found.address} ({found.strategy}); rewrote {names}")
         if self._notify is not None:
             try:
                 self._notify()
