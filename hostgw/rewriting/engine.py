@@ -70,6 +70,7 @@ class Editor:
         gateway: Callable[[], str],
         *,
         names: frozenset[str] = frozenset(),
+        collect: bool = False,
     ) -> None:
         self.text = text
         self.mappings = mappings
@@ -80,6 +81,9 @@ class Editor:
         self.changes: list[Change] = []
         self.notes: list[Note] = []
         self.used: set[Rule] = set()
+        # With ``collect``, only note the span of every literal target.
+        self.collect = collect
+        self.spans: list[tuple[int, int]] = []
         self._line = 1
         self._line_pos = 0
         self._line_start = 0
@@ -144,6 +148,9 @@ class Editor:
         """
         if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
             raw, start = raw[1:-1], start + 1
+        if self.collect:
+            self._collect(start, raw, schemes, bare, sep)
+            return
         if not self.mentions(raw):
             return
         if raw.lower().startswith("unix:"):
@@ -175,6 +182,13 @@ class Editor:
         self.edits.append((start + hs, start + he, new_hostport))
         line, col = self.where(start)
         self.changes.append(Change(line, col, raw, raw[:hs] + new_hostport + raw[he:]))
+
+    def _collect(
+        self, start: int, raw: str, schemes: Mapping[str, int | None], bare: bool, sep: str
+    ) -> None:
+        found = _split(raw, schemes, bare, sep)
+        if found is not None:
+            self.spans.append((start + found[3], start + found[4]))
 
     def gateway_host(self) -> str:
         """The gateway as it goes before ``:port``, asked for once, when needed."""

@@ -1,0 +1,164 @@
+"""``hostgw rewrite``: repoint proxy targets in existing configs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from hostgw.errors import EXIT_ERROR
+from hostgw.rewriting import FORMATS
+from hostgw.rewriting.files import Plan
+
+
+def map_option(fn: Callable[..., object]) -> Callable[..., object]:
+    """``-m/--map``, shared with ``exec --rewrite``."""
+    return click.option(
+        "-m", "--map", "maps", multiple=True, metavar="HOST[:PORT]=[ADDR:]PORT",
+        help="Send HOST (on PORT, or any port) to gateway:PORT, or to ADDR:PORT. "
+        "Repeatable; HOSTGW_MAP='a:8000=18000,b=19000' adds more.",
+    )(fn)
+
+
+def report(the_plan: Plan, *, quiet: bool = False) -> None:
+    """The summary on stderr: one line per change, then the warnings."""
+    if not quiet:
+        for f in the_plan.files:
+            for change in f.result.changes:
+                click.echo(str(change), err=True)
+    notes = [*the_plan.notes, *(n for f in the_plan.files for n in f.result.notes)]
+    for note in notes:
+        click.echo(f"hostgw: warning: {note}", err=True)
+    for spec in the_plan.unused:
+        click.echo(f"hostgw: warning: --map {spec} matched nothing", err=True)
+
+
+def run_rewrite(
+    files: Sequence[str],
+    maps: Sequence[str],
+    *,
+    fmt: str | None = None,
+    output: str | None = None,
+    write: bool = True,
+    validate: bool = False,
+    follow_includes: bool = False,
+    prefix: str | None = None,
+    strict: bool = False,
+    quiet: bool = False,
+) -> Plan:
+    """Rewrite ``files`` as the CLI does and print the summary."""
+    from hostgw.rewriting.apply import mappings_from, run
+
+    mappings = mappings_from(maps, os.environ)
+    the_plan = run(
+        [Path(f) for f in files], mappings, fmt=fmt,
+        output=Path(output) if output else None, write=write, validate=validate,
+        follow_includes=follow_includes, prefix=prefix, strict=strict,
+    )
+    report(the_plan, quiet=quiet)
+    return the_plan
+
+
+@click.command(
+    "rewrite",
+    epilog="""\b
+Examples:
+  hostgw rewrite -m backend:8000=18000 /etc/nginx/conf.d/default.conf
+  hostgw rewrite -m api=19000 --validate /usr/local/etc/haproxy/haproxy.cfg
+  hostgw rewrite -m backend=18000 -o /run/nginx.conf /etc/nginx/nginx.conf
+  hostgw rewrite -m backend=18000 --format caddy < Caddyfile > Caddyfile.new
+
+Exit 0 ok, 1 --check found changes, 2 bad option or --map, 3 no gateway
+found, 6 config could not be parsed (or --strict and a --map matched
+nothing), 7 --validate: the proxy rejected the result (nothing written).""",
+)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True),
+                metavar="[FILE]...")
+@map_option
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
+              help="The config's format (default: from the file name and content).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT",
+              help="Write the result to OUT (atomically) and leave FILE alone.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if something would change.")
+@click.option("--diff", is_flag=True, help="Write nothing; print a unified diff.")
+@click.option("--validate", is_flag=True,
+              help="Run the real proxy's config test on the result before writing.")
+@click.option("--follow-includes", is_flag=True,
+              help="nginx: also rewrite the files that `include` reaches.")
+@click.option("--prefix", type=click.Path(file_okay=False), metavar="DIR",
+              help="nginx: directory relative includes are read from "
+              "(default: the config's directory; the one above for conf.d/ and sites-*/).")
+@click.option("--strict", is_flag=True, help="A --map that matched nothing is an error.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary of changes (warnings still).")
+def rewrite(
+    *,
+    files: tuple[str, ...],
+    maps: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    check: bool,
+    diff: bool,
+    validate: bool,
+    follow_includes: bool,
+    prefix: str | None,
+    strict: bool,
+    quiet: bool,
+) -> int:
+    """Point the proxy targets in FILE at gateway:PORT, in place, changing nothing else.
+
+    Rewrites nginx (proxy_pass, grpc_pass, fastcgi/uwsgi/scgi/memcached_pass,
+    upstream servers), HAProxy (server, server-template), Apache (ProxyPass,
+    ProxyPassReverse, ProxyPassMatch, BalancerMember, RewriteRule [P]) and
+    Caddy (reverse_proxy, to). Comments, variables, unix sockets and every
+    other byte stay as they were. The first in-place run keeps the original
+    as .FILE.hostgw-orig and later runs start from it, so a new gateway
+    address after a restart is picked up. Without FILE (or with -), reads
+    stdin and writes stdout.
+    """
+    if not files or files == ("-",):
+        return _stdin(maps, fmt=fmt, check=check, diff=diff, validate=validate, strict=strict,
+                      quiet=quiet)
+    the_plan = run_rewrite(
+        files, maps, fmt=fmt, output=output, write=not (check or diff), validate=validate,
+        follow_includes=follow_includes, prefix=prefix, strict=strict, quiet=quiet,
+    )
+    if diff:
+        from hostgw.rewriting.apply import unified_diff
+
+        click.echo(unified_diff(the_plan, Path(output) if output else None), nl=False)
+    changed = any(f.changed for f in the_plan.files)
+    return EXIT_ERROR if check and changed else 0
+
+
+def _stdin(
+    maps: Sequence[str], *, fmt: str | None, check: bool, diff: bool, validate: bool,
+    strict: bool, quiet: bool,
+) -> int:
+    """Rewrite stdin to stdout; the same checks, no pristine copy."""
+    from hostgw.errors import RewriteError
+    from hostgw.rewriting import rewrite as rewrite_text
+    from hostgw.rewriting.apply import gateway_from, mappings_from, unified_diff
+    from hostgw.rewriting.files import FileResult, decode, encode
+
+    text = decode(sys.stdin.buffer.read())
+    result = rewrite_text(text, mappings_from(maps, os.environ), format=fmt, path="-",
+                          gateway=gateway_from(os.environ))
+    the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
+    if strict and the_plan.unused:
+        raise RewriteError(f"--map {', '.join(the_plan.unused)} matched nothing",
+                           hint="check the host and port against the config, or drop --strict")
+    if validate:
+        from hostgw.rewriting.validate import validate as check_config
+
+        here = Path.cwd() / "stdin"
+        check_config(result.format, {here: result.text}, here)
+    report(the_plan, quiet=quiet)
+    if diff:
+        click.echo(unified_diff(the_plan), nl=False)
+    elif not check:
+        sys.stdout.buffer.write(encode(result.text))
+        sys.stdout.flush()
+    return EXIT_ERROR if check and result.text != text else 0

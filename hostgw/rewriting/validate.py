@@ -1,0 +1,147 @@
+"""Check rewritten configs with the real proxy before they replace anything (I/O edge).
+
+Each new text is written to a hidden temp file *beside* its original, so
+relative paths resolve exactly as they will for the real file (nginx reads
+relative ``include`` and ``ssl_certificate`` paths from the main config's
+directory, Caddy ``import`` from the Caddyfile's, HAProxy with
+``default-path config`` from the config's). Includes that point at rewritten
+files are pointed at their temp copies, so the tool sees the whole new set.
+An nginx file that is not a main config (no ``events`` block, e.g.
+``conf.d/default.conf``) is checked inside a small wrapper main config placed
+in its prefix directory. The tool's own message is shown with the temp
+names replaced by the real ones; every temp file is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from hostgw.errors import HostgwError, InvalidConfig
+from hostgw.rewriting.files import encode, nginx_prefix
+
+TIMEOUT = 60.0
+
+
+def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None = None) -> None:
+    """Run the real tool on the new ``texts``; ``main`` is the file the tool is given.
+
+    Raises :class:`InvalidConfig` with the tool's message when it rejects the
+    config, :class:`HostgwError` when the tool is not installed.
+    """
+    temps: dict[Path, Path] = {}
+    made: list[Path] = []
+    try:
+        for path in texts:
+            temps[path] = _temp_beside(path, made)
+        for path, text in texts.items():
+            new = text
+            if fmt == "nginx":
+                new = _point_includes(text, str(path), temps, nginx_prefix(main, prefix))
+            temps[path].write_bytes(encode(new))
+        given = temps[main]
+        if fmt == "nginx":
+            given = _nginx_wrapper(texts[main], main, given, prefix, made)
+        argv = _command(fmt, given)
+        proc = _run(argv)
+    finally:
+        for path in made:
+            path.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        message = (proc.stderr + proc.stdout).strip()
+        for real, temp in temps.items():
+            message = message.replace(str(temp), str(real))
+        raise InvalidConfig(
+            f"{argv[0]} rejected the rewritten {main}; it was left unchanged:\n{message}",
+            hint="fix the config or the --map targets; --diff shows what would change",
+        )
+
+
+def _temp_beside(path: Path, made: list[Path]) -> Path:
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hostgw-check",
+                                dir=path.resolve().parent)
+    os.close(fd)
+    made.append(Path(name))
+    return Path(name)
+
+
+def _point_includes(text: str, path: str, temps: dict[Path, Path], prefix: Path) -> str:
+    """``text`` with every include that reaches a rewritten file sent to its temp copy."""
+    import glob
+
+    from hostgw.rewriting.nginx import scan
+
+    by_real = {p.resolve(): t for p, t in temps.items()}
+    edits: list[tuple[int, int, str]] = []
+    for tok in scan(text, path=path).includes:
+        pattern = tok.value
+        full = pattern if os.path.isabs(pattern) else str(prefix / pattern)
+        matches = sorted(glob.glob(full)) if glob.has_magic(full) else [full]
+        if not any(Path(m).resolve() in by_real for m in matches):
+            continue
+        targets = [str(by_real.get(Path(m).resolve(), Path(m).resolve())) for m in matches]
+        edits.append((tok.start, tok.start + len(tok.raw), "; include ".join(targets)))
+    for start, end, new in reversed(edits):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _nginx_wrapper(
+    text: str, main: Path, temp: Path, prefix: str | None, made: list[Path]
+) -> Path:
+    """``temp`` itself for a main config; else a wrapper in the prefix that includes it."""
+    from hostgw.rewriting.nginx import scan
+
+    top = scan(text, path=str(main)).top_level
+    if "events" in top:
+        return temp
+    home = nginx_prefix(main, prefix)
+    context = "stream" if "stream" in str(main.resolve().parent.name) else "http"
+    body = f"include {temp};"
+    if context == "http" and "location" in top:
+        body = f"server {{ {body} }}"
+    wrapper = _temp_beside(home / "nginx.conf", made)
+    wrapper.write_text(
+        "# hostgw --validate: checks a snippet inside a minimal main config\n"
+        "include /etc/nginx/modules-enabled/*.conf;\n"
+        f"events {{}}\n{context} {{ {body} }}\n"
+    )
+    return wrapper
+
+
+def _command(fmt: str, path: Path) -> list[str]:
+    if fmt == "nginx":
+        return [_tool("nginx"), "-t", "-q", "-c", str(path)]
+    if fmt == "haproxy":
+        return [_tool("haproxy"), "-c", "-q", "-f", str(path)]
+    if fmt == "apache":
+        return [_tool("apachectl", "apache2ctl", "apache2", "httpd"), "-t", "-f", str(path)]
+    return [_tool("caddy"), "validate", "--adapter", "caddyfile", "--config", str(path)]
+
+
+def _tool(*names: str) -> str:
+    for name in names:
+        for found in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/local/sbin/{name}"):
+            if found and os.access(found, os.X_OK):
+                return found
+    raise HostgwError(
+        f"--validate needs {names[0]}, which is not installed",
+        hint=f"install {names[0]} or run without --validate",
+    )
+
+
+def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            list(argv), capture_output=True, text=True, timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InvalidConfig(f"{argv[0]} did not finish checking within {TIMEOUT:.0f}s") from exc
+    except OSError as exc:
+        raise HostgwError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
