@@ -21,6 +21,8 @@ _COMMANDS: dict[str, str] = {
     "doctor": "hostgw.cli._detect:doctor",
     "env": "hostgw.cli._detect:env",
     "wait": "hostgw.cli._wait:wait",
+    "rewrite": "hostgw.cli._rewrite:rewrite",
+    "watch": "hostgw.cli._watch:watch",
 }
 
 
