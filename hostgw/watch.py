@@ -376,6 +376,13 @@ class Watcher:
         """
         self.passes += 1
         try:
+            self._pass()
+        except Exception as exc:  # a long-lived watcher outlives one bad pass
+            self.errors += 1
+            self._log(f"unexpected {type(exc).__name__}: {exc}; files kept, still watching")
+
+    def _pass(self) -> None:
+        try:
             found = self._detect()
         except GatewayNotFound as exc:
             self.errors += 1
@@ -391,7 +398,7 @@ class Watcher:
         self._applied = (found.address, found.family)
         try:
             changed = self._write(self._plan(found))
-        except HostgwError as exc:
+        except (HostgwError, OSError) as exc:
             self.errors += 1
             self._log(f"host address is {found.address}, but the files were kept: {exc}")
             return

@@ -1,0 +1,274 @@
+"""``hostgw watch`` as a real process inside a network namespace.
+
+Routes are changed with ``ip`` in the namespace; the watcher sees them as
+netlink events (or by polling with HOSTGW_NETLINK=0), re-renders and
+notifies. Waits are bounded polls on files; nothing asserts on durations.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.netns import Lab, Netns, hostgw_cmd, sh
+
+pytestmark = pytest.mark.netns
+
+TEMPLATE = "upstream api { server ${HOSTGW_HOST}:8000; }\n"
+
+
+def rendered(address: str) -> str:
+    return f"upstream api {{ server {address}:8000; }}\n"
+
+
+def until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Poll ``check`` (bounded); fail naming ``what`` if it never holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+@dataclass
+class Running:
+    """One ``hostgw watch`` in a namespace, with its files."""
+
+    ns: Netns
+    proc: subprocess.Popen[str]
+    out: Path
+    template: Path
+    notified: Path
+    log: Path
+    baseline: int = 0
+
+    def notifies(self) -> int:
+        """Notifies since start (the first pass writes a new file: one notify)."""
+        return len(_read(self.notified).splitlines()) - self.baseline
+
+    def fd_count(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=20)
+
+
+def _netns_with_gateway(lab: Lab, subnet: int) -> Netns:
+    """A namespace whose default route goes via 10.213.SUBNET.1 on eth0.
+
+    eth0's veth peer stays in the same namespace: the link has carrier and
+    nothing leaves the namespace (no dummy module needed).
+    """
+    ns = lab.netns("hgww")
+    ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+    ns.ip("link", "set", "eth1", "up")
+    ns.ip("link", "set", "eth0", "up")
+    ns.ip("addr", "add", f"10.213.{subnet}.2/24", "dev", "eth0")
+    ns.ip("route", "add", "default", "via", f"10.213.{subnet}.1")
+    return ns
+
+
+@pytest.fixture
+def watching(lab: Lab, tmp_path: Path) -> Iterator[Callable[..., Running]]:
+    def start(ns: Netns, *extra: str, env: dict[str, str] | None = None) -> Running:
+        template = tmp_path / "api.conf.template"
+        template.write_text(TEMPLATE)
+        out = tmp_path / "api.conf"
+        notified = tmp_path / "notified"
+        log = tmp_path / "watch.log"
+        cmd = [*hostgw_cmd(), "watch", f"{template}:{out}",
+               "--notify", f"echo reload >> {notified}", *extra]
+        with log.open("w") as err:
+            proc = ns.spawn(*cmd, env={**os.environ, **(env or {})}, stderr=err,
+                            stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        running = Running(ns, proc, out, template, notified, log)
+        until("the first render", lambda: "watching" in _read(log) or proc.poll() is not None)
+        assert proc.poll() is None, _read(log)
+        # The output did not exist: the first pass wrote it, so it notified once.
+        until("the first notify", lambda: running.notifies() == 1)
+        running.baseline = 1
+        return running
+
+    yield start
+
+
+def test_route_change_rerenders_and_notifies(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 60)
+    w = watching(ns)
+    assert w.out.read_text() == rendered("10.213.60.1")
+    assert "watching" in _read(w.log) and "netlink" in _read(w.log)
+    ns.ip("route", "replace", "default", "via", "10.213.60.254")
+    until("the new render", lambda: w.notifies() == 1)
+    assert w.out.read_text() == rendered("10.213.60.254")
+    assert w.stop() == 0
+
+
+def test_burst_of_100_flaps_gives_one_final_render_and_no_growth(
+    lab: Lab, watching: Callable[..., Running], tmp_path: Path
+) -> None:
+    ns = _netns_with_gateway(lab, 61)
+    w = watching(ns)
+
+    def burst(final: str) -> None:
+        lines = [f"route replace default via 10.213.61.{1 + i % 2 * 253}" for i in range(99)]
+        lines.append(f"route replace default via {final}")
+        batch = tmp_path / "flaps.batch"
+        batch.write_text("\n".join(lines) + "\n")
+        sh("ip", "-n", ns.name, "-batch", str(batch))
+
+    # One warm-up burst: first-use allocations (imports, buffers) happen here.
+    burst("10.213.61.10")
+    until("the warm-up render", lambda: w.out.read_text() == rendered("10.213.61.10"))
+    until("the warm-up notify", lambda: w.notifies() >= 1)
+    fds, rss = w.fd_count(), w.rss_kib()
+    before = w.notifies()
+    rounds = 5
+    for k in range(rounds):
+        final = f"10.213.61.{20 + k}"
+        seen = w.notifies()
+        burst(final)
+        until(f"render of burst {k}", lambda final=final: w.out.read_text() == rendered(final))
+        until(f"notify of burst {k}", lambda seen=seen: w.notifies() > seen)
+    per_burst = (w.notifies() - before) / rounds
+    # Each burst of 100 events ends in one render; a burst that outlasts the
+    # 1 s max delay may add one intermediate render, never one per event.
+    assert 1 <= per_burst <= 2, (w.notifies(), _read(w.log))
+    assert w.fd_count() == fds, "open file descriptors grew"
+    assert w.rss_kib() - rss < 1024, f"RSS grew from {rss} KiB to {w.rss_kib()} KiB"
+    assert w.stop() == 0
+
+
+def test_polling_without_netlink_sees_route_changes(
+    lab: Lab, watching: Callable[..., Running]
+) -> None:
+    ns = _netns_with_gateway(lab, 62)
+    w = watching(ns, env={"HOSTGW_NETLINK": "0"})
+    assert "route-poll" in _read(w.log)
+    ns.ip("route", "replace", "default", "via", "10.213.62.9")
+    until("the polled render", lambda: w.out.read_text() == rendered("10.213.62.9"))
+    until("the notify", lambda: w.notifies() == 1)
+    assert w.stop() == 0
+
+
+def test_etc_hosts_change_is_seen(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 63)
+    w = watching(ns)
+    ns.hosts("10.213.63.50 host.docker.internal\n")  # rewritten in place: same inode
+    until("the hosts render", lambda: w.out.read_text() == rendered("10.213.63.50"))
+    until("the notify", lambda: w.notifies() == 1)
+    assert "hosts" in _read(w.log)
+    assert w.stop() == 0
+
+
+def test_no_route_keeps_files_then_recovers(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 64)
+    w = watching(ns)
+    ns.ip("route", "del", "default")
+    until("the no-answer log", lambda: "no host address now" in _read(w.log))
+    assert w.out.read_text() == rendered("10.213.64.1")
+    assert w.proc.poll() is None
+    ns.ip("route", "add", "default", "via", "10.213.64.7")
+    until("the recovered render", lambda: w.out.read_text() == rendered("10.213.64.7"))
+    until("the notify", lambda: w.notifies() == 1)
+    assert w.stop() == 0
+
+
+def test_render_error_keeps_the_old_file(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 65)
+    w = watching(ns)
+    w.template.unlink()
+    ns.ip("route", "replace", "default", "via", "10.213.65.8")
+    until("the error log", lambda: "files were kept" in _read(w.log))
+    assert w.out.read_text() == rendered("10.213.65.1")
+    assert w.notifies() == 0
+    w.template.write_text(TEMPLATE)
+    ns.ip("route", "replace", "default", "via", "10.213.65.9")
+    until("the render after the fix", lambda: w.out.read_text() == rendered("10.213.65.9"))
+    until("the notify", lambda: w.notifies() == 1)
+    assert w.stop() == 0
+
+
+def test_signal_to_pid_file(lab: Lab, tmp_path: Path) -> None:
+    ns = _netns_with_gateway(lab, 66)
+    # A stand-in server: counts the HUPs it gets (the e2e tests use real nginx).
+    hups = tmp_path / "hups"
+    server = ns.spawn("sh", "-c", f"trap 'echo hup >> {hups}' HUP; "
+                      "while :; do sleep 0.05; done", stdin=subprocess.DEVNULL)
+    pid_file = tmp_path / "server.pid"
+    pid_file.write_text(f"{server.pid}\n")
+    template = tmp_path / "t"
+    template.write_text(TEMPLATE)
+    out, log = tmp_path / "o", tmp_path / "log"
+    with log.open("w") as err:
+        proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--signal", "HUP",
+                        "--pid-file", str(pid_file), stderr=err, stdin=subprocess.DEVNULL)
+    until("the first render", lambda: "watching" in _read(log))
+    until("the HUP for the new file", lambda: _read(hups).count("hup") == 1)
+    ns.ip("route", "replace", "default", "via", "10.213.66.3")
+    until("the HUP for the change", lambda: _read(hups).count("hup") == 2)
+    assert out.read_text() == rendered("10.213.66.3")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_literal_override_watches_nothing(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 67)
+    w = watching(ns, env={"HOSTGW_IP": "10.213.67.40"})
+    assert "watching nothing" in _read(w.log)
+    assert w.out.read_text() == rendered("10.213.67.40")
+    ns.ip("route", "replace", "default", "via", "10.213.67.9")
+    fd_links = {os.readlink(f"/proc/{w.proc.pid}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{w.proc.pid}/fd")}
+    assert not any("NETLINK" in link or "socket" in link for link in fd_links - _pipes(fd_links))
+    assert w.stop() == 0
+    assert w.out.read_text() == rendered("10.213.67.40")
+
+
+def _pipes(links: set[str]) -> set[str]:
+    return {link for link in links if link.startswith("pipe:")}
+
+
+def test_up_to_date_files_at_start_notify_nobody(lab: Lab, tmp_path: Path) -> None:
+    ns = _netns_with_gateway(lab, 68)
+    template, out, log = tmp_path / "t", tmp_path / "o", tmp_path / "log"
+    template.write_text(TEMPLATE)
+    out.write_text(rendered("10.213.68.1"))
+    notified = tmp_path / "notified"
+    with log.open("w") as err:
+        proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--notify",
+                        f"echo x >> {notified}", stderr=err, stdin=subprocess.DEVNULL)
+    until("the first pass", lambda: "watching" in _read(log))
+    ns.ip("route", "replace", "default", "via", "10.213.68.5")
+    until("the render", lambda: out.read_text() == rendered("10.213.68.5"))
+    until("the notify", lambda: _read(notified) != "")
+    assert _read(notified) == "x\n", "only the change after start notifies"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_signal_without_pid_file_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run([*hostgw_cmd(), "watch", "--signal", "HUP"], capture_output=True,
+                          text=True, env={**os.environ, "HOSTGW_IP": "10.213.0.1"}, check=False)
+    assert done.returncode == 2
+    assert "--signal needs --pid-file" in done.stderr
