@@ -44,8 +44,9 @@ from hostgw.errors import GatewayNotFound, HostgwError
 
 #: What one detection needs (the options ``render`` and ``rewrite`` take).
 Detector = Callable[[], Detection]
-#: The files and the bytes they must hold for an answer; may raise HostgwError.
-Planner = Callable[[Detection], Sequence[tuple[Path, bytes]]]
+#: Brings the outputs in step with an answer and returns the files whose bytes
+#: changed (none written when it raises; see :func:`write_changed`).
+Apply = Callable[[Detection], Sequence[Path]]
 #: Tells the server its files changed; may raise HostgwError.
 Notifier = Callable[[], None]
 Log = Callable[[str], None]
@@ -243,7 +244,7 @@ class Timing:
 class Watcher:
     """Re-detects after changes, rewrites the outputs, notifies on new bytes.
 
-    ``detect`` and ``plan`` are the same calls ``render``/``rewrite`` make;
+    ``detect`` and ``apply`` are the same calls ``render``/``rewrite`` make;
     ``notify`` runs only after at least one output's bytes changed.
     :meth:`start` makes the first pass (normally done before the server
     starts); then the caller's loop waits on :meth:`fds` until
@@ -254,7 +255,7 @@ class Watcher:
         self,
         *,
         detect: Detector,
-        plan: Planner,
+        apply: Apply,
         notify: Notifier | None = None,
         log: Log = lambda _msg: None,
         timing: Timing | None = None,
@@ -263,7 +264,7 @@ class Watcher:
         netlink: bool = True,
     ) -> None:
         self._detect = detect
-        self._plan = plan
+        self._apply = apply
         self._notify = notify
         self._log = log
         self.timing = timing or Timing()
@@ -276,7 +277,6 @@ class Watcher:
         self._last_event = 0.0
         #: Counters for tests and benchmarks.
         self.passes = 0
-        self.writes = 0
         self.notifies = 0
         self.errors = 0
 
@@ -324,7 +324,7 @@ class Watcher:
         # Listen before looking, so a change during the first pass is not lost.
         self._sync_sources(_EVERYTHING)
         found = self._detect()
-        changed = self._write(self._plan(found))
+        changed = list(self._apply(found))
         self._applied = (found.address, found.family)
         self._sync_sources(watched_sources(found.attempts, self._env))
         return found, changed
@@ -367,10 +367,10 @@ class Watcher:
         self._last_event = now
 
     def run_pass(self) -> None:
-        """Re-detect, re-plan, write what differs and notify if anything did.
+        """Re-detect, re-apply (writing what differs), notify if anything did.
 
         Planning runs on every pass, not only when the address moved, so a
-        value that ``plan`` derives otherwise (``HOSTGW_IP6``) is kept in step
+        value that ``apply`` derives otherwise (``HOSTGW_IP6``) is kept in step
         too; unchanged bytes are never written. Never raises
         :class:`HostgwError`: it is logged and the old files stay.
         """
@@ -397,7 +397,7 @@ class Watcher:
         moved = (found.address, found.family) != self._applied
         self._applied = (found.address, found.family)
         try:
-            changed = self._write(self._plan(found))
+            changed = list(self._apply(found))
         except (HostgwError, OSError) as exc:
             self.errors += 1
             self._log(f"host address is {found.address}, but the files were kept: {exc}")
@@ -418,19 +418,22 @@ class Watcher:
             else:
                 self.notifies += 1
 
-    def _write(self, planned: Sequence[tuple[Path, bytes]]) -> list[Path]:
-        """Write the files whose bytes differ (all or none); return them."""
-        changed = [(path, data) for path, data in planned if _current(path) != data]
-        if changed:
-            write_many(changed)
-            self.writes += 1
-        return [path for path, _ in changed]
-
     def close(self) -> None:
         """Close every source."""
         for source in self._sources.values():
             source.close()
         self._sources.clear()
+
+
+def write_changed(planned: Iterable[tuple[Path, bytes]]) -> list[Path]:
+    """Write the files whose bytes differ from ``planned`` (all or none); return them.
+
+    The building block of an :data:`Apply` for outputs computed in memory.
+    """
+    changed = [(path, data) for path, data in planned if _current(path) != data]
+    if changed:
+        write_many(changed)
+    return [path for path, _ in changed]
 
 
 def _current(path: Path) -> bytes | None:

@@ -16,7 +16,7 @@ import pytest
 from hostgw.detect import Attempt, Detection
 from hostgw.errors import GatewayNotFound, HostgwError, TemplateError, UsageError
 from hostgw.notify import parse_signal, run_command, signal_pid_file
-from hostgw.watch import HOSTS, NETLINK, Timing, Watcher, watched_sources
+from hostgw.watch import HOSTS, NETLINK, Timing, Watcher, watched_sources, write_changed
 
 
 def _found(address: str, strategy: str = "route") -> Detection:
@@ -44,7 +44,8 @@ class Rig:
         self.notified = 0
         self.logs: list[str] = []
         self.watcher = Watcher(
-            detect=self.detect, plan=self.plan, notify=self.notify, log=self.logs.append,
+            detect=self.detect, apply=lambda found: write_changed(self.plan(found)),
+            notify=self.notify, log=self.logs.append,
             timing=Timing(**timing), root=str(tmp), netlink=False, env={},
         )
 
@@ -100,8 +101,7 @@ def test_ipv6_answer_is_bracketed_in_the_file(rig: Rig) -> None:
 
 def test_same_bytes_for_new_address_do_not_notify(tmp_path: Path) -> None:
     made = Rig(tmp_path)
-    made.plan = lambda _found: [(made.static, b"fixed\n")]  # type: ignore[method-assign]
-    made.watcher._plan = made.plan
+    made.watcher._apply = lambda _found: write_changed([(made.static, b"fixed\n")])
     made.watcher.start()
     made.answer = _found("10.213.9.1")
     made.watcher.run_pass()

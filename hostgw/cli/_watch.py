@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 
 import click
 
+from hostgw.cli._options import DetectionArgs, detection_options
 from hostgw.detect import Detection
 from hostgw.errors import UsageError
-from hostgw.watch import Notifier, Planner, Timing, Watcher
+from hostgw.watch import Apply, Notifier, Timing, Watcher
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -97,7 +98,7 @@ def _log(message: str) -> None:
 
 def make_watcher(
     detect: Callable[[], Detection],
-    plan: Planner,
+    apply: Apply,
     notifier: Notifier | None,
     debounce: float,
     env: Mapping[str, str] | None = None,
@@ -105,7 +106,7 @@ def make_watcher(
     """A :class:`Watcher` that logs to stderr; ``HOSTGW_NETLINK=0`` forces polling."""
     environ = os.environ if env is None else env
     return Watcher(
-        detect=detect, plan=plan, notify=notifier, log=_log,
+        detect=detect, apply=apply, notify=notifier, log=_log,
         timing=Timing(debounce=debounce, max_delay=max(1.0, debounce * 10)),
         env=environ, netlink=environ.get("HOSTGW_NETLINK", "1") != "0",
     )
@@ -120,13 +121,13 @@ def _describe(watcher: Watcher, found: Detection, written: Sequence[Path]) -> st
 
 
 def run_watch(
-    detect: Callable[[], Detection], plan: Planner, notifier: Notifier | None, debounce: float
+    detect: Callable[[], Detection], apply: Apply, notifier: Notifier | None, debounce: float
 ) -> int:
     """``hostgw watch``: first pass, notify if it changed files, then serve until TERM/INT."""
     from hostgw.errors import HostgwError
     from hostgw.watch import serve
 
-    watcher = make_watcher(detect, plan, notifier, debounce)
+    watcher = make_watcher(detect, apply, notifier, debounce)
     try:
         found, written = watcher.start()
         _log(_describe(watcher, found, written))
@@ -146,7 +147,7 @@ def exec_watch(
     *,
     env: Mapping[str, str] | None,
     detect: Callable[[], Detection],
-    plan: Planner,
+    apply: Apply,
     signal_name: str | None,
     pid_file: str | None,
     notify_command: str | None,
@@ -160,7 +161,7 @@ def exec_watch(
 
     child = Child()
     notifier = make_notifier(signal_name, pid_file, notify_command, child_pid=lambda: child.pid)
-    watcher = make_watcher(detect, plan, notifier, debounce, env)
+    watcher = make_watcher(detect, apply, notifier, debounce, env)
     try:
         found, written = watcher.start()
         _log(_describe(watcher, found, written))
@@ -169,28 +170,101 @@ def exec_watch(
         watcher.close()
 
 
-# -- scaffolding until render/rewrite options land ---------------------------
+def rewrite_apply(
+    files: Sequence[str],
+    maps: Sequence[str],
+    *,
+    fmt: str | None = None,
+    validate: bool = False,
+    follow_includes: bool = False,
+    prefix: str | None = None,
+) -> Apply:
+    """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the pristine copies.
+
+    Each pass first plans without writing; only when a file would change does
+    it run again with ``--validate`` (if asked) and write. The gateway of the
+    rewrite is the watcher's answer (passed as ``HOSTGW_IP``: no second walk).
+    """
+    from hostgw.rewriting.apply import mappings_from, run
+
+    mappings = mappings_from(maps, os.environ)  # a bad --map fails at start
+    paths = [Path(f) for f in files]
+
+    def apply(found: Detection) -> list[Path]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_IP")}
+        env["HOSTGW_IP"] = found.address
+        opts: dict[str, Any] = {"fmt": fmt, "follow_includes": follow_includes,
+                                "prefix": prefix, "env": env}
+        preview = run(paths, mappings, write=False, **opts)
+        changed = [f.path for f in preview.files if f.changed]
+        if changed:
+            run(paths, mappings, write=True, validate=validate, **opts)
+        return changed
+
+    return apply
 
 
-def _pairs_planner(pairs: Sequence[str]) -> Planner:
-    def plan(found: Detection) -> list[tuple[Path, bytes]]:
+def all_of(applies: Sequence[Apply]) -> Apply:
+    """One :data:`Apply` that runs several in order and joins what they changed."""
+
+    def apply(found: Detection) -> list[Path]:
+        return [path for each in applies for path in each(found)]
+
+    return apply
+
+
+def rewrite_options(f: F) -> F:
+    """``--rewrite FILE`` (repeatable), ``-m/--map``, ``--validate``, ``--follow-includes``."""
+    from hostgw.cli._rewrite import map_option
+
+    options: list[Callable[[Any], Any]] = [
+        click.option(
+            "--rewrite", "rewrite_files", multiple=True, metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="Also rewrite FILE in place, as `hostgw rewrite` does; repeatable.",
+        ),
+        map_option,
+        click.option("--validate", is_flag=True,
+                     help="Run the real proxy's config test before writing a rewrite."),
+        click.option("--follow-includes", is_flag=True,
+                     help="nginx: also rewrite the files that `include` reaches."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+# -- scaffolding until render lands ------------------------------------------
+
+
+def _pairs_apply(pairs: Sequence[str]) -> Apply:
+    from hostgw.watch import write_changed
+
+    def apply(found: Detection) -> list[Path]:
         out = []
         for pair in pairs:
             src, _, dest = pair.rpartition(":")
             text = Path(src).read_text()
             text = text.replace("${HOSTGW_IP}", found.address).replace("${HOSTGW_HOST}", found.host)
             out.append((Path(dest), text.encode()))
-        return out
+        return write_changed(out)
 
-    return plan
+    return apply
 
 
-@click.command(context_settings={"ignore_unknown_options": False})
+@click.command()
 @click.argument("pairs", nargs=-1)
+@detection_options
+@rewrite_options
 @notify_options(for_exec=False)
 def watch(
     *,
     pairs: tuple[str, ...],
+    detection: DetectionArgs,
+    rewrite_files: tuple[str, ...],
+    maps: tuple[str, ...],
+    validate: bool,
+    follow_includes: bool,
     signal_name: str | None,
     pid_file: str | None,
     notify_command: str | None,
@@ -203,29 +277,10 @@ def watch(
     """
     from hostgw.detect import detect
 
+    applies = [_pairs_apply(pairs)]
+    if rewrite_files:
+        applies.append(rewrite_apply(rewrite_files, maps, validate=validate,
+                                     follow_includes=follow_includes))
     notifier = make_notifier(signal_name, pid_file, notify_command)
-    return run_watch(functools.partial(detect), _pairs_planner(pairs), notifier, debounce)
-
-
-@click.command(context_settings={"ignore_unknown_options": True,
-                                 "allow_interspersed_args": False})
-@click.option("--watch", "watch_", is_flag=True)
-@notify_options(for_exec=True)
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
-def exec_(
-    *,
-    watch_: bool,
-    signal_name: str | None,
-    pid_file: str | None,
-    notify_command: str | None,
-    debounce: float,
-    argv: tuple[str, ...],
-) -> int:
-    """Scaffolding exec (replaced by the real one)."""
-    from hostgw.detect import detect
-
-    return exec_watch(
-        argv, env=None, detect=functools.partial(detect), plan=lambda _f: [],
-        signal_name=signal_name, pid_file=pid_file, notify_command=notify_command,
-        debounce=debounce,
-    )
+    return run_watch(functools.partial(detect, **detection.kwargs()), all_of(applies),
+                     notifier, debounce)
