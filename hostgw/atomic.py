@@ -3,7 +3,8 @@
 The new content goes to a temp file in the same directory, is fsynced, takes
 the old file's mode and owner, and is renamed over the target; the directory
 is fsynced last. Any failure removes the temp file and leaves the old file
-byte-identical.
+byte-identical. A target that is a symlink is written through: the file it
+points to is replaced, the link stays.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hostgw.errors import OutputError
 
-_NEW_FILE_MODE = 0o644
+_NEW_FILE_MODE = 0o644  # the kernel applies the umask at creation
+_MAX_STEM = 100  # keeps ".<stem>.<random>.hostgw-tmp" under NAME_MAX
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+#: What to write: bytes, or chunks written one after another (no joined copy).
+Data = bytes | Sequence[bytes]
 
 
 def _describe(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "no space left on device"
+    if exc.errno == errno.EDQUOT:
+        return "disk quota exceeded"
     if exc.errno == errno.EROFS:
         return "read-only file system"
     if exc.errno == errno.EFBIG:
@@ -37,7 +38,7 @@ def _describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+def write_atomic(path: str | os.PathLike[str], data: Data) -> None:
     """Replace ``path`` with ``data`` atomically, keeping mode and owner.
 
     A new file gets 0644 minus the umask. Raises :class:`OutputError` naming
@@ -46,35 +47,45 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     write_many([(Path(path), data)])
 
 
-def write_many(items: Iterable[tuple[Path, bytes]]) -> None:
+def write_many(items: Iterable[tuple[Path, Data]]) -> None:
     """Write several files all-or-nothing as far as the filesystem allows.
 
     Every temp file is written and fsynced before the first rename, so a full
-    disk or a read-only directory fails before any target is touched.
+    disk or a read-only directory fails before any target is touched. (A
+    rename failing after another succeeded, which needs a fault between two
+    renames in one directory, is the one case this cannot undo.)
     """
     staged: list[tuple[Path, Path]] = []
+    target: Path | None = None
     try:
-        for target, data in items:
+        for path, data in items:
+            target = _follow(Path(path))
             staged.append((_stage(target, data), target))
         for temp, target in staged:
             os.replace(temp, target)
+    except OutputError:
+        raise
     except OSError as exc:
         raise OutputError(
-            f"cannot write {getattr(exc, 'filename', None) or target}: {_describe(exc)}",
+            f"cannot write {target}: {_describe(exc)}",
             hint="the existing file was left unchanged; free space or make the "
             "directory writable, then run again",
         ) from exc
     finally:
         for temp, _ in staged:
-            try:
-                temp.unlink()
-            except FileNotFoundError:
-                pass
-    for directory in {target.parent for _, target in staged}:
+            temp.unlink(missing_ok=True)  # renamed ones are gone already
+    for directory in {t.parent for _, t in staged}:
         _fsync_dir(directory)
 
 
-def _stage(target: Path, data: bytes) -> Path:
+def _follow(target: Path) -> Path:
+    """The file a symlink leads to (so the link survives), else ``target``."""
+    if target.is_symlink():
+        return Path(os.path.realpath(target))
+    return target
+
+
+def _stage(target: Path, data: Data) -> Path:
     """Write ``data`` to a temp file beside ``target`` and return its path."""
     directory = target.parent if str(target.parent) else Path(".")
     try:
@@ -83,29 +94,35 @@ def _stage(target: Path, data: bytes) -> Path:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise OutputError(f"cannot write {target}: not a regular file")
-    fd, name = _mkstemp(directory, target.name)
-    temp = Path(name)
+    fd, temp = _create_temp(directory, target.name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             handle.flush()
+            if st is not None:  # owner first: a chown may clear set-id bits
+                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                    os.fchown(handle.fileno(), st.st_uid, st.st_gid)
+                os.fchmod(handle.fileno(), stat.S_IMODE(st.st_mode))
             os.fsync(handle.fileno())
-        if st is None:
-            os.chmod(temp, _NEW_FILE_MODE & ~_umask())
-        else:
-            os.chmod(temp, stat.S_IMODE(st.st_mode))
-            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-                os.chown(temp, st.st_uid, st.st_gid)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return temp
 
 
-def _mkstemp(directory: Path, stem: str) -> tuple[int, str]:
-    import tempfile  # only writers pay for it
-
-    return tempfile.mkstemp(prefix=f".{stem}.", suffix=".hostgw-tmp", dir=directory)
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    """Create a new, unique temp file (mode 0644 minus the umask) in ``directory``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+    for _ in range(100):
+        temp = directory / f".{name[:_MAX_STEM]}.{os.urandom(6).hex()}.hostgw-tmp"
+        try:
+            return os.open(temp, flags, _NEW_FILE_MODE), temp
+        except FileExistsError:
+            continue
+    raise OSError(errno.EEXIST, f"no free temp file name in {directory}")
 
 
 def _fsync_dir(directory: Path) -> None:
