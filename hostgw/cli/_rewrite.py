@@ -17,7 +17,11 @@ from hostgw.rewriting.files import Plan
 def map_option(fn: Callable[..., object]) -> Callable[..., object]:
     """``-m/--map``, shared with ``exec --rewrite``."""
     return click.option(
-        "-m", "--map", "maps", multiple=True, metavar="HOST[:PORT]=[ADDR:]PORT",
+        "-m",
+        "--map",
+        "maps",
+        multiple=True,
+        metavar="HOST[:PORT]=[ADDR:]PORT",
         help="Send HOST (on PORT, or any port) to gateway:PORT, or to ADDR:PORT. "
         "Repeatable; HOSTGW_MAP='a:8000=18000,b=19000' adds more.",
     )(fn)
@@ -54,9 +58,15 @@ def run_rewrite(
 
     mappings = mappings_from(maps, os.environ)
     the_plan = run(
-        [Path(f) for f in files], mappings, fmt=fmt,
-        output=Path(output) if output else None, write=write, validate=validate,
-        follow_includes=follow_includes, prefix=prefix, strict=strict,
+        [Path(f) for f in files],
+        mappings,
+        fmt=fmt,
+        output=Path(output) if output else None,
+        write=write,
+        validate=validate,
+        follow_includes=follow_includes,
+        prefix=prefix,
+        strict=strict,
     )
     report(the_plan, quiet=quiet)
     return the_plan
@@ -75,22 +85,41 @@ Exit 0 ok, 1 --check found changes, 2 bad option or --map, 3 no gateway
 found, 6 config could not be parsed (or --strict and a --map matched
 nothing), 7 --validate: the proxy rejected the result (nothing written).""",
 )
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True),
-                metavar="[FILE]...")
+@click.argument(
+    "files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True), metavar="[FILE]..."
+)
 @map_option
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
-              help="The config's format (default: from the file name and content).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="OUT",
-              help="Write the result to OUT (atomically) and leave FILE alone.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="The config's format (default: from the file name and content).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    metavar="OUT",
+    help="Write the result to OUT (atomically) and leave FILE alone.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if something would change.")
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff.")
-@click.option("--validate", is_flag=True,
-              help="Run the real proxy's config test on the result before writing.")
-@click.option("--follow-includes", is_flag=True,
-              help="nginx: also rewrite the files that `include` reaches.")
-@click.option("--prefix", type=click.Path(file_okay=False), metavar="DIR",
-              help="nginx: directory relative includes are read from "
-              "(default: the config's directory; the one above for conf.d/ and sites-*/).")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Run the real proxy's config test on the result before writing.",
+)
+@click.option(
+    "--follow-includes", is_flag=True, help="nginx: also rewrite the files that `include` reaches."
+)
+@click.option(
+    "--prefix",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="nginx: directory relative includes are read from "
+    "(default: the config's directory; the one above for conf.d/ and sites-*/).",
+)
 @click.option("--strict", is_flag=True, help="A --map that matched nothing is an error.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of changes (warnings still).")
 def rewrite(
@@ -119,11 +148,20 @@ def rewrite(
     stdin and writes stdout.
     """
     if not files or files == ("-",):
-        return _stdin(maps, fmt=fmt, check=check, diff=diff, validate=validate, strict=strict,
-                      quiet=quiet)
+        return _stdin(
+            maps, fmt=fmt, check=check, diff=diff, validate=validate, strict=strict, quiet=quiet
+        )
     the_plan = run_rewrite(
-        files, maps, fmt=fmt, output=output, write=not (check or diff), validate=validate,
-        follow_includes=follow_includes, prefix=prefix, strict=strict, quiet=quiet,
+        files,
+        maps,
+        fmt=fmt,
+        output=output,
+        write=not (check or diff),
+        validate=validate,
+        follow_includes=follow_includes,
+        prefix=prefix,
+        strict=strict,
+        quiet=quiet,
     )
     if diff:
         from hostgw.rewriting.apply import unified_diff
@@ -134,8 +172,14 @@ def rewrite(
 
 
 def _stdin(
-    maps: Sequence[str], *, fmt: str | None, check: bool, diff: bool, validate: bool,
-    strict: bool, quiet: bool,
+    maps: Sequence[str],
+    *,
+    fmt: str | None,
+    check: bool,
+    diff: bool,
+    validate: bool,
+    strict: bool,
+    quiet: bool,
 ) -> int:
     """Rewrite stdin to stdout; the same checks, no pristine copy."""
     from hostgw.errors import RewriteError
@@ -144,12 +188,19 @@ def _stdin(
     from hostgw.rewriting.files import FileResult, decode, encode
 
     text = decode(sys.stdin.buffer.read())
-    result = rewrite_text(text, mappings_from(maps, os.environ), format=fmt, path="-",
-                          gateway=gateway_from(os.environ))
+    result = rewrite_text(
+        text,
+        mappings_from(maps, os.environ),
+        format=fmt,
+        path="-",
+        gateway=gateway_from(os.environ),
+    )
     the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
     if strict and the_plan.unused:
-        raise RewriteError(f"--map {', '.join(the_plan.unused)} matched nothing",
-                           hint="check the host and port against the config, or drop --strict")
+        raise RewriteError(
+            f"--map {', '.join(the_plan.unused)} matched nothing",
+            hint="check the host and port against the config, or drop --strict",
+        )
     if validate:
         from hostgw.rewriting.validate import validate as check_config
 

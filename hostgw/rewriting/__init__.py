@@ -86,19 +86,12 @@ def rewrite(
     rules = as_mappings(mapping)
     fmt = format or detect_format(text, path)
     if fmt not in FORMATS:
-        raise RewriteError(
-            f"unknown format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}"
-        )
+        raise RewriteError(f"unknown format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
     editor = Editor(text, rules, _gateway_fn(gateway), names=frozenset(upstreams))
     module = importlib.import_module(f"hostgw.rewriting.{fmt}")
-    if fmt == "nginx" and rules:
-        names = module.scan(text, path=path).upstreams
-        editor.names = editor.names | names
     if rules:
         module.rewrite(editor, path=path)
-    changes = tuple(
-        Change(c.line, c.col, c.old, c.new, path) for c in editor.changes
-    )
+    changes = tuple(Change(c.line, c.col, c.old, c.new, path) for c in editor.changes)
     notes = tuple(Note(n.line, n.col, n.message, path) for n in editor.notes)
     unused = tuple(r for r in rules.rules if r not in editor.used)
     return RewriteResult(editor.apply(), changes, notes, unused, fmt)

@@ -17,8 +17,16 @@ import re
 from hostgw.rewriting.engine import Editor
 
 _SCHEMES: dict[str, int | None] = {
-    "http": 80, "ws": 80, "h2c": 80, "https": 443, "wss": 443, "h2": 443, "ajp": 8009,
-    "fcgi": None, "scgi": None, "uwsgi": None,
+    "http": 80,
+    "ws": 80,
+    "h2c": 80,
+    "https": 443,
+    "wss": 443,
+    "h2": 443,
+    "ajp": 8009,
+    "fcgi": None,
+    "scgi": None,
+    "uwsgi": None,
 }
 _PROXY = frozenset(("proxypass", "proxypassreverse", "proxypassmatch", "balancermember"))
 _WORD = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?|(?:\\\n|[^\s\\]|\\.)+", re.S)
@@ -63,5 +71,4 @@ def _proxy_flag(raw: str) -> bool:
 
 
 def _url(editor: Editor, at: int, raw: str) -> None:
-    editor.target(at, raw, schemes=_SCHEMES, bare=False, bare_default=None,
-                  portless_is_name=False)
+    editor.target(at, raw, schemes=_SCHEMES, bare=False, bare_default=None, portless_is_name=False)

@@ -62,10 +62,19 @@ def run(
     """
     env = os.environ if env is None else env
     if output is not None and (len(paths) != 1 or follow_includes):
-        raise UsageError("-o takes one input file and no --follow-includes",
-                         hint="rewrite several files in place instead")
-    the_plan = plan(list(paths), mappings, fmt=fmt, gateway=gateway_from(env),
-                    in_place=output is None, follow_includes=follow_includes, prefix=prefix)
+        raise UsageError(
+            "-o takes one input file and no --follow-includes",
+            hint="rewrite several files in place instead",
+        )
+    the_plan = plan(
+        list(paths),
+        mappings,
+        fmt=fmt,
+        gateway=gateway_from(env),
+        in_place=output is None,
+        follow_includes=follow_includes,
+        prefix=prefix,
+    )
     if strict and the_plan.unused:
         raise RewriteError(
             f"--map {', '.join(the_plan.unused)} matched nothing",
@@ -111,8 +120,12 @@ def unified_diff(the_plan: Plan, output: Path | None = None) -> str:
         if not f.changed and output is None:
             continue
         name = str(output or f.path)
-        out.extend(difflib.unified_diff(
-            f.current.splitlines(keepends=True), f.result.text.splitlines(keepends=True),
-            fromfile=f"{f.path}", tofile=name,
-        ))
+        out.extend(
+            difflib.unified_diff(
+                f.current.splitlines(keepends=True),
+                f.result.text.splitlines(keepends=True),
+                fromfile=f"{f.path}",
+                tofile=name,
+            )
+        )
     return "".join(out)

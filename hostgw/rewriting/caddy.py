@@ -98,9 +98,7 @@ def _upstreams(editor: Editor, args: list[tuple[int, str]]) -> None:
         if raw.lower().startswith("unix/"):
             editor.note_if_mentioned(at, raw, "is a unix socket")
             continue
-        editor.target(at, raw, schemes=_SCHEMES, bare=True, bare_default=80,
-                      portless_is_name=False)
-
+        editor.target(at, raw, schemes=_SCHEMES, bare=True, bare_default=80, portless_is_name=False)
 
 
 def _error(text: str, pos: int, message: str, path: str | None) -> RewriteError:

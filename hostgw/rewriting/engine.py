@@ -153,7 +153,7 @@ class Editor:
             return
         if not self.mentions(raw):
             return
-        if raw.lower().startswith("unix:"):
+        if raw.split("://", 1)[-1][:5].lower() == "unix:":
             self.note_if_mentioned(start, raw, "is a unix socket")
             return
         found = _split(raw, schemes, bare, sep)
@@ -162,14 +162,20 @@ class Editor:
             return
         scheme, host, port, hs, he = found
         if port is None and host.lower() in self.names:
-            self.note(start, f"not rewritten: {raw!r} names an upstream block; map the "
-                      "servers inside it instead")
+            self.note(
+                start,
+                f"not rewritten: {raw!r} names an upstream block; map the "
+                "servers inside it instead",
+            )
             return
         if port is None:
             port = schemes.get(scheme) if scheme else bare_default
             if port is None and portless_is_name:
-                self.note(start, f"not rewritten: {raw!r} has no port, so it names an "
-                          "upstream block; map the servers inside it instead")
+                self.note(
+                    start,
+                    f"not rewritten: {raw!r} has no port, so it names an "
+                    "upstream block; map the servers inside it instead",
+                )
                 return
         rule = self.mappings.lookup(host.strip("[]"), port)
         if rule is None:

@@ -25,8 +25,16 @@ ORIG_SUFFIX = ".hostgw-orig"
 _HOSTPORT = re.compile(r"[A-Za-z0-9._:\[\]-]*")
 # Directories whose files nginx's main config includes: the prefix is above them.
 _SNIPPET_DIRS = frozenset(
-    ("conf.d", "sites-enabled", "sites-available", "streams-enabled", "snippets", "http.d",
-     "stream.d", "default.d")
+    (
+        "conf.d",
+        "sites-enabled",
+        "sites-available",
+        "streams-enabled",
+        "snippets",
+        "http.d",
+        "stream.d",
+        "default.d",
+    )
 )
 
 
@@ -51,7 +59,8 @@ def read_text(path: Path) -> str:
         return decode(path.read_bytes())
     except OSError as exc:
         raise RewriteError(
-            f"cannot read {path}: {exc.strerror or exc}", path=str(path),
+            f"cannot read {path}: {exc.strerror or exc}",
+            path=str(path),
             hint="check the path (and --prefix for includes)",
         ) from exc
 
@@ -141,8 +150,9 @@ def plan(
         for path, (_, base, _) in texts.items():
             upstreams |= scan(base, path=str(path)).upstreams
     for path, (current, base, orig) in texts.items():
-        result = rewrite(base, mappings, format=fmt, gateway=gateway,
-                         path=str(path), upstreams=upstreams)
+        result = rewrite(
+            base, mappings, format=fmt, gateway=gateway, path=str(path), upstreams=upstreams
+        )
         out.files.append(FileResult(path, current, result, orig))
     return out
 
@@ -161,7 +171,8 @@ def included(text: str, path: str, prefix: Path) -> list[Path]:
             found.append(Path(full))
         else:
             raise RewriteError(
-                f"{path}: include {pattern!r}: {full} does not exist", path=path,
+                f"{path}: include {pattern!r}: {full} does not exist",
+                path=path,
                 hint="relative includes are resolved against the main config's directory; "
                 "pass --prefix DIR",
             )
@@ -181,8 +192,13 @@ def _source(
     base = read_text(keep)
     if current == base or derived(current, base, fmt or detect_format(base, str(path))):
         return current, base, None, None
-    note = Note(1, 1, f"{path} changed since hostgw last rewrote it: taking it as the new "
-                f"original (kept in {keep.name})", str(path))
+    note = Note(
+        1,
+        1,
+        f"{path} changed since hostgw last rewrote it: taking it as the new "
+        f"original (kept in {keep.name})",
+        str(path),
+    )
     return current, current, current, note
 
 

@@ -17,11 +17,27 @@ from collections.abc import Iterator
 
 from hostgw.rewriting.engine import Editor
 
-_SECTIONS = frozenset((
-    "global", "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist",
-    "mailers", "program", "http-errors", "ring", "cache", "log-forward", "crt-store", "traces",
-    "fcgi-app",
-))
+_SECTIONS = frozenset(
+    (
+        "global",
+        "defaults",
+        "frontend",
+        "backend",
+        "listen",
+        "resolvers",
+        "peers",
+        "userlist",
+        "mailers",
+        "program",
+        "http-errors",
+        "ring",
+        "cache",
+        "log-forward",
+        "crt-store",
+        "traces",
+        "fcgi-app",
+    )
+)
 _WORD = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"?|'[^']*'?|\\.|[^\s#\"'\\])+|(?P<c>#)")
 _KEEP_PREFIX = ("ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@")
 
@@ -70,5 +86,4 @@ def _address(editor: Editor, at: int, raw: str) -> None:
         if "@" in raw.split(":", 1)[0]:
             editor.note_if_mentioned(at, raw, "is not a TCP address")
             return
-    editor.target(at, raw, schemes={}, bare=True, bare_default=None,
-                  portless_is_name=False, sep="")
+    editor.target(at, raw, schemes={}, bare=True, bare_default=None, portless_is_name=False, sep="")

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hostgw.rewriting.engine import Editor
-from hostgw.rewriting.nginx_lex import Statement, Token, statements
+from hostgw.rewriting.nginx_lex import Statement, Token, arguments, raw_statements, statements
 
 _HTTP = {"http": 80, "https": 443}
 _GRPC = {"grpc": 80, "grpcs": 443}
@@ -66,43 +66,72 @@ def scan(text: str, *, path: str | None = None) -> Scan:
 
 
 def rewrite(editor: Editor, *, path: str | None = None) -> None:
-    """Record in ``editor`` the edits for every matching target."""
+    """Record in ``editor`` the edits for every matching target.
+
+    One pass: upstream names are collected as they come, so targets are
+    decided at the end, when every ``upstream`` of the file is known.
+    """
     stack: list[str] = []
-    for st in statements(editor.text, path=path):
-        end = st.end
+    found: list[tuple[Token, dict[str, int | None] | None, bool]] = []
+    mentions = editor.mentions
+    for start, name, args_start, args, end in raw_statements(editor.text, path=path):
         if end == "}":
             if stack:
                 stack.pop()
             continue
-        name = st.name.raw
         if end == "{":
             stack.append(name)  # a Lua block too: the lexer yields its "}"
+            if name == "upstream":
+                first = arguments(args, args_start)
+                if first:
+                    editor.names = editor.names | {first[0].value.lower()}
+            continue
+        if not mentions(args):
             continue
         schemes = _PASS.get(name)
-        if schemes is not None and st.args:
-            _target(editor, st.args[0], schemes)
-        elif name == "server" and stack and stack[-1] == "upstream" and st.args:
-            _server(editor, st.args[0], stream="stream" in stack)
+        if schemes is not None:
+            toks = arguments(args, args_start)
+            if toks:
+                found.append((toks[0], schemes, False))
+        elif name == "server" and stack and stack[-1] == "upstream":
+            toks = arguments(args, args_start)
+            if toks:
+                found.append((toks[0], None, "stream" in stack))
         elif name == "set" or (stack and stack[-1] in ("map", "geo", "split_clients")):
-            _mentions(editor, st)
+            _mentions(editor, Statement(Token(start, name), arguments(args, args_start), end))
+    for tok, schemes, stream in found:
+        if schemes is None:
+            _server(editor, tok, stream=stream)
+        else:
+            _target(editor, tok, schemes)
 
 
 def _target(editor: Editor, tok: Token, schemes: dict[str, int | None]) -> None:
-    editor.target(tok.start, tok.raw, schemes=schemes, bare=True, bare_default=None,
-                  portless_is_name=True)
+    editor.target(
+        tok.start, tok.raw, schemes=schemes, bare=True, bare_default=None, portless_is_name=True
+    )
 
 
 def _server(editor: Editor, tok: Token, *, stream: bool) -> None:
-    editor.target(tok.start, tok.raw, schemes=_NONE, bare=True,
-                  bare_default=None if stream else 80, portless_is_name=False)
+    editor.target(
+        tok.start,
+        tok.raw,
+        schemes=_NONE,
+        bare=True,
+        bare_default=None if stream else 80,
+        portless_is_name=False,
+    )
 
 
 def _mentions(editor: Editor, st: Statement) -> None:
     for tok in _all(st):
         if editor.mentions(tok.raw):
-            editor.note(tok.start, f"not rewritten: {tok.raw!r} in {st.directive!r} "
-                        "(hostgw rewrites only literal proxy targets, not values used "
-                        "through variables)")
+            editor.note(
+                tok.start,
+                f"not rewritten: {tok.raw!r} in {st.directive!r} "
+                "(hostgw rewrites only literal proxy targets, not values used "
+                "through variables)",
+            )
 
 
 def _all(st: Statement) -> Iterable[Token]:

@@ -85,6 +85,24 @@ def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
     :class:`RewriteError` with line and column for text nginx would reject
     as a matter of syntax (unbalanced braces, unclosed quotes, ...).
     """
+    for start, name, args_start, args, end in raw_statements(text, path=path):
+        yield Statement(Token(start, name), arguments(args, args_start), end)
+
+
+def arguments(args: str, base: int) -> tuple[Token, ...]:
+    """The tokens of a statement's argument text that starts at offset ``base``."""
+    if not args.strip():
+        return ()
+    return tuple(Token(base + a.start(), a.group("t")) for a in _ARG.finditer(args) if a.group("t"))
+
+
+def raw_statements(
+    text: str, *, path: str | None = None
+) -> Iterator[tuple[int, str, int, str, str]]:
+    """``(name offset, name, args offset, args text, end)`` per statement: the fast path.
+
+    ``end`` is ``;``, ``{`` or ``}`` (a close, whose name is ``}``).
+    """
     match = _STATEMENT.match
     pos = 0
     depth = 0
@@ -97,29 +115,18 @@ def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
                 break
             raise _diagnose(text, pos, path)
         pos = m.end()
-        if m.group("close") is not None:
+        name, args, end = m.group("name", "args", "end")
+        if name is None:
             if depth == 0:
-                raise _error(text, m.start("close"), 'unexpected "}"', path)
+                raise _error(text, pos - 1, 'unexpected "}"', path)
             depth -= 1
-            yield Statement(Token(m.start("close"), "}"), (), "}")
+            yield pos - 1, "}", pos, "", "}"
             continue
-        name = Token(m.start("name"), m.group("name"))
-        end = m.group("end")
-        args_raw = m.group("args")
-        if args_raw.strip():
-            base = m.start("args")
-            args = tuple(
-                Token(base + a.start(), a.group("t"))
-                for a in _ARG.finditer(args_raw)
-                if a.group("t") is not None
-            )
-        else:
-            args = ()
-        yield Statement(name, args, end)
+        yield m.start("name"), name, m.start("args"), args, end
         if end == "{":
-            if name.raw.endswith("_by_lua_block"):
+            if name.endswith("_by_lua_block"):
                 pos = _skip_lua(text, pos, path)
-                yield Statement(Token(pos - 1, "}"), (), "}")
+                yield pos - 1, "}", pos, "", "}"
             else:
                 depth += 1
     if depth:
@@ -137,7 +144,7 @@ def _skip_lua(text: str, pos: int, path: str | None) -> int:
             depth -= 1
             if depth == 0:
                 return m.end()
-        elif tok in ("\"", "'"):
+        elif tok in ('"', "'"):
             raise _error(text, m.start(), "unclosed string in Lua block", path)
     raise _error(text, pos - 1, "Lua block is not closed", path)
 
@@ -173,7 +180,6 @@ def _diagnose(text: str, pos: int, path: str | None) -> RewriteError:  # noqa: P
                 return _error(text, i, "unexpected end of file after a backslash", path)
             i = m.end()
     return _error(text, size, 'unexpected end of file, expecting ";" or "}"', path)
-
 
 
 def _error(text: str, pos: int, message: str, path: str | None) -> RewriteError:

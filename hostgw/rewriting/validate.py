@@ -63,8 +63,9 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
 def _temp_beside(path: Path, made: list[Path]) -> Path:
     import tempfile
 
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hostgw-check",
-                                dir=path.resolve().parent)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".hostgw-check", dir=path.resolve().parent
+    )
     os.close(fd)
     made.append(Path(name))
     return Path(name)
@@ -91,9 +92,7 @@ def _point_includes(text: str, path: str, temps: dict[Path, Path], prefix: Path)
     return text
 
 
-def _nginx_wrapper(
-    text: str, main: Path, temp: Path, prefix: str | None, made: list[Path]
-) -> Path:
+def _nginx_wrapper(text: str, main: Path, temp: Path, prefix: str | None, made: list[Path]) -> Path:
     """``temp`` itself for a main config; else a wrapper in the prefix that includes it."""
     from hostgw.rewriting.nginx import scan
 
@@ -138,8 +137,12 @@ def _tool(*names: str) -> str:
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL, check=False,
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise InvalidConfig(f"{argv[0]} did not finish checking within {TIMEOUT:.0f}s") from exc

@@ -1,0 +1,120 @@
+"""Benchmark: ``hostgw rewrite`` against a naive ``sed -E`` on a ~10k-server nginx config.
+
+Run:  python scripts/bench_rewrite.py [--servers 10000] [--runs 7]
+
+Writes a config with SERVERS server blocks (each with an upstream-style
+proxy_pass, a commented-out target, a $variable target and a decoy host) to a
+temp dir, then times, in the same run and alternating:
+
+* sed:    ``sed -E 's#//backend:8000([/;])#//172.17.0.1:18000\\1#g' in > out``
+          (the naive replacement: it also rewrites comments and $variables)
+* hostgw: ``hostgw rewrite -m backend:8000=18000 -o out in`` (the real CLI,
+          interpreter start included), and the library call alone.
+
+Prints the median wall time of each and the ratio hostgw / sed (goal <= 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BLOCK = """\
+server {{
+    listen 80;
+    server_name site{i}.example.com;
+    # proxy_pass http://backend:8000/old/;
+    location / {{
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_pass http://backend:8000/app{i}/;
+    }}
+    location /static/ {{ proxy_pass http://backend2:8000; }}
+    location /dyn/ {{ set $up backend:8000; proxy_pass http://$up; }}
+}}
+"""
+
+
+def make_config(servers: int) -> str:
+    """A config with ``servers`` server blocks inside one http block."""
+    body = "".join(BLOCK.format(i=i) for i in range(servers))
+    return f"events {{}}\nhttp {{\n{body}}}\n"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    """Wall time of one run of ``argv``; fails loudly if it fails."""
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Measure and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--servers", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    hostgw = shutil.which("hostgw", path=str(Path(sys.executable).parent)) or "hostgw"
+    env = {**os.environ, "HOSTGW_IP": "172.17.0.1"}
+    with tempfile.TemporaryDirectory(prefix="hostgw-bench-") as tmp:
+        src = Path(tmp) / "nginx.conf"
+        text = make_config(args.servers)
+        src.write_text(text)
+        out_sed, out_hgw = Path(tmp) / "sed.conf", Path(tmp) / "hostgw.conf"
+        sed = [
+            "sh",
+            "-c",
+            'sed -E \'s#//backend:8000([/;])#//172.17.0.1:18000\\1#g\' "$0" > "$1"',
+            str(src),
+            str(out_sed),
+        ]
+        cli = [hostgw, "rewrite", "-q", "-m", "backend:8000=18000", "-o", str(out_hgw), str(src)]
+        times: dict[str, list[float]] = {"sed": [], "hostgw": []}
+        timed(sed, env)
+        timed(cli, env)  # warm the page cache and the .pyc files
+        for _ in range(args.runs):
+            times["sed"].append(timed(sed, env))
+            times["hostgw"].append(timed(cli, env))
+
+        from hostgw.rewriting import rewrite
+
+        lib: list[float] = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            result = rewrite(text, ["backend:8000=18000"], format="nginx", gateway="172.17.0.1")
+            lib.append(time.perf_counter() - start)
+
+        sed_out, hgw_out = out_sed.read_text(), out_hgw.read_text()
+        assert hgw_out == result.text
+        assert len(result.changes) == args.servers
+        wrong = sed_out.count("# proxy_pass http://172.17.0.1") + sed_out.count(
+            "set $up 172.17.0.1"
+        )
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(
+        f"config: {args.servers} server blocks, {len(text) / 1e6:.1f} MB, "
+        f"{len(result.changes)} targets rewritten, {args.runs} runs (median)"
+    )
+    print(
+        f"sed -E              {med['sed'] * 1000:8.1f} ms   (also rewrote {wrong} "
+        "comments/variables it should not have)"
+    )
+    print(f"hostgw rewrite CLI  {med['hostgw'] * 1000:8.1f} ms")
+    print(f"library rewrite()   {statistics.median(lib) * 1000:8.1f} ms")
+    ratio = med["hostgw"] / med["sed"]
+    print(
+        f"ratio hostgw/sed    {ratio:8.2f}x   (goal <= 2.00x: {'met' if ratio <= 2 else 'NOT met'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""nginx: per-directive table tests, including the traps sed falls into."""
+
+from __future__ import annotations
+
+import pytest
+
+from hostgw import rewrite
+from hostgw.errors import RewriteError
+from hostgw.rewriting.nginx_lex import statements
+
+MAP = ["backend:8000=18000", "api=19000", "php:9000=[fd00::7]:9001"]
+GW = "172.17.0.1"
+
+CASES = [
+    # (id, before, after)
+    ("proxy_pass", "proxy_pass http://backend:8000;", "proxy_pass http://172.17.0.1:18000;"),
+    (
+        "uri-kept",
+        "proxy_pass http://backend:8000/api/v1?x=1;",
+        "proxy_pass http://172.17.0.1:18000/api/v1?x=1;",
+    ),
+    ("https", "proxy_pass https://backend:8000/;", "proxy_pass https://172.17.0.1:18000/;"),
+    ("no-port-http-is-80", "proxy_pass http://api/;", "proxy_pass http://172.17.0.1:19000/;"),
+    ("no-port-https", "proxy_pass https://api;", "proxy_pass https://172.17.0.1:19000;"),
+    ("no-port-not-matching-port-rule", "proxy_pass http://backend;", "proxy_pass http://backend;"),
+    ("case-insensitive", "proxy_pass http://BackEnd:8000;", "proxy_pass http://172.17.0.1:18000;"),
+    (
+        "quoted",
+        'proxy_pass "http://backend:8000/a b";',
+        'proxy_pass "http://172.17.0.1:18000/a b";',
+    ),
+    ("single-quoted", "proxy_pass 'http://backend:8000';", "proxy_pass 'http://172.17.0.1:18000';"),
+    ("grpc", "grpc_pass grpc://backend:8000;", "grpc_pass grpc://172.17.0.1:18000;"),
+    ("grpcs-default", "grpc_pass grpcs://api;", "grpc_pass grpcs://172.17.0.1:19000;"),
+    ("grpc-bare", "grpc_pass backend:8000;", "grpc_pass 172.17.0.1:18000;"),
+    ("fastcgi", "fastcgi_pass php:9000;", "fastcgi_pass [fd00::7]:9001;"),
+    ("uwsgi", "uwsgi_pass uwsgi://backend:8000;", "uwsgi_pass uwsgi://172.17.0.1:18000;"),
+    ("scgi", "scgi_pass api:4000;", "scgi_pass 172.17.0.1:19000;"),
+    ("memcached", "memcached_pass api:11211;", "memcached_pass 172.17.0.1:19000;"),
+    ("backend2", "proxy_pass http://backend2:8000;", "proxy_pass http://backend2:8000;"),
+    ("mybackend", "proxy_pass http://mybackend:8000;", "proxy_pass http://mybackend:8000;"),
+    (
+        "backend.example",
+        "proxy_pass http://backend.example:8000;",
+        "proxy_pass http://backend.example:8000;",
+    ),
+    ("other-port", "proxy_pass http://backend:8001;", "proxy_pass http://backend:8001;"),
+    (
+        "comment",
+        "# proxy_pass http://backend:8000;\nproxy_pass http://x;",
+        "# proxy_pass http://backend:8000;\nproxy_pass http://x;",
+    ),
+    (
+        "comment-after",
+        "proxy_pass http://backend:8000; # was http://backend:8000",
+        "proxy_pass http://172.17.0.1:18000; # was http://backend:8000",
+    ),
+    (
+        "variable-host",
+        "set $up backend:8000;\nproxy_pass http://$up;",
+        "set $up backend:8000;\nproxy_pass http://$up;",
+    ),
+    (
+        "variable-uri",
+        "proxy_pass http://backend:8000$request_uri;",
+        "proxy_pass http://backend:8000$request_uri;",
+    ),
+    (
+        "unix",
+        "proxy_pass http://unix:/run/backend.sock;",
+        "proxy_pass http://unix:/run/backend.sock;",
+    ),
+    (
+        "fastcgi-unix",
+        "fastcgi_pass unix:/run/php:9000.sock;",
+        "fastcgi_pass unix:/run/php:9000.sock;",
+    ),
+    ("fastcgi-no-port-is-upstream", "fastcgi_pass php;", "fastcgi_pass php;"),
+    ("add_header-untouched", "add_header X-Up backend:8000;", "add_header X-Up backend:8000;"),
+    ("return-untouched", "return 302 http://backend:8000/;", "return 302 http://backend:8000/;"),
+    (
+        "lua-block",
+        'content_by_lua_block {\n  ngx.say("proxy_pass http://backend:8000; }")  -- {\n}\n'
+        "proxy_pass http://backend:8000;",
+        'content_by_lua_block {\n  ngx.say("proxy_pass http://backend:8000; }")  -- {\n}\n'
+        "proxy_pass http://172.17.0.1:18000;",
+    ),
+    (
+        "lua-long-string",
+        "access_by_lua_block { local s = [==[ } proxy_pass http://backend:8000; ]==] }",
+        "access_by_lua_block { local s = [==[ } proxy_pass http://backend:8000; ]==] }",
+    ),
+    (
+        "upstream-server-params",
+        "upstream u {\n  server backend:8000 weight=5 max_fails=3 fail_timeout=10s;\n"
+        "  server api backup;\n  server backend2:8000 down;\n  keepalive 32;\n}",
+        "upstream u {\n  server 172.17.0.1:18000 weight=5 max_fails=3 fail_timeout=10s;\n"
+        "  server 172.17.0.1:19000 backup;\n  server backend2:8000 down;\n  keepalive 32;\n}",
+    ),
+    (
+        "server-block-not-upstream",
+        "server { server_name backend; listen 8000; }",
+        "server { server_name backend; listen 8000; }",
+    ),
+    (
+        "stream-upstream",
+        "stream { upstream db { server backend:8000; } server { listen 5432; proxy_pass db; } }",
+        "stream { upstream db { server 172.17.0.1:18000; } server { listen 5432; proxy_pass db; } }",
+    ),
+    (
+        "stream-proxy-pass",
+        "stream { server { listen 1; proxy_pass backend:8000; } }",
+        "stream { server { listen 1; proxy_pass 172.17.0.1:18000; } }",
+    ),
+    (
+        "upstream-name-not-host",
+        "upstream api { server 10.0.0.1:1; }\nproxy_pass http://api;",
+        "upstream api { server 10.0.0.1:1; }\nproxy_pass http://api;",
+    ),
+    (
+        "escaped-semicolon",
+        r"add_header X a\;proxy_pass\ http://backend:8000;",
+        r"add_header X a\;proxy_pass\ http://backend:8000;",
+    ),
+    (
+        "word-with-hash",
+        "proxy_pass http://backend:8000/#frag;",
+        "proxy_pass http://172.17.0.1:18000/#frag;",
+    ),
+    ("crlf", "proxy_pass http://backend:8000;\r\n", "proxy_pass http://172.17.0.1:18000;\r\n"),
+    (
+        "tabs-newlines",
+        "proxy_pass\n\t# c\n\thttp://backend:8000\n;",
+        "proxy_pass\n\t# c\n\thttp://172.17.0.1:18000\n;",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_table(before: str, after: str) -> None:
+    result = rewrite(before, MAP, format="nginx", gateway=GW)
+    assert result.text == after
+    assert rewrite(after, MAP, format="nginx", gateway=GW).text == after  # idempotent
+
+
+def test_ipv6_gateway_is_bracketed() -> None:
+    text = "upstream u { server backend:8000; }\nproxy_pass http://api/x;"
+    result = rewrite(text, MAP, format="nginx", gateway="fd00::1")
+    assert (
+        result.text
+        == "upstream u { server [fd00::1]:18000; }\nproxy_pass http://[fd00::1]:19000/x;"
+    )
+
+
+def test_changes_carry_line_old_new() -> None:
+    text = "server {\n  location / {\n    proxy_pass http://backend:8000/a;\n  }\n}\n"
+    result = rewrite(text, MAP, format="nginx", gateway=GW, path="x.conf")
+    (change,) = result.changes
+    assert (change.line, change.col, change.old, change.new) == (
+        3,
+        16,
+        "http://backend:8000/a",
+        "http://172.17.0.1:18000/a",
+    )
+    assert str(change) == "x.conf:3 http://backend:8000/a \u2192 http://172.17.0.1:18000/a"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("set $up backend:8000;\nproxy_pass http://$up;", "'backend:8000' in 'set'"),
+        ("map $host $b { default backend:8000; }", "'backend:8000' in 'default'"),
+        ("proxy_pass http://backend:8000$request_uri;", "uses variables"),
+        ("proxy_pass http://unix:/run/api;", "unix socket"),
+        ("fastcgi_pass api;", "has no port"),
+        ("upstream api { server x:1; }\nproxy_pass http://api;", "names an upstream block"),
+    ],
+    ids=["set", "map", "variable", "unix", "no-port", "upstream-name"],
+)
+def test_skipped_targets_that_mention_a_mapped_host_warn(text: str, needle: str) -> None:
+    result = rewrite(text, MAP, format="nginx", gateway=GW)
+    assert result.text == text
+    assert any(needle in n.message for n in result.notes), result.notes
+
+
+def test_unused_rules_are_reported() -> None:
+    result = rewrite("proxy_pass http://backend:8000;", MAP, format="nginx", gateway=GW)
+    assert [r.spec for r in result.unused] == ["api=19000", "php:9000=[fd00::7]:9001"]
+
+
+def test_gateway_is_asked_only_when_needed() -> None:
+    calls: list[int] = []
+
+    def gw() -> str:
+        calls.append(1)
+        return GW
+
+    rewrite("proxy_pass http://other:1;", MAP, format="nginx", gateway=gw)
+    assert calls == []
+    rewrite("proxy_pass http://api; proxy_pass http://api;", MAP, format="nginx", gateway=gw)
+    assert calls == [1]
+
+
+def test_explicit_targets_need_no_gateway() -> None:
+    def gw() -> str:
+        raise AssertionError("not asked")
+
+    out = rewrite("fastcgi_pass php:9000;", ["php:9000=10.0.0.5:9001"], format="nginx", gateway=gw)
+    assert out.text == "fastcgi_pass 10.0.0.5:9001;"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ('proxy_pass "http://x;\n', (1, 12), 'unclosed " quote'),
+        ("server {\n  listen 80;\n", (3, 1), "unexpected end of file"),
+        ("}\n", (1, 1), 'unexpected "}"'),
+        ("location / {\n  proxy_pass }\n", (2, 14), 'unexpected "}"'),
+        ("proxy_pass http://x", (1, 20), "unexpected end of file"),
+        ('add_header "a"b;', (1, 15), "after a quoted string"),
+        ("  ;", (1, 3), 'unexpected ";"'),
+        ("content_by_lua_block { ngx.say('x') ", (1, 22), "Lua block is not closed"),
+    ],
+    ids=["quote", "eof-block", "close", "close-in-args", "eof", "after-quote", "semi", "lua"],
+)
+def test_syntax_errors_name_line_and_column(text: str, where: tuple[int, int], what: str) -> None:
+    with pytest.raises(RewriteError) as info:
+        rewrite(text, MAP, format="nginx", gateway=GW, path="site.conf")
+    assert (info.value.line, info.value.col) == where
+    assert what in str(info.value)
+    assert str(info.value).startswith(f"site.conf:{where[0]}:{where[1]}:")
+
+
+def test_lexer_offsets_and_quotes() -> None:
+    text = 'a "b c" d\\ e ${x}}y ;'
+    (st, close) = list(statements("x { " + text + " }"))[1:]
+    assert st.directive == "a"
+    assert [t.raw for t in st.args] == ['"b c"', "d\\ e", "${x}}y"]
+    assert close.end == "}"
+    assert [("x { " + text)[t.start : t.start + len(t.raw)] for t in st.args] == [
+        t.raw for t in st.args
+    ]
