@@ -15,6 +15,7 @@ from hostgw.errors import (
     RewriteError,
     TemplateError,
 )
+from hostgw.rewriting import RewriteResult, rewrite
 
 __all__ = [
     "Attempt",
@@ -24,11 +25,13 @@ __all__ = [
     "HostgwError",
     "OutputError",
     "RewriteError",
+    "RewriteResult",
     "TemplateError",
     "__version__",
     "detect",
     "gateway",
     "gateway_env",
+    "rewrite",
 ]
 
 
