@@ -21,6 +21,7 @@ _COMMANDS: dict[str, str] = {
     "doctor": "hostgw.cli._detect:doctor",
     "env": "hostgw.cli._detect:env",
     "wait": "hostgw.cli._wait:wait",
+    "snippet": "hostgw.cli._snippet:snippet",
     "rewrite": "hostgw.cli._rewrite:rewrite",
     "watch": "hostgw.cli._watch:watch",
 }

@@ -1,0 +1,583 @@
+#!/bin/sh
+# hostgw-snippet-sh: finds the container host's address without Python
+#
+# Printed by `hostgw snippet sh`. Needs only a POSIX sh and awk (dash, bash,
+# busybox); getent only when HOSTGW_IP holds a hostname. No `ip` binary.
+# It gives the answer `hostgw ip` gives with these strategies, in the same
+# order of trust (or HOSTGW_STRATEGIES):
+#   env           HOSTGW_IP (address or hostname), HOSTGW_IP6
+#   hosts         /etc/hosts: host.docker.internal, host.containers.internal
+#                 (or HOSTGW_NAMES=a,b)
+#   k8s           HOST_IP from status.hostIP (or the variable HOSTGW_K8S_VAR names)
+#   host-network  a docker0/podman bridge in our own namespace -> 127.0.0.1
+#   route         /proc/net/route, then /proc/net/ipv6_route (lowest metric,
+#                 file order breaks ties; link-local IPv4 gateways rejected)
+# dns, netlink and netifaces need Python hostgw; here they are skipped.
+#
+# Sourced (the nginx image sources /docker-entrypoint.d/*.envsh; chmod +x):
+#   . ./15-hostgw.envsh
+#   exports HOSTGW_IP, HOSTGW_HOST (IPv6 in brackets) and, where one exists,
+#   HOSTGW_IP6; logs one line to stderr (HOSTGW_QUIET=1 or
+#   NGINX_ENTRYPOINT_QUIET_LOGS silence it). When nothing is found it logs why
+#   and the fix, exports nothing and returns 0 so the entrypoint goes on;
+#   with HOSTGW_REQUIRED=1 it returns 1 (an entrypoint under `set -e` stops).
+#   It never exits the sourcing shell, leaves its options alone and defines
+#   nothing else (names starting with _hostgw_ are used, then unset).
+# Executed:
+#   sh hostgw.sh [-4|-6] [export|ip|host]
+#   export (default) prints `export HOSTGW_IP=...` lines, ip the address,
+#   host the host:port form; exit 0, 3 when nothing is found, 2 on bad usage.
+# HOSTGW_ROOT=DIR reads proc/, etc/ and sys/ under DIR (like `hostgw --root`).
+
+_hostgw_find() {
+    # Runs in a subshell ($(...)): nothing set here reaches the caller.
+    # $1: family ("", 4 or 6); $2: "sourced" to log the answer unless quiet.
+    # Prints "IP HOST IP6-or--" on stdout; reasons go to stderr.
+    set +f
+    _hfam=$1
+    _hverbose=0
+    if [ "$2" = sourced ] && [ -z "${HOSTGW_QUIET:-}${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ]; then
+        _hverbose=1
+    fi
+    _hr=${HOSTGW_ROOT:-}
+    _hr=${_hr%/}
+    set -- "root=$_hr" "bigendian=$(_hostgw_bigendian)"
+    for _hp in hosts:etc/hosts route4:proc/net/route route6:proc/net/ipv6_route; do
+        _hk=${_hp%%:*}
+        _hf=$_hr/${_hp#*:}
+        if [ -r "$_hf" ] && [ -f "$_hf" ]; then
+            set -- "$@" "kind=$_hk" "$_hf"
+        elif [ -e "$_hf" ]; then
+            set -- "$@" "miss_$_hk=$_hf is not readable (permission denied)"
+        else
+            set -- "$@" "miss_$_hk=$_hf does not exist"
+        fi
+    done
+    # host-network: a container runtime's bridge in our own namespace.
+    _hn=
+    _hseen=
+    if [ -d "$_hr/sys/class/net" ]; then
+        for _hl in "$_hr"/sys/class/net/*; do
+            [ -e "$_hl" ] || continue
+            _hb=${_hl##*/}
+            _hseen="$_hseen${_hseen:+, }$_hb"
+            case $_hb in
+                docker0|docker_gwbridge) ;;
+                br-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
+                podman|cni-podman) continue ;;
+                podman*[!0-9]*|cni-podman*[!0-9]*) continue ;;
+                podman*|cni-podman*) ;;
+                *) continue ;;
+            esac
+            if [ -d "$_hl/bridge" ]; then
+                _hn=$_hb
+                break
+            fi
+        done
+        _hwhy="no container runtime bridge in $_hr/sys/class/net (have: ${_hseen:-nothing}): a network namespace of our own"
+    else
+        _hwhy="cannot list $_hr/sys/class/net"
+    fi
+    _hget=
+    if command -v getent >/dev/null 2>&1; then
+        _hget=getent
+        if command -v timeout >/dev/null 2>&1; then
+            _hget="timeout 1 getent"
+        fi
+    fi
+    awk -v fam="$_hfam" -v verbose="$_hverbose" -v hostnet="$_hn" -v hostnet_why="$_hwhy" \
+        -v getent="$_hget" '
+# All numbers are parsed by hand: busybox awk reads "010" as octal and has no
+# ^ operator; mawk prints numbers over 2^31 in %g form. So no string-to-number
+# coercion of input and no printing of big numbers happens below.
+function dec(s,   i, v) {
+    v = 0
+    for (i = 1; i <= length(s); i++) v = v * 10 + index("0123456789", substr(s, i, 1)) - 1
+    return v
+}
+function hexval(s,   i, v) {
+    v = 0
+    for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+    return v
+}
+function ishex(s, lo, hi) { return length(s) >= lo && length(s) <= hi && s !~ /[^0-9A-Fa-f]/ }
+function isdec(s) { return s != "" && s !~ /[^0-9]/ }
+function bit(v, m) { return int(v / m) % 2 }
+function zeros(s) { return s !~ /[^0]/ }
+function nozeros(s) { sub(/^0+/, "", s); return s == "" ? "0" : s }
+function words(line) {
+    # Python str.split(): these count as blanks too.
+    gsub("[\r\013\014\034\035\036\037]", " ", line)
+    return split(line, F, " ")
+}
+function strip(s) {
+    gsub("[\r\013\014\034\035\036\037]", " ", s)
+    gsub(/^[ \t\n]+|[ \t\n]+$/, "", s)
+    return s
+}
+function say(msg) { print "hostgw-sh: " msg | "cat 1>&2" }
+
+# --- addresses, as glibc inet_pton and inet_ntop read and write them ---
+function pton4(s,   i, n, c, d, saw, octets, cur) {
+    n = length(s); saw = 0; octets = 0; cur = 0
+    for (i = 1; i <= n; i++) {
+        c = substr(s, i, 1)
+        d = index("0123456789", c)
+        if (d > 0) {
+            if (saw && cur == 0) return 0
+            cur = cur * 10 + d - 1
+            if (cur > 255) return 0
+            if (!saw) { if (++octets > 4) return 0; saw = 1 }
+        } else if (c == "." && saw) {
+            if (octets == 4) return 0
+            Q[octets - 1] = cur; cur = 0; saw = 0
+        } else return 0
+    }
+    if (octets < 4) return 0
+    Q[3] = cur
+    return 1
+}
+function pton6(s,   n, i, c, d, xd, val, tp, colonp, curtok, k, m) {
+    n = length(s)
+    if (n == 0) return 0
+    i = 1
+    if (substr(s, 1, 1) == ":") { if (substr(s, 2, 1) != ":") return 0; i = 2 }
+    curtok = i; xd = 0; val = 0; tp = 0; colonp = -1
+    while (i <= n) {
+        c = substr(s, i, 1); i++
+        d = index("0123456789abcdef", tolower(c))
+        if (d > 0) {
+            if (xd == 4) return 0
+            val = val * 16 + d - 1; xd++
+            continue
+        }
+        if (c == ":") {
+            curtok = i
+            if (xd == 0) { if (colonp >= 0) return 0; colonp = tp; continue }
+            if (i > n) return 0
+            if (tp >= 8) return 0
+            W[tp++] = val; xd = 0; val = 0
+            continue
+        }
+        if (c == "." && tp + 2 <= 8 && pton4(substr(s, curtok))) {
+            W[tp++] = Q[0] * 256 + Q[1]; W[tp++] = Q[2] * 256 + Q[3]; xd = 0
+            break
+        }
+        return 0
+    }
+    if (xd > 0) { if (tp >= 8) return 0; W[tp++] = val }
+    if (colonp >= 0) {
+        if (tp == 8) return 0
+        m = tp - colonp
+        for (k = 1; k <= m; k++) W[8 - k] = W[tp - k]
+        for (k = colonp; k < 8 - m; k++) W[k] = 0
+        tp = 8
+    }
+    return tp == 8
+}
+function ntop6(   i, best, blen, cur, clen, out) {
+    best = -1; blen = 0; cur = -1; clen = 0
+    for (i = 0; i < 8; i++) {
+        if (W[i] == 0) { if (cur == -1) { cur = i; clen = 1 } else clen++ }
+        else if (cur != -1) { if (best == -1 || clen > blen) { best = cur; blen = clen }; cur = -1 }
+    }
+    if (cur != -1 && (best == -1 || clen > blen)) { best = cur; blen = clen }
+    if (best != -1 && blen < 2) best = -1
+    out = ""
+    for (i = 0; i < 8; i++) {
+        if (best != -1 && i >= best && i < best + blen) { if (i == best) out = out ":"; continue }
+        if (i != 0) out = out ":"
+        if (i == 6 && best == 0 && (blen == 6 || (blen == 5 && W[5] == 65535))) {
+            out = out int(W[6] / 256) "." W[6] % 256 "." int(W[7] / 256) "." W[7] % 256
+            break
+        }
+        out = out sprintf("%x", W[i])
+    }
+    if (best != -1 && best + blen == 8) out = out ":"
+    return out
+}
+# The normal form of an address (IPv6 zone kept) and FAM, or "" when invalid.
+function parse_ip(text,   p, addr, zone, sep) {
+    p = index(text, "%")
+    sep = p > 0
+    addr = sep ? substr(text, 1, p - 1) : text
+    zone = sep ? substr(text, p + 1) : ""
+    if (pton4(addr)) {
+        if (sep) return ""
+        FAM = 4
+        return Q[0] "." Q[1] "." Q[2] "." Q[3]
+    }
+    if (pton6(addr)) {
+        if (sep && (zone == "" || zone ~ /[^!-~]/)) return ""
+        FAM = 6
+        return ntop6() (sep ? "%" zone : "")
+    }
+    return ""
+}
+function hex4(h,   a, b, c, d) {
+    a = hexval(substr(h, 1, 2)); b = hexval(substr(h, 3, 2))
+    c = hexval(substr(h, 5, 2)); d = hexval(substr(h, 7, 2))
+    return bigendian ? a "." b "." c "." d : d "." c "." b "." a
+}
+function hex6(h,   i) {
+    for (i = 0; i < 8; i++) W[i] = hexval(substr(h, i * 4 + 1, 4))
+    return ntop6()
+}
+function fname(f) { return f == 4 ? "IPv4" : "IPv6" }
+function wanted(fams) { return fams == "4" ? "IPv4" : fams == "6" ? "IPv6" : "IPv4 or IPv6" }
+function wants(fams, f) { return index(fams, f) > 0 }
+
+# --- reading the files ---
+kind == "hosts" {
+    line = $0
+    p = index(line, "#")
+    if (p) line = substr(line, 1, p - 1)
+    n = words(line)
+    if (n < 2) next
+    a = parse_ip(F[1])
+    if (a == "") next
+    nh++
+    H_addr[nh] = a; H_fam[nh] = FAM; H_line[nh] = FNR; H_text[nh] = strip(line)
+    H_names[nh] = " "
+    for (i = 2; i <= n; i++) H_names[nh] = H_names[nh] tolower(F[i]) " "
+    next
+}
+kind == "route4" {
+    n = words($0)
+    if (n == 0) next
+    if (F[1] == "Iface" && n >= 2 && F[2] == "Destination") next
+    if (n < 8 || !(ishex(F[2], 8, 8) && ishex(F[3], 8, 8) && ishex(F[8], 8, 8)) \
+        || !(ishex(F[4], 1, 8) && isdec(F[7]))) { skip4++; next }
+    flags = hexval(F[4])
+    if (!zeros(F[8]) || !zeros(F[2]) || !bit(flags, 1) || bit(flags, 512)) next
+    nd4++
+    metric = dec(F[7])
+    if (nd4 == 1 || metric < m4) {
+        m4 = metric; m4t = nozeros(F[7]); l4 = FNR; if4 = F[1]
+        gw4 = (bit(flags, 2) && !zeros(F[3])) ? hex4(F[3]) : ""
+    }
+    next
+}
+kind == "route6" {
+    n = words($0)
+    if (n == 0) next
+    if (n < 10 || !(ishex(F[1], 32, 32) && ishex(F[5], 32, 32) && ishex(F[3], 32, 32)) \
+        || !(ishex(F[2], 2, 2) && ishex(F[4], 2, 2) && ishex(F[6], 1, 8) && ishex(F[9], 1, 8)) \
+        || hexval(F[2]) > 128 || hexval(F[4]) > 128) { skip6++; next }
+    flags = hexval(F[9])
+    if (!zeros(F[2]) || !zeros(F[4]) || !zeros(F[1]) || !bit(flags, 1) || bit(flags, 512)) next
+    nd6++
+    metric = hexval(F[6])
+    if (nd6 == 1 || metric < m6) {
+        m6 = metric; m6t = metric < 2147483648 ? sprintf("%d", metric) : "0x" F[6]; l6 = FNR
+        if6 = F[10]
+        gw6 = (bit(flags, 2) && !zeros(F[5])) ? hex6(F[5]) : ""
+        first6 = hexval(substr(F[5], 1, 4))
+    }
+    next
+}
+
+# --- the strategies: each fills FOUND[4], FOUND[6] (address) and DETAIL[...],
+# and WHY (what it saw otherwise); FATAL stops the whole detection. ---
+function clear() { FOUND[4] = ""; FOUND[6] = ""; DETAIL[4] = ""; DETAIL[6] = ""; WHY = "" }
+function note(s) { WHY = WHY (WHY == "" ? "" : "; ") s }
+function add(f, a, d) { if (FOUND[f] == "") { FOUND[f] = a; DETAIL[f] = d } }
+function hostname_like(v,   t, n, i, L) {
+    if (length(v) > 253) return 0
+    t = v; sub(/\.+$/, "", t)
+    n = split(t, L, ".")
+    if (n == 0) return 0
+    for (i = 1; i <= n; i++) if (length(L[i]) < 1 || length(L[i]) > 63 || L[i] ~ /[^A-Za-z0-9_-]/) return 0
+    return 1
+}
+function s_env(fams,   vars, v, var, only, value, a, q, cmd, l, st, got, k, f, seen, any, shown) {
+    seen = 0
+    for (v = 1; v <= 2; v++) {
+        var = v == 1 ? "HOSTGW_IP" : "HOSTGW_IP6"
+        only = v == 1 ? "" : "6"
+        value = strip(ENVIRON[var])
+        if (value == "") continue
+        seen = 1
+        a = parse_ip(value)
+        if (a != "") {
+            if (only != "" && FAM != 6) return fatal(var, value, "is not an IPv6 address")
+            if (wants(fams, FAM)) add(FAM, a, var "=" value)
+            else note(var "=" value " is " fname(FAM) ", " wanted(fams) " wanted")
+            continue
+        }
+        if (!hostname_like(value)) return fatal(var, value, "is neither an IP address nor a hostname")
+        if (getent == "") return fatal(var, value, "is a hostname, and this image has no getent to resolve it")
+        q = value ~ /\.$/ ? value : value "."
+        cmd = getent " ahosts " q " 2>/dev/null; echo \"status $?\""
+        st = ""; got = 0
+        split("", R)
+        while ((cmd | getline l) > 0) {
+            if (l ~ /^status /) { st = substr(l, 8); continue }
+            split(l, X, " ")
+            a = parse_ip(X[1])
+            if (a != "" && !((a) in R)) { R[a] = FAM; RA[++got] = a }
+        }
+        close(cmd)
+        if (st == "124") return fatal(var, value, "did not resolve within 1 s")
+        if (st != "0" || got == 0) return fatal(var, value, "did not resolve: not found (getent status " st ")")
+        any = 0
+        for (f = 4; f <= 6; f += 2) {
+            if (!wants(fams, f) || (only != "" && f != 6)) continue
+            for (k = 1; k <= got; k++) if (R[RA[k]] == f) { add(f, RA[k], var "=" value " resolved to " RA[k]); any = 1; break }
+        }
+        if (!any) {
+            shown = ""
+            for (k = 1; k <= got; k++) shown = shown (k > 1 ? ", " : "") RA[k]
+            note(var "=" value " resolved to " shown "; " wanted(fams) " wanted")
+        }
+    }
+    if (!seen) WHY = "HOSTGW_IP is not set"
+    return 1
+}
+function fatal(var, value, problem) {
+    FATAL = var "=\047" value "\047 " problem
+    FATAL_HINT = "set " var " to the host\047s IP address or a hostname that resolves, or unset it to let hostgw detect the host"
+    return 0
+}
+function s_hosts(fams,   f, k, j, name, nn, NL) {
+    if (miss_hosts != "") { WHY = miss_hosts; return 1 }
+    nn = split(names, NL, ",")
+    for (f = 4; f <= 6; f += 2) {
+        if (!wants(fams, f)) continue
+        for (j = 1; j <= nn && FOUND[f] == ""; j++) {
+            name = " " tolower(NL[j]) " "
+            for (k = 1; k <= nh; k++) if (H_fam[k] == f && index(H_names[k], name)) {
+                add(f, H_addr[k], hostsfile ":" H_line[k] ": " H_text[k]); break
+            }
+        }
+    }
+    if (FOUND[4] == "" && FOUND[6] == "") {
+        gsub(/,/, " or ", shownnames)
+        WHY = "no " wanted(fams) " entry for " shownnames " in " hostsfile
+    }
+    return 1
+}
+function s_k8s(fams,   value, n, k, item, a) {
+    value = strip(ENVIRON[k8svar])
+    if (value == "") {
+        if (ENVIRON["KUBERNETES_SERVICE_HOST"] != "")
+            WHY = k8svar " is not set, in a Kubernetes pod (KUBERNETES_SERVICE_HOST is set): add env " k8svar " with valueFrom.fieldRef.fieldPath: status.hostIP"
+        else WHY = k8svar " is not set"
+        return 1
+    }
+    n = split(value, K, ",")
+    for (k = 1; k <= n; k++) {
+        item = strip(K[k])
+        a = parse_ip(item)
+        if (a == "") { note(k8svar "=" value ": \047" item "\047 is not an IP address"); continue }
+        if (wants(fams, FAM)) add(FAM, a, k8svar "=" value)
+    }
+    if (FOUND[4] == "" && FOUND[6] == "") note(k8svar "=" value " has no " wanted(fams) " address")
+    return 1
+}
+function s_hostnet(fams,   ev) {
+    if (hostnet == "") { WHY = hostnet_why; return 1 }
+    ev = root "/sys/class/net/" hostnet "/bridge: the runtime\047s bridge is in our own network namespace, so we share the host\047s network and published ports answer on loopback"
+    if (wants(fams, 4)) add(4, "127.0.0.1", ev)
+    if (wants(fams, 6)) add(6, "::1", ev)
+    return 1
+}
+function judge(f, gw, first, iface, where) {
+    if (f == 4) {
+        if (gw ~ /^169\.254\./) {
+            note(where ": gateway " gw " is link-local: a CNI\047s stand-in answered by proxy ARP (Calico, AWS VPC CNI), not the node; pass the node address as HOST_IP from status.hostIP, or set HOSTGW_IP")
+            return ""
+        }
+        return gw
+    }
+    if (first >= 65152 && first <= 65215) {
+        if (gw == "fe80::ecee:eeff:feee:eeee") {
+            note(where ": gateway " gw " is Calico\047s fixed link-local next hop, not the node; pass the node address as HOST_IP from status.hostIP, or set HOSTGW_IP")
+            return ""
+        }
+        JUDGED = "; link-local next hop, usable only with its interface " iface
+        return gw "%" iface
+    }
+    return gw
+}
+function s_route(fams,   f, file, nd, gw, first, iface, line, metric, skipped, unread, where, a, nodef) {
+    nodef = 0
+    for (f = 4; f <= 6; f += 2) {
+        if (!wants(fams, f)) continue
+        if (f == 4) { file = miss_route4; nd = nd4; gw = gw4; iface = if4; line = l4; metric = m4t; skipped = skip4; first = 0 }
+        else { file = miss_route6; nd = nd6; gw = gw6; iface = if6; line = l6; metric = m6t; skipped = skip6; first = first6 }
+        if (file != "") { note(file); continue }
+        file = root (f == 4 ? "/proc/net/route" : "/proc/net/ipv6_route")
+        unread = skipped > 0 ? " (" skipped " unreadable line(s) skipped)" : ""
+        if (nd == 0) { note(file ": no default route" unread); nodef++; continue }
+        where = file ":" line
+        if (gw == "") { note(where ": the default route on " iface " has no gateway (on-link)"); continue }
+        JUDGED = ""
+        a = judge(f, gw, first, iface, where)
+        if (a == "") continue
+        add(f, a, where ": default via " gw " dev " iface " metric " metric \
+            (nd > 1 ? ", lowest metric of " nd " defaults" : "") JUDGED unread)
+    }
+    if (FOUND[4] == "" && FOUND[6] == "" && nodef > 0 && nodef == (fams == "" ? 2 : 1)) note("an internal network has none")
+    return 1
+}
+function run(name, fams) {
+    clear()
+    if (name == "env") return s_env(fams)
+    if (name == "hosts") return s_hosts(fams)
+    if (name == "k8s") return s_k8s(fams)
+    if (name == "host-network") return s_hostnet(fams)
+    if (name == "route") return s_route(fams)
+    WHY = "not in the sh drop-in (needs Python hostgw)"
+    return 1
+}
+# A comma-separated setting as hostgw reads it: items stripped, empty ones dropped.
+function items(value,   n, i, out, it) {
+    n = split(value, IT, ",")
+    out = ""
+    for (i = 1; i <= n; i++) {
+        it = strip(IT[i])
+        if (it != "") out = out (out == "" ? "" : ",") it
+    }
+    return out
+}
+function usage(msg, hint) {
+    say(msg); say("hint: " hint); close("cat 1>&2"); exit 2
+}
+function pick(fams) {
+    if (fams != "6" && FOUND[4] != "") { PF = 4; return FOUND[4] }
+    if (fams != "4" && FOUND[6] != "") { PF = 6; return FOUND[6] }
+    return ""
+}
+
+END {
+    hostsfile = root "/etc/hosts"
+    # The options, read as hostgw reads them.
+    order = items(ENVIRON["HOSTGW_STRATEGIES"])
+    if (order == "") order = "env,hosts,k8s,host-network,dns,route,netlink,netifaces"
+    n = split(order, S, ",")
+    m = 0
+    for (i = 1; i <= n; i++) {
+        if (S[i] !~ /^(env|hosts|k8s|host-network|dns|route|netlink|netifaces)$/) {
+            usage("HOSTGW_STRATEGIES: unknown strategy \047" S[i] "\047", "choose from env, hosts, k8s, host-network, dns, route, netlink, netifaces")
+        }
+        if (!((S[i]) in DUP)) { DUP[S[i]] = 1; ORD[++m] = S[i] }
+    }
+    names = items(ENVIRON["HOSTGW_NAMES"])
+    if (names ~ /[ \t]/) usage("HOSTGW_NAMES: names must be hostnames without blanks: " names, "separate names with commas")
+    if (names == "") names = "host.docker.internal,host.containers.internal"
+    shownnames = names
+    k8svar = strip(ENVIRON["HOSTGW_K8S_VAR"])
+    if (k8svar == "") k8svar = "HOST_IP"
+    all = fam == "" ? "46" : fam
+
+    # The walk: the first strategy with an answer wins (IPv4, else IPv6);
+    # later ones are asked for IPv6 only, for HOSTGW_IP6.
+    chosen = ""; v6 = ""
+    for (i = 1; i <= m; i++) {
+        if (chosen == "") fams = all
+        else if (v6 == "" && wants(all, 6)) fams = "6"
+        else break
+        ok = run(ORD[i], fams)
+        a = pick(fams == all ? fam : "6")
+        TRIED[i] = ORD[i] ": " (a != "" ? a " (" DETAIL[PF] ")" : (WHY != "" ? WHY : "no answer"))
+        if (!ok) {
+            say(FATAL)
+            say("hint: " FATAL_HINT)
+            close("cat 1>&2"); exit 3
+        }
+        if (chosen == "" && a != "" && fams == all) { chosen = a; cfam = PF; cname = ORD[i]; cdetail = DETAIL[PF] }
+        if (v6 == "" && FOUND[6] != "" && wants(fams, 6)) v6 = FOUND[6]
+    }
+    if (chosen == "") {
+        say("no " wanted(fam) " gateway found; tried, in order of trust:")
+        for (i = 1; i <= m && ((i) in TRIED); i++) say("  " TRIED[i])
+        say("hint: tell hostgw where the host is: set HOSTGW_IP=<host address>, or start the container with --add-host=host.docker.internal:host-gateway, or in Kubernetes set HOST_IP from status.hostIP (env valueFrom.fieldRef.fieldPath: status.hostIP)")
+        close("cat 1>&2"); exit 3
+    }
+    if (fam == "4") v6 = ""
+    if (verbose == "1") { say("HOSTGW_IP=" chosen " from " cname " (" cdetail ")"); close("cat 1>&2") }
+    print chosen, (cfam == 6 ? "[" chosen "]" : chosen), (v6 == "" ? "-" : v6)
+}' "$@" kind=none /dev/null
+}
+
+_hostgw_bigendian() {
+    # /proc/net/route prints addresses in the CPU's byte order.
+    case $(uname -m 2>/dev/null) in
+        s390*|ppc|ppc64|powerpc|powerpc64|mips|mips64|sparc*|m68k|hppa*|or1k) echo 1 ;;
+        *) echo 0 ;;
+    esac
+}
+
+_hostgw_quote() {
+    # $1 in single quotes, for `eval` and env files.
+    _hq=$1
+    _hd=
+    while :; do
+        case $_hq in
+            *\'*) _hd="$_hd${_hq%%\'*}'\\''"; _hq=${_hq#*\'} ;;
+            *) break ;;
+        esac
+    done
+    printf "'%s%s'" "$_hd" "$_hq"
+}
+
+if [ "${0##*/}" != sh ] && [ -f "$0" ] && [ -r "$0" ] \
+    && [ "$(awk 'NR == 2 { print; exit }' "$0" 2>/dev/null)" = "# hostgw-snippet-sh: finds the container host's address without Python" ]; then
+    # Executed as a script: print, and exit with a status.
+    _hostgw_fam=
+    _hostgw_mode=export
+    for _hostgw_a in "$@"; do
+        case $_hostgw_a in
+            -4) _hostgw_fam=4 ;;
+            -6) _hostgw_fam=6 ;;
+            export|ip|host) _hostgw_mode=$_hostgw_a ;;
+            -h|--help)
+                awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+                exit 0 ;;
+            *)
+                echo "hostgw-sh: unknown argument '$_hostgw_a'; usage: sh $0 [-4|-6] [export|ip|host]" >&2
+                exit 2 ;;
+        esac
+    done
+    _hostgw_out=$(_hostgw_find "$_hostgw_fam" executed) || exit $?
+    _hostgw_ip=${_hostgw_out%% *}
+    _hostgw_out=${_hostgw_out#* }
+    _hostgw_host=${_hostgw_out%% *}
+    _hostgw_ip6=${_hostgw_out#* }
+    case $_hostgw_mode in
+        ip) echo "$_hostgw_ip" ;;
+        host) echo "$_hostgw_host" ;;
+        export)
+            echo "export HOSTGW_IP=$(_hostgw_quote "$_hostgw_ip")"
+            echo "export HOSTGW_HOST=$(_hostgw_quote "$_hostgw_host")"
+            if [ "$_hostgw_ip6" != - ]; then
+                echo "export HOSTGW_IP6=$(_hostgw_quote "$_hostgw_ip6")"
+            fi ;;
+    esac
+    exit 0
+fi
+
+# Sourced: export into the sourcing shell; never exit it.
+if _hostgw_out=$(_hostgw_find "" sourced); then
+    HOSTGW_IP=${_hostgw_out%% *}
+    _hostgw_out=${_hostgw_out#* }
+    HOSTGW_HOST=${_hostgw_out%% *}
+    _hostgw_out=${_hostgw_out#* }
+    export HOSTGW_IP HOSTGW_HOST
+    if [ "$_hostgw_out" != - ]; then
+        HOSTGW_IP6=$_hostgw_out
+        export HOSTGW_IP6
+    fi
+    unset _hostgw_out
+    unset -f _hostgw_find _hostgw_bigendian _hostgw_quote
+else
+    unset _hostgw_out
+    unset -f _hostgw_find _hostgw_bigendian _hostgw_quote
+    if [ "${HOSTGW_REQUIRED:-0}" = 1 ]; then
+        echo "hostgw-sh: HOSTGW_REQUIRED=1: stopping" >&2
+        false
+    else
+        echo "hostgw-sh: HOSTGW_IP left unset; going on (HOSTGW_REQUIRED=1 would stop here)" >&2
+    fi
+fi
