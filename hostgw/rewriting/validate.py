@@ -54,6 +54,8 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
         message = (proc.stderr + proc.stdout).strip()
         for real, temp in temps.items():
             message = message.replace(str(temp), str(real))
+        if given != temps[main]:
+            message = message.replace(str(given), f"<minimal main config around {main}>")
         raise InvalidConfig(
             f"{argv[0]} rejected the rewritten {main}; it was left unchanged:\n{message}",
             hint="fix the config or the --map targets; --diff shows what would change",

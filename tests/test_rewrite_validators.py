@@ -1,0 +1,212 @@
+"""Realistic configs, rewritten by the real CLI and checked by their own proxies.
+
+The configs in tests/configs/rewrite/ are written the way deployments write
+them (websocket upgrades, upstream pools with keepalive, maps, TLS servers,
+stream blocks, Lua blocks, balancers, server templates). Every proxy check
+runs in "test the config" mode with pid, log and temp paths under the test's
+temp dir, so nothing on the machine changes and nothing listens afterwards.
+The unrewritten nginx and HAProxy configs fail their checks (the container
+names do not resolve here), which is what makes the checks meaningful.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool
+from tests.netns import hostgw_cmd
+
+pytestmark = pytest.mark.proxies
+
+CONFIGS = Path(__file__).parent / "configs" / "rewrite"
+GATEWAY = "10.213.0.1"
+MAPS = [
+    "backend:8000=18000", "backend:8001=18001", "websocket=19000", "grpc-svc=15051",
+    "db=15432", "cache=16379", "php-fpm=19001", "storage=19443", "frontend-app=13000",
+]
+
+
+def _copy(tmp: Path, name: str) -> Path:
+    """Copy a config (file or tree) into ``tmp`` with @TMP@ filled in."""
+    src = CONFIGS / name
+    dst = tmp / name
+    if src.is_dir():
+        shutil.copytree(src, dst)
+    else:
+        shutil.copy(src, dst)
+    for path in [dst] if dst.is_file() else list(dst.rglob("*")):
+        if path.is_file():
+            path.write_text(path.read_text().replace("@TMP@", str(tmp)))
+    return dst
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    # Caddy keeps state under HOME/XDG dirs: point them into the temp dir.
+    return {**os.environ, "HOSTGW_IP": GATEWAY, "HOME": str(tmp),
+            "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
+
+
+def _hostgw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [*hostgw_cmd(), "rewrite", *(f"--map={m}" for m in MAPS), *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=_env(tmp), timeout=120,
+                          check=False)
+    print(proc.stdout, proc.stderr)
+    return proc
+
+
+def _cert(tmp: Path) -> None:
+    openssl = require_tool("openssl")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=app.example.com", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )
+
+
+def _nginx_t(tmp: Path, conf: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([require_tool("nginx"), "-t", "-c", str(conf)], capture_output=True,
+                          text=True, timeout=60, check=False, env=_env(tmp))
+
+
+def test_nginx_tree_with_includes(tmp_path: Path) -> None:
+    _cert(tmp_path)
+    root = _copy(tmp_path, "nginx")
+    main, app = root / "nginx.conf", root / "conf.d" / "app.conf"
+    before = app.read_text()
+    assert "host not found" in _nginx_t(tmp_path, main).stderr  # the oracle can say no
+
+    proc = _hostgw(tmp_path, "--validate", "--follow-includes", str(main))
+    assert proc.returncode == 0, proc.stderr
+    assert _nginx_t(tmp_path, main).returncode == 0
+
+    text, site = main.read_text(), app.read_text()
+    assert "server 10.213.0.1:18000 weight=3 max_fails=3 fail_timeout=10s;" in text
+    assert "server 10.213.0.1:18001 backup;" in text
+    assert "server 10.213.0.1:15432 max_fails=2;" in text
+    assert "proxy_pass 10.213.0.1:16379;   # redis" in text
+    assert "proxy_pass http://10.213.0.1:19000/socket/;" in site
+    assert "proxy_pass https://10.213.0.1:19443/;" in site
+    assert "fastcgi_pass 10.213.0.1:19001;" in site
+    # left alone: comments, $variables, upstream names, Lua, unix sockets
+    for kept in ("# proxy_pass http://backend:8000/admin/;", "set $legacy_upstream backend:8000;",
+                 "proxy_pass http://api_pool;", "grpc_pass grpc://grpc_pool;",
+                 "-- not a directive: proxy_pass http://backend:8000; }",
+                 'local target = "backend:8000"', "proxy_pass http://unix:/run/backend.sock:/;"):
+        assert kept in site or kept in text, kept
+    assert "warning" in proc.stderr and "set $legacy_upstream" not in proc.stderr.split(
+        "warning")[0]
+    # only the target tokens changed
+    assert len(site) - len(before) == sum(
+        len(new) - len(old) for old, new in (
+            ("websocket:9000", "10.213.0.1:19000"), ("backend:8000", "10.213.0.1:18000"),
+            ("storage", "10.213.0.1:19443"), ("php-fpm:9000", "10.213.0.1:19001")))
+    assert (root / "conf.d" / ".app.conf.hostgw-orig").read_text() == before
+    assert not list(tmp_path.rglob("*.hostgw-check")), "validation left temp files"
+
+
+def test_nginx_snippet_is_validated_inside_a_wrapper(tmp_path: Path) -> None:
+    _cert(tmp_path)
+    root = _copy(tmp_path, "nginx")
+    app = root / "conf.d" / "app.conf"
+    # the snippet names upstream pools defined in the main config: give it its own
+    app.write_text("map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+                   "upstream api_pool { server backend:8000; }\n"
+                   "upstream grpc_pool { server grpc-svc:50051; }\n" + app.read_text())
+    proc = _hostgw(tmp_path, "--validate", str(app))
+    assert proc.returncode == 0, proc.stderr
+    assert "proxy_pass http://10.213.0.1:18000/admin/v2/;" in app.read_text()
+    assert not list(root.rglob("*.hostgw-check"))
+
+
+def test_nginx_rejection_keeps_the_original(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "nginx")
+    app = root / "conf.d" / "app.conf"
+    app.write_text(app.read_text().replace("keepalive", "x") + "\nserver { bogus_directive 1; }\n")
+    before = app.read_bytes()
+    proc = _hostgw(tmp_path, "--validate", str(app))
+    assert proc.returncode == 7
+    assert 'unknown directive "bogus_directive"' in proc.stderr
+    assert str(app) in proc.stderr and ".hostgw-check" not in proc.stderr
+    assert app.read_bytes() == before
+    assert not (root / "conf.d" / ".app.conf.hostgw-orig").exists()
+
+
+def test_haproxy(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path, "haproxy.cfg")
+    haproxy = require_tool("haproxy")
+    check = [haproxy, "-c", "-f", str(cfg)]
+    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode != 0
+    proc = _hostgw(tmp_path, "--validate", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+    text = cfg.read_text()
+    assert "server api1 10.213.0.1:18000 check weight 10" in text
+    assert "server api2 10.213.0.1:18001 check backup" in text
+    assert "server legacy backend2:8000 check" in text
+    assert "server-template web 1-3 10.213.0.1:13000 check" in text
+    assert "server cache1 10.213.0.1:16379 check" in text
+    assert "nameserver dns1 127.0.0.11:53" in text
+    assert "# server old backend:8000" in text
+
+
+def test_haproxy_ipv6_gateway(tmp_path: Path) -> None:
+    cfg = _copy(tmp_path, "haproxy.cfg")
+    env = {**_env(tmp_path), "HOSTGW_IP": "fd5e::1"}
+    argv = [*hostgw_cmd(), "rewrite", *(f"--map={m}" for m in MAPS), "--validate", str(cfg)]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "server api1 [fd5e::1]:18000 check" in cfg.read_text()
+
+
+def test_apache(tmp_path: Path) -> None:
+    conf = _copy(tmp_path, "apache")
+    main = conf / "httpd.conf"
+    proc = _hostgw(tmp_path, "--validate", str(main))
+    assert proc.returncode == 0, proc.stderr
+    text = main.read_text()
+    for line in (
+        "ProxyPass        /api/ http://10.213.0.1:18000/api/ retry=0 timeout=30",
+        "ProxyPassReverse /api/ http://10.213.0.1:18000/api/",
+        "ProxyPass /ws/ ws://10.213.0.1:19000/socket/",
+        '"fcgi://10.213.0.1:19001/var/www/html/$1"',
+        "BalancerMember http://10.213.0.1:18000 route=a loadfactor=2",
+        "BalancerMember http://backend2:8000 route=b",
+        "ProxyPass http://10.213.0.1:18000/reports/ \\\n            connectiontimeout=5",
+        '"http://10.213.0.1:18000/store/$1" [P,L]',
+        '"http://backend:8000/new/$1" [R=301,L]',
+        'Header always set X-Upstream "backend:8000"',
+        "# ProxyPass /old/ http://backend:8000/old/",
+    ):
+        assert line in text, line
+    apachectl = require_tool("apachectl")
+    check = subprocess.run([apachectl, "-t", "-f", str(main)], capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert check.returncode == 0, check.stderr
+
+
+def test_caddy(tmp_path: Path) -> None:
+    caddyfile = _copy(tmp_path, "Caddyfile")
+    proc = _hostgw(tmp_path, "--validate", str(caddyfile))
+    assert proc.returncode == 0, proc.stderr
+    text = caddyfile.read_text()
+    assert "reverse_proxy 10.213.0.1:18000 10.213.0.1:18001 {" in text
+    assert "to http://10.213.0.1:19000" in text
+    assert "php_fastcgi 10.213.0.1:19001" in text
+    assert "reverse_proxy @legacy backend2:8000" in text
+    assert '"reverse_proxy backend:8000 lives here"' in text
+    assert "# reverse_proxy backend:8000" in text
+
+
+def test_caddy_rejection_shows_the_tool_message(tmp_path: Path) -> None:
+    caddyfile = _copy(tmp_path, "Caddyfile")
+    caddyfile.write_text(caddyfile.read_text().replace("encode gzip", "no_such_directive"))
+    before = caddyfile.read_bytes()
+    proc = _hostgw(tmp_path, "--validate", str(caddyfile))
+    assert proc.returncode == 7
+    assert "no_such_directive" in proc.stderr
+    assert caddyfile.read_bytes() == before
