@@ -47,7 +47,7 @@ class _LazyGroup(click.Group):
 def _version() -> str:
     from hostgw import __version__
 
-    return __version__
+    return str(__version__)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
