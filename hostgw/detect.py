@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from hostgw._record import Record
 from hostgw.addr import family_name
 from hostgw.errors import GatewayNotFound, GatewayUnreachable, UsageError
 from hostgw.strategies import (
@@ -36,6 +36,7 @@ __all__ = [
     "Attempt",
     "Detection",
     "Finding",
+    "Options",
     "detect",
     "gateway",
     "gateway_env",
@@ -49,8 +50,7 @@ NOT_FOUND_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(Record):
     """What one strategy saw: its answer (or None) and the evidence.
 
     ``detail`` is the evidence for ``address`` or, without one, why not.
@@ -58,13 +58,30 @@ class Attempt:
     the answers known to be wrong with why, ``note`` anything else it saw.
     """
 
+    __slots__ = ("address", "detail", "family", "findings", "note", "rejected", "strategy")
     strategy: str
     address: str | None
     detail: str
-    family: int | None = None
-    findings: tuple[Finding, ...] = ()
-    rejected: tuple[str, ...] = ()
-    note: str = ""
+    family: int | None
+    findings: tuple[Finding, ...]
+    rejected: tuple[str, ...]
+    note: str
+
+    def __init__(
+        self,
+        strategy: str,
+        address: str | None,
+        detail: str,
+        family: int | None = None,
+        *,
+        findings: tuple[Finding, ...] = (),
+        rejected: tuple[str, ...] = (),
+        note: str = "",
+    ) -> None:
+        self._init(
+            strategy=strategy, address=address, detail=detail, family=family,
+            findings=findings, rejected=rejected, note=note,
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form: ``strategy``, ``address`` (or None), ``detail``, ``family``."""
@@ -76,21 +93,37 @@ class Attempt:
         }
 
 
-@dataclass(frozen=True)
-class Detection:
+class Detection(Record):
     """The host's address, which strategy found it, and every attempt made.
 
     ``detail`` is the winner's evidence and ``why`` says why it won;
     ``probes`` holds the TCP probes when a port was given.
     """
 
+    __slots__ = ("address", "attempts", "detail", "family", "probes", "strategy", "why")
     address: str
     family: int  # 4 or 6
     strategy: str
-    attempts: tuple[Attempt, ...] = field(default=())
-    detail: str = ""
-    why: str = ""
-    probes: tuple[Probe, ...] = ()
+    attempts: tuple[Attempt, ...]
+    detail: str
+    why: str
+    probes: tuple[Probe, ...]
+
+    def __init__(
+        self,
+        address: str,
+        family: int,
+        strategy: str,
+        attempts: tuple[Attempt, ...] = (),
+        *,
+        detail: str = "",
+        why: str = "",
+        probes: tuple[Probe, ...] = (),
+    ) -> None:
+        self._init(
+            address=address, family=family, strategy=strategy, attempts=tuple(attempts),
+            detail=detail, why=why, probes=probes,
+        )
 
     @property
     def host(self) -> str:
@@ -110,13 +143,23 @@ class Detection:
         }
 
 
-@dataclass(frozen=True)
-class _Options:
+class Options(Record):
+    """Checked detection options, as :func:`resolve_options` returns them."""
+
+    __slots__ = ("context", "family", "order", "port", "probe_timeout")
     order: tuple[str, ...]
     family: int | None
     context: Context
     port: int | None
     probe_timeout: float
+
+    def __init__(
+        self, order: tuple[str, ...], family: int | None, context: Context, port: int | None,
+        probe_timeout: float,
+    ) -> None:
+        self._init(
+            order=order, family=family, context=context, port=port, probe_timeout=probe_timeout
+        )
 
 
 def _split(value: str) -> list[str]:
@@ -134,7 +177,7 @@ def resolve_options(
     probe_timeout: float = 0.5,
     env: Mapping[str, str] | None = None,
     root: str = "/",
-) -> _Options:
+) -> Options:
     """Check the options and fill the unset ones from the environment.
 
     ``HOSTGW_STRATEGIES`` and ``HOSTGW_NAMES`` (comma-separated) and
@@ -178,7 +221,7 @@ def resolve_options(
         families=(family,) if family else (4, 6),
         live=live,
     )
-    return _Options(order, family, context, port, probe_timeout)
+    return Options(order, family, context, port, probe_timeout)
 
 
 def _pick(findings: Sequence[Finding], family: int | None) -> Finding | None:
@@ -190,14 +233,18 @@ def _pick(findings: Sequence[Finding], family: int | None) -> Finding | None:
     return None
 
 
-@dataclass
 class _Walk:
-    attempts: list[Attempt] = field(default_factory=list)
-    chosen: tuple[str, Finding] | None = None
-    v6: tuple[str, Finding] | None = None
+    """The state of one walk down the table."""
+
+    __slots__ = ("attempts", "chosen", "v6")
+
+    def __init__(self) -> None:
+        self.attempts: list[Attempt] = []
+        self.chosen: tuple[str, Finding] | None = None
+        self.v6: tuple[str, Finding] | None = None
 
 
-def _walk(opts: _Options, *, want_v6: bool = False, exhaustive: bool = False) -> _Walk:
+def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> _Walk:
     """Run strategies in order until the answer(s) are known (or all, if exhaustive)."""
     done = _Walk()
     all_families = (opts.family,) if opts.family else (4, 6)
@@ -208,7 +255,7 @@ def _walk(opts: _Options, *, want_v6: bool = False, exhaustive: bool = False) ->
             families = (6,)
         else:
             break
-        outcome = TABLE[name](replace(opts.context, families=families))
+        outcome = TABLE[name](opts.context.replace(families=families))
         picked = _pick(outcome.findings, opts.family if families == all_families else 6)
         if picked is not None:
             detail = picked.detail
@@ -239,13 +286,13 @@ def _wanted(family: int | None) -> str:
     return family_name(family) if family else "IPv4 or IPv6"
 
 
-def _not_found(opts: _Options, attempts: Sequence[Attempt]) -> GatewayNotFound:
+def _not_found(opts: Options, attempts: Sequence[Attempt]) -> GatewayNotFound:
     lines = [f"no {_wanted(opts.family)} gateway found; tried, in order of trust:"]
     lines += [f"  {a.strategy}: {a.detail}" for a in attempts]
     return GatewayNotFound("\n".join(lines), attempts=attempts, hint=NOT_FOUND_HINT)
 
 
-def _why(opts: _Options, name: str, found: Finding) -> str:
+def _why(opts: Options, name: str, found: Finding) -> str:
     why = f"{name} is the first strategy in the order of trust ({', '.join(opts.order)}) with "
     why += f"an {family_name(found.family)} answer"
     if opts.family is None and found.family == 6:
@@ -266,14 +313,14 @@ def _candidates(attempts: Sequence[Attempt], family: int | None) -> list[tuple[s
     return out
 
 
-def _probe(opts: _Options, attempts: Sequence[Attempt], family: int | None) -> Detection:
+def _probe(opts: Options, attempts: Sequence[Attempt], family: int | None) -> Detection:
     """With a port: the first candidate in order of trust that accepts a TCP connection."""
     from hostgw.probe import probe_tcp
 
     port = opts.port or 0
     candidates = _candidates(attempts, family)
     if not candidates:
-        raise _not_found(replace(opts, family=family), attempts)
+        raise _not_found(opts.replace(family=family), attempts)
     probes = probe_tcp([f.address for _, f in candidates], port, opts.probe_timeout)
     for (name, found), probe in zip(candidates, probes, strict=True):
         if probe.ok:
@@ -285,8 +332,8 @@ def _probe(opts: _Options, attempts: Sequence[Attempt], family: int | None) -> D
             if failed:
                 why += f"; before it: {', '.join(failed)}"
             return Detection(
-                found.address, found.family, name, tuple(attempts), found.detail, why,
-                tuple(probes),
+                found.address, found.family, name, tuple(attempts), detail=found.detail,
+                why=why, probes=tuple(probes),
             )
     lines = [
         f"nothing accepted a connection on TCP port {opts.port} "
@@ -302,7 +349,7 @@ def _probe(opts: _Options, attempts: Sequence[Attempt], family: int | None) -> D
     )
 
 
-def _detect(opts: _Options, exhaustive: bool) -> Detection:
+def _detect(opts: Options, exhaustive: bool) -> Detection:
     if opts.port is not None:
         done = _walk(opts, exhaustive=True)
         return _probe(opts, done.attempts, opts.family)
@@ -311,8 +358,8 @@ def _detect(opts: _Options, exhaustive: bool) -> Detection:
         raise _not_found(opts, done.attempts)
     name, found = done.chosen
     return Detection(
-        found.address, found.family, name, tuple(done.attempts), found.detail,
-        _why(opts, name, found),
+        found.address, found.family, name, tuple(done.attempts), detail=found.detail,
+        why=_why(opts, name, found),
     )
 
 

@@ -8,19 +8,28 @@ address, names compare case-insensitively, and the first matching line wins.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
+from hostgw._record import Record
 from hostgw.addr import parse_ip
 
 
-class HostsEntry(NamedTuple):
-    """One usable line: the address (normal form), its family, its names."""
+class HostsEntry(Record):
+    """One usable line: the address (normal form), its family, its names.
 
+    ``line`` is 1-based; ``text`` is the line without its comment, for evidence.
+    """
+
+    __slots__ = ("address", "family", "line", "names", "text")
     address: str
     family: int
     names: tuple[str, ...]
-    line: int  # 1-based
-    text: str  # the line without its comment, for evidence
+    line: int
+    text: str
+
+    def __init__(
+        self, address: str, family: int, names: tuple[str, ...], line: int, text: str
+    ) -> None:
+        self._init(address=address, family=family, names=names, line=line, text=text)
 
 
 def parse_hosts(data: str | bytes) -> list[HostsEntry]:

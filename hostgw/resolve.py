@@ -15,27 +15,36 @@ exactly what other programs in the container see.
 
 from __future__ import annotations
 
-import socket
+import _socket  # not socket: see hostgw.addr
 import threading
 import time
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from hostgw._record import Record
 from hostgw.addr import parse_ip
 
 
-class Resolution(NamedTuple):
+class Resolution(Record):
     """The answer for one name: addresses ``(address, family)``, or an error."""
 
+    __slots__ = ("addresses", "error", "name")
     name: str
     addresses: tuple[tuple[str, int], ...]
-    error: str | None = None
+    error: str | None
+
+    def __init__(
+        self, name: str, addresses: tuple[tuple[str, int], ...], error: str | None = None
+    ) -> None:
+        self._init(name=name, addresses=addresses, error=error)
 
 
 def _lookup(name: str) -> Resolution:
     try:
-        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+        # Bytes: a str host goes through the idna codec, whose first use
+        # imports stringprep and unicodedata (~2 ms) with the GIL held.
+        host = name.encode("ascii") if name.isascii() else name.encode("idna")
+        infos = _socket.getaddrinfo(host, None, 0, _socket.SOCK_STREAM)
+    except _socket.gaierror as exc:
         return Resolution(name, (), exc.strerror or str(exc))
     except (UnicodeError, OSError, ValueError) as exc:
         return Resolution(name, (), str(exc))

@@ -16,10 +16,11 @@ hop, metric (8 hex), refcount, use, flags (8 hex), device.
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterable
-from typing import NamedTuple
+
+from hostgw._record import Record
+from hostgw.addr import packed, unpack
 
 RTF_UP = 0x0001
 RTF_GATEWAY = 0x0002
@@ -28,9 +29,24 @@ RTF_REJECT = 0x0200
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-class Route(NamedTuple):
-    """One route line. ``gateway`` is None unless the route goes via one."""
+class Route(Record):
+    """One route line. ``gateway`` is None unless the route goes via one.
 
+    ``line`` is the 1-based line number in the file, ``text`` the line as
+    read (for evidence). ``prefix`` is -1 for a source-specific IPv6 route.
+    """
+
+    __slots__ = (
+        "destination",
+        "family",
+        "flags",
+        "gateway",
+        "iface",
+        "line",
+        "metric",
+        "prefix",
+        "text"
+    )
     family: int
     iface: str
     destination: str
@@ -38,8 +54,17 @@ class Route(NamedTuple):
     gateway: str | None
     flags: int
     metric: int
-    line: int  # 1-based line number in the file
-    text: str  # the line as read, for evidence
+    line: int
+    text: str
+
+    def __init__(
+        self, *, family: int, iface: str, destination: str, prefix: int, gateway: str | None,
+        flags: int, metric: int, line: int, text: str,
+    ) -> None:
+        self._init(
+            family=family, iface=iface, destination=destination, prefix=prefix,
+            gateway=gateway, flags=flags, metric=metric, line=line, text=text,
+        )
 
     @property
     def is_default(self) -> bool:
@@ -52,18 +77,26 @@ class Route(NamedTuple):
         return bool(self.flags & RTF_UP) and not self.flags & RTF_REJECT
 
 
-class Skipped(NamedTuple):
+class Skipped(Record):
     """A line that could not be read as a route, and why."""
 
+    __slots__ = ("line", "reason")
     line: int
     reason: str
 
+    def __init__(self, line: int, reason: str) -> None:
+        self._init(line=line, reason=reason)
 
-class RouteTable(NamedTuple):
+
+class RouteTable(Record):
     """Every route read from one file, plus the lines that were skipped."""
 
+    __slots__ = ("routes", "skipped")
     routes: tuple[Route, ...]
     skipped: tuple[Skipped, ...]
+
+    def __init__(self, routes: tuple[Route, ...], skipped: tuple[Skipped, ...]) -> None:
+        self._init(routes=routes, skipped=skipped)
 
 
 def _is_hex(text: str, min_len: int = 1, max_len: int = 8) -> bool:
@@ -92,7 +125,9 @@ def hex_to_ipv4(text: str, byteorder: str = sys.byteorder) -> str:
 
 def ipv4_to_hex(address: str, byteorder: str = sys.byteorder) -> str:
     """``172.17.0.1`` -> ``010011AC``: the inverse of :func:`hex_to_ipv4`."""
-    raw = socket.inet_pton(socket.AF_INET, address)
+    raw = packed(address)
+    if len(raw) != 4:
+        raise ValueError(f"not an IPv4 address: {address!r}")
     return f"{int.from_bytes(raw, 'little' if byteorder == 'little' else 'big'):08X}"
 
 
@@ -100,12 +135,15 @@ def hex_to_ipv6(text: str) -> str:
     """32 hex digits (network order) -> the compressed IPv6 address."""
     if not _is_hex(text, 32, 32):
         raise ValueError(f"not 32 hex digits: {text!r}")
-    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex(text))
+    return unpack(bytes.fromhex(text))
 
 
 def ipv6_to_hex(address: str) -> str:
     """The inverse of :func:`hex_to_ipv6` (lower case, as the kernel prints)."""
-    return socket.inet_pton(socket.AF_INET6, address).hex()
+    raw = packed(address)
+    if len(raw) != 16:
+        raise ValueError(f"not an IPv6 address: {address!r}")
+    return raw.hex()
 
 
 def parse_ipv4_routes(data: str | bytes, byteorder: str = sys.byteorder) -> RouteTable:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import NamedTuple
 
+from hostgw._record import Record
 from hostgw.addr import family_name, is_link_local, is_unspecified, parse_ip
 
 DEFAULT_NAMES = ("host.docker.internal", "host.containers.internal")
@@ -32,16 +31,19 @@ CALICO_V6_GATEWAY = "fe80::ecee:eeff:feee:eeee"
 _PROBE_DST = {4: "1.1.1.1", 6: "2606:4700:4700::1111"}
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """One answer from a strategy: the address, its family, and the evidence."""
 
+    __slots__ = ("address", "detail", "family")
     address: str
     family: int
     detail: str
 
+    def __init__(self, address: str, family: int, detail: str) -> None:
+        self._init(address=address, family=family, detail=detail)
 
-@dataclass(frozen=True)
-class Outcome:
+
+class Outcome(Record):
     """What a strategy saw.
 
     ``findings`` are usable answers (at most one per family, best first);
@@ -51,24 +53,52 @@ class Outcome:
     with ``reason`` and ``hint`` rather than guess.
     """
 
-    findings: tuple[Finding, ...] = ()
-    reason: str = ""
-    rejected: tuple[str, ...] = ()
-    fatal: bool = False
-    hint: str | None = None
+    __slots__ = ("fatal", "findings", "hint", "reason", "rejected")
+    findings: tuple[Finding, ...]
+    reason: str
+    rejected: tuple[str, ...]
+    fatal: bool
+    hint: str | None
+
+    def __init__(
+        self,
+        findings: tuple[Finding, ...] = (),
+        reason: str = "",
+        rejected: tuple[str, ...] = (),
+        *,
+        fatal: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        self._init(findings=findings, reason=reason, rejected=rejected, fatal=fatal, hint=hint)
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Record):
     """Everything a strategy may read. Built by :func:`hostgw.detect.detect`."""
 
+    __slots__ = ("env", "families", "k8s_var", "live", "names", "root", "timeout")
     env: Mapping[str, str]
-    root: str = "/"
-    names: tuple[str, ...] = DEFAULT_NAMES
-    k8s_var: str = DEFAULT_K8S_VAR
-    timeout: float = 1.0
-    families: tuple[int, ...] = (4, 6)
-    live: bool = True  # may ask this machine (DNS, netlink), not only files under root
+    root: str
+    names: tuple[str, ...]
+    k8s_var: str
+    timeout: float
+    families: tuple[int, ...]
+    live: bool  # may ask this machine (DNS, netlink), not only files under root
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        root: str = "/",
+        names: tuple[str, ...] = DEFAULT_NAMES,
+        k8s_var: str = DEFAULT_K8S_VAR,
+        timeout: float = 1.0,
+        families: tuple[int, ...] = (4, 6),
+        live: bool = True,
+    ) -> None:
+        self._init(
+            env=env, root=root, names=names, k8s_var=k8s_var, timeout=timeout,
+            families=families, live=live,
+        )
 
     def path(self, relative: str) -> str:
         """``relative`` (e.g. ``proc/net/route``) under the root directory."""
