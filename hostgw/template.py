@@ -353,7 +353,7 @@ class _Problem:
 
 
 _HINT_UNSET = "set the variable, or give the reference a default: ${NAME:-default}"
-_HINT_RAW = "pass --raw NAME (raw= in Python) only if the value is meant to add config structure"
+_HINT_RAW = "pass --raw {name} only if its value is meant to add config structure"
 _HINT_SYNTAX = f"supported forms: {SUPPORTED}; other text with '$' is left as it is"
 
 
@@ -424,7 +424,7 @@ class _Resolver:
         bad = _UNSAFE.search(value)
         if bad is None:
             return None
-        return f"value contains {_describe_char(bad.group()[0])}", _HINT_RAW
+        return f"value contains {_describe_char(bad.group()[0])}", _HINT_RAW.format(name=name)
 
     def plain(self, name: str) -> bytes:
         """A top-level ``$NAME``/``${NAME}``: located later if it is a problem."""
@@ -575,8 +575,9 @@ def combine(errors: Iterable[TemplateError]) -> TemplateError:
 
 
 def _error(rows: list[tuple[str | None, int, int, str, str]], hints: list[str]) -> TemplateError:
-    shown = [
-        f"{where or '<template>'}:{line}:{col} {name}: {reason}"
+    shown = [  # line 0: a problem with the whole file (it cannot be read)
+        f"{where or '<template>'}:{line}:{col} {name}: {reason}" if line else
+        f"{where or '<template>'}: {reason}"
         for where, line, col, name, reason in rows[:_MAX_SHOWN]
     ]
     if len(rows) > _MAX_SHOWN:
