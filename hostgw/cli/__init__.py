@@ -24,6 +24,8 @@ _COMMANDS: dict[str, str] = {
     "snippet": "hostgw.cli._snippet:snippet",
     "rewrite": "hostgw.cli._rewrite:rewrite",
     "watch": "hostgw.cli._watch:watch",
+    "render": "hostgw.cli._render:render",
+    "exec": "hostgw.cli._render:exec_",
 }
 
 
