@@ -19,6 +19,7 @@ from hostgw.errors import (
 )
 
 if TYPE_CHECKING:
+    from hostgw.rendering import render, render_file
     from hostgw.rewriting import RewriteResult, rewrite
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "detect",
     "gateway",
     "gateway_env",
+    "render",
+    "render_file",
     "rewrite",
 ]
 
@@ -50,4 +53,8 @@ def __getattr__(name: str) -> Any:
         from hostgw import rewriting
 
         return getattr(rewriting, name)
+    if name in ("render", "render_file"):  # templates: loaded when first used
+        from hostgw import rendering
+
+        return getattr(rendering, name)
     raise AttributeError(f"module 'hostgw' has no attribute {name!r}")
