@@ -217,7 +217,7 @@ function parse_ip(text,   p, addr, zone, sep) {
 function hex4(h,   a, b, c, d) {
     a = hexval(substr(h, 1, 2)); b = hexval(substr(h, 3, 2))
     c = hexval(substr(h, 5, 2)); d = hexval(substr(h, 7, 2))
-    return bigendian ? a "." b "." c "." d : d "." c "." b "." a
+    return bigendian == "1" ? a "." b "." c "." d : d "." c "." b "." a
 }
 function hex6(h,   i) {
     for (i = 0; i < 8; i++) W[i] = hexval(substr(h, i * 4 + 1, 4))
@@ -228,6 +228,7 @@ function wanted(fams) { return fams == "4" ? "IPv4" : fams == "6" ? "IPv6" : "IP
 function wants(fams, f) { return index(fams, f) > 0 }
 
 # --- reading the files ---
+BEGIN { nh = 0; nd4 = 0; nd6 = 0; skip4 = 0; skip6 = 0 }  # busybox: "" == 0 is false
 kind == "hosts" {
     line = $0
     p = index(line, "#")
@@ -395,7 +396,7 @@ function judge(f, gw, first, iface, where) {
             note(where ": gateway " gw " is Calico\047s fixed link-local next hop, not the node; pass the node address as HOST_IP from status.hostIP, or set HOSTGW_IP")
             return ""
         }
-        JUDGED = "; link-local next hop, usable only with its interface " iface
+        JUDGED = "; link-local next hop, usable only with its interface, " iface
         return gw "%" iface
     }
     return gw
@@ -418,7 +419,7 @@ function s_route(fams,   f, file, nd, gw, first, iface, line, metric, skipped, u
         add(f, a, where ": default via " gw " dev " iface " metric " metric \
             (nd > 1 ? ", lowest metric of " nd " defaults" : "") JUDGED unread)
     }
-    if (FOUND[4] == "" && FOUND[6] == "" && nodef > 0 && nodef == (fams == "" ? 2 : 1)) note("an internal network has none")
+    if (FOUND[4] == "" && FOUND[6] == "" && nodef > 0 && nodef == length(fams)) note("an internal network has none")
     return 1
 }
 function run(name, fams) {
