@@ -105,7 +105,8 @@ CASES = [
     (
         "stream-upstream",
         "stream { upstream db { server backend:8000; } server { listen 5432; proxy_pass db; } }",
-        "stream { upstream db { server 172.17.0.1:18000; } server { listen 5432; proxy_pass db; } }",
+        "stream { upstream db { server 172.17.0.1:18000; } "
+        "server { listen 5432; proxy_pass db; } }",
     ),
     (
         "stream-proxy-pass",

@@ -26,8 +26,15 @@ pytestmark = pytest.mark.proxies
 CONFIGS = Path(__file__).parent / "configs" / "rewrite"
 GATEWAY = "10.213.0.1"
 MAPS = [
-    "backend:8000=18000", "backend:8001=18001", "websocket=19000", "grpc-svc=15051",
-    "db=15432", "cache=16379", "php-fpm=19001", "storage=19443", "frontend-app=13000",
+    "backend:8000=18000",
+    "backend:8001=18001",
+    "websocket=19000",
+    "grpc-svc=15051",
+    "db=15432",
+    "cache=16379",
+    "php-fpm=19001",
+    "storage=19443",
+    "frontend-app=13000",
 ]
 
 
@@ -47,14 +54,20 @@ def _copy(tmp: Path, name: str) -> Path:
 
 def _env(tmp: Path) -> dict[str, str]:
     # Caddy keeps state under HOME/XDG dirs: point them into the temp dir.
-    return {**os.environ, "HOSTGW_IP": GATEWAY, "HOME": str(tmp),
-            "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config")}
+    return {
+        **os.environ,
+        "HOSTGW_IP": GATEWAY,
+        "HOME": str(tmp),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "XDG_CONFIG_HOME": str(tmp / "config"),
+    }
 
 
 def _hostgw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     argv = [*hostgw_cmd(), "rewrite", *(f"--map={m}" for m in MAPS), *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=_env(tmp), timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, env=_env(tmp), timeout=120, check=False
+    )
     print(proc.stdout, proc.stderr)
     return proc
 
@@ -62,15 +75,37 @@ def _hostgw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _cert(tmp: Path) -> None:
     openssl = require_tool("openssl")
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=app.example.com", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
-        check=True, capture_output=True, timeout=60,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=app.example.com",
+            "-keyout",
+            str(tmp / "key.pem"),
+            "-out",
+            str(tmp / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 
 def _nginx_t(tmp: Path, conf: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("nginx"), "-t", "-c", str(conf)], capture_output=True,
-                          text=True, timeout=60, check=False, env=_env(tmp))
+    return subprocess.run(
+        [require_tool("nginx"), "-t", "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_env(tmp),
+    )
 
 
 def test_nginx_tree_with_includes(tmp_path: Path) -> None:
@@ -93,18 +128,29 @@ def test_nginx_tree_with_includes(tmp_path: Path) -> None:
     assert "proxy_pass https://10.213.0.1:19443/;" in site
     assert "fastcgi_pass 10.213.0.1:19001;" in site
     # left alone: comments, $variables, upstream names, Lua, unix sockets
-    for kept in ("# proxy_pass http://backend:8000/admin/;", "set $legacy_upstream backend:8000;",
-                 "proxy_pass http://api_pool;", "grpc_pass grpc://grpc_pool;",
-                 "-- not a directive: proxy_pass http://backend:8000; }",
-                 'local target = "backend:8000"', "proxy_pass http://unix:/run/backend.sock:/;"):
+    for kept in (
+        "# proxy_pass http://backend:8000/admin/;",
+        "set $legacy_upstream backend:8000;",
+        "proxy_pass http://api_pool;",
+        "grpc_pass grpc://grpc_pool;",
+        "-- not a directive: proxy_pass http://backend:8000; }",
+        'local target = "backend:8000"',
+        "proxy_pass http://unix:/run/backend.sock:/;",
+    ):
         assert kept in site or kept in text, kept
-    assert "warning" in proc.stderr and "set $legacy_upstream" not in proc.stderr.split(
-        "warning")[0]
+    assert (
+        "warning" in proc.stderr and "set $legacy_upstream" not in proc.stderr.split("warning")[0]
+    )
     # only the target tokens changed
     assert len(site) - len(before) == sum(
-        len(new) - len(old) for old, new in (
-            ("websocket:9000", "10.213.0.1:19000"), ("backend:8000", "10.213.0.1:18000"),
-            ("storage", "10.213.0.1:19443"), ("php-fpm:9000", "10.213.0.1:19001")))
+        len(new) - len(old)
+        for old, new in (
+            ("websocket:9000", "10.213.0.1:19000"),
+            ("backend:8000", "10.213.0.1:18000"),
+            ("storage", "10.213.0.1:19443"),
+            ("php-fpm:9000", "10.213.0.1:19001"),
+        )
+    )
     assert (root / "conf.d" / ".app.conf.hostgw-orig").read_text() == before
     assert not list(tmp_path.rglob("*.hostgw-check")), "validation left temp files"
 
@@ -114,9 +160,11 @@ def test_nginx_snippet_is_validated_inside_a_wrapper(tmp_path: Path) -> None:
     root = _copy(tmp_path, "nginx")
     app = root / "conf.d" / "app.conf"
     # the snippet names upstream pools defined in the main config: give it its own
-    app.write_text("map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
-                   "upstream api_pool { server backend:8000; }\n"
-                   "upstream grpc_pool { server grpc-svc:50051; }\n" + app.read_text())
+    app.write_text(
+        "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+        "upstream api_pool { server backend:8000; }\n"
+        "upstream grpc_pool { server grpc-svc:50051; }\n" + app.read_text()
+    )
     proc = _hostgw(tmp_path, "--validate", str(app))
     assert proc.returncode == 0, proc.stderr
     assert "proxy_pass http://10.213.0.1:18000/admin/v2/;" in app.read_text()
@@ -184,8 +232,9 @@ def test_apache(tmp_path: Path) -> None:
     ):
         assert line in text, line
     apachectl = require_tool("apachectl")
-    check = subprocess.run([apachectl, "-t", "-f", str(main)], capture_output=True, text=True,
-                           timeout=60, check=False)
+    check = subprocess.run(
+        [apachectl, "-t", "-f", str(main)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert check.returncode == 0, check.stderr
 
 

@@ -114,7 +114,9 @@ class Editor:
 
     # -- notes ---------------------------------------------------------------
     def mentions(self, raw: str) -> bool:
-        """Whether ``raw`` names a mapped host as a whole name."""
+        """Whether ``raw`` names a mapped host as a whole name (always, to collect)."""
+        if self.collect:
+            return True
         return self._mention is not None and self._mention.search(raw) is not None
 
     def note(self, pos: int, message: str) -> None:

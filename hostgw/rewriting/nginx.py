@@ -86,24 +86,35 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
                 if first:
                     editor.names = editor.names | {first[0].value.lower()}
             continue
-        if not mentions(args):
-            continue
-        schemes = _PASS.get(name)
-        if schemes is not None:
-            toks = arguments(args, args_start)
-            if toks:
-                found.append((toks[0], schemes, False))
-        elif name == "server" and stack and stack[-1] == "upstream":
-            toks = arguments(args, args_start)
-            if toks:
-                found.append((toks[0], None, "stream" in stack))
-        elif name == "set" or (stack and stack[-1] in ("map", "geo", "split_clients")):
-            _mentions(editor, Statement(Token(start, name), arguments(args, args_start), end))
+        if mentions(args):
+            _directive(
+                editor,
+                Statement(Token(start, name), arguments(args, args_start), end),
+                stack,
+                found,
+            )
     for tok, schemes, stream in found:
         if schemes is None:
             _server(editor, tok, stream=stream)
         else:
             _target(editor, tok, schemes)
+
+
+def _directive(
+    editor: Editor,
+    st: Statement,
+    stack: list[str],
+    found: list[tuple[Token, dict[str, int | None] | None, bool]],
+) -> None:
+    """File a target of ``st`` (which mentions a mapped host) or warn about it."""
+    name = st.name.raw
+    schemes = _PASS.get(name)
+    if schemes is not None and st.args:
+        found.append((st.args[0], schemes, False))
+    elif name == "server" and stack and stack[-1] == "upstream" and st.args:
+        found.append((st.args[0], None, "stream" in stack))
+    elif name == "set" or (stack and stack[-1] in ("map", "geo", "split_clients")):
+        _mentions(editor, st)
 
 
 def _target(editor: Editor, tok: Token, schemes: dict[str, int | None]) -> None:

@@ -1,0 +1,196 @@
+"""``hostgw rewrite`` as a user runs it: the real console script in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.netns import hostgw_cmd
+
+CONF = """\
+upstream app { server backend:8000 max_fails=2; keepalive 8; }
+server {
+    listen 8080;
+    # proxy_pass http://backend:8000;
+    location / { proxy_pass http://app; }
+    location /api/ { proxy_pass http://backend:8000/api/; }
+}
+"""
+
+
+def run(
+    *args: str,
+    gw: str = "10.213.0.1",
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with HOSTGW_IP=gw (detection's explicit override)."""
+    full = {k: v for k, v in os.environ.items() if k != "HOSTGW_MAP"}
+    full.update({"HOSTGW_IP": gw, **env})
+    proc = subprocess.run(
+        [*hostgw_cmd(), "rewrite", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+    print(proc.stdout, proc.stderr)
+    return proc
+
+
+@pytest.fixture
+def conf(tmp_path: Path) -> Path:
+    path = tmp_path / "default.conf"
+    path.write_text(CONF)
+    path.chmod(0o640)
+    return path
+
+
+def test_in_place_summary_and_mode(conf: Path) -> None:
+    proc = run("-m", "backend:8000=18000", str(conf))
+    assert proc.returncode == 0
+    assert conf.read_text() == CONF.replace(
+        "server backend:8000", "server 10.213.0.1:18000"
+    ).replace("http://backend:8000/api/", "http://10.213.0.1:18000/api/")
+    assert f"{conf}:1 backend:8000 \u2192 10.213.0.1:18000" in proc.stderr
+    assert f"{conf}:6 http://backend:8000/api/ \u2192 http://10.213.0.1:18000/api/" in proc.stderr
+    assert conf.stat().st_mode & 0o777 == 0o640
+    assert proc.stdout == ""
+
+
+def test_rerun_with_a_new_gateway_uses_the_pristine_copy(conf: Path) -> None:
+    assert run("-m", "backend:8000=18000", str(conf)).returncode == 0
+    once = conf.read_text()
+    assert run("-m", "backend:8000=18000", str(conf)).returncode == 0
+    assert conf.read_text() == once  # twice == once
+    proc = run("-m", "backend:8000=18000", str(conf), gw="fd5e::9")
+    assert proc.returncode == 0
+    assert "server [fd5e::9]:18000 max_fails=2;" in conf.read_text()
+    assert "http://[fd5e::9]:18000/api/" in conf.read_text()
+    assert "10.213.0.1" not in conf.read_text()
+    assert (conf.parent / ".default.conf.hostgw-orig").read_text() == CONF
+    assert "matched nothing" not in proc.stderr
+
+
+def test_an_edited_file_becomes_the_new_original(conf: Path) -> None:
+    run("-m", "backend:8000=18000", str(conf))
+    conf.write_text(conf.read_text() + "server { listen 9090; proxy_pass http://backend:8000; }\n")
+    proc = run("-m", "backend:8000=18000", str(conf), gw="10.213.0.2")
+    assert "changed since hostgw last rewrote it" in proc.stderr
+    text = conf.read_text()
+    assert "proxy_pass http://10.213.0.2:18000;" in text
+    assert "10.213.0.1" in text  # the edited file's own (already rewritten) targets stay
+    assert "listen 9090" in (conf.parent / ".default.conf.hostgw-orig").read_text()
+
+
+def test_output_file_leaves_the_source_alone(conf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "nginx.conf"
+    out.parent.mkdir()
+    assert run("-m", "backend=18000", "-o", str(out), str(conf)).returncode == 0
+    assert conf.read_text() == CONF
+    assert "10.213.0.1:18000" in out.read_text()
+    assert not list(tmp_path.glob(".*hostgw-orig"))
+
+
+def test_stdin_to_stdout() -> None:
+    proc = run("-m", "backend:8000=18000", "--format", "nginx", stdin=CONF)
+    assert proc.returncode == 0
+    assert proc.stdout.count("10.213.0.1:18000") == 2
+    assert "-:6 http://backend:8000/api/" in proc.stderr
+
+
+def test_check_and_diff_write_nothing(conf: Path) -> None:
+    proc = run("-m", "backend:8000=18000", "--check", str(conf))
+    assert proc.returncode == 1
+    assert conf.read_text() == CONF
+    proc = run("-m", "backend:8000=18000", "--diff", str(conf))
+    assert proc.returncode == 0
+    assert "-location /api/" not in proc.stdout
+    assert "+    location /api/ { proxy_pass http://10.213.0.1:18000/api/; }" in proc.stdout
+    assert conf.read_text() == CONF
+    run("-m", "backend:8000=18000", str(conf))
+    assert run("-m", "backend:8000=18000", "--check", str(conf)).returncode == 0
+
+
+def test_unmatched_map_warns_strict_fails(conf: Path) -> None:
+    proc = run("-m", "backend:8000=18000", "-m", "nothere=1", str(conf))
+    assert proc.returncode == 0
+    assert "--map nothere=1 matched nothing" in proc.stderr
+    conf.write_text(CONF)
+    (conf.parent / ".default.conf.hostgw-orig").unlink()
+    proc = run("-m", "backend:8000=18000", "-m", "nothere=1", "--strict", str(conf))
+    assert proc.returncode == 6
+    assert conf.read_text() == CONF
+
+
+def test_hostgw_map_env(conf: Path) -> None:
+    proc = run(str(conf), HOSTGW_MAP="backend:8000=18000, other=1")
+    assert proc.returncode == 0
+    assert "10.213.0.1:18000" in conf.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["-m", "backend:x=1"], 2, "bad mapping 'backend:x=1'"),
+        ([], 2, "no mappings"),
+        (["-m", "a=1", "--format", "nope"], 2, "nope"),
+    ],
+    ids=["bad-map", "no-map", "bad-format"],
+)
+def test_usage_errors(conf: Path, args: list[str], code: int, needle: str) -> None:
+    proc = run(*args, str(conf))
+    assert proc.returncode == code
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert conf.read_text() == CONF
+
+
+def test_unknown_format_and_syntax_errors(tmp_path: Path) -> None:
+    odd = tmp_path / "settings.txt"
+    odd.write_text("hello world\n")
+    proc = run("-m", "a=1", str(odd))
+    assert proc.returncode == 6
+    assert "pass --format" in proc.stderr
+    broken = tmp_path / "nginx.conf"
+    broken.write_text('server {\n  proxy_pass "http://backend:8000;\n}\n')
+    proc = run("-m", "backend=1", str(broken))
+    assert proc.returncode == 6
+    assert f'{broken}:2:14: unclosed " quote' in proc.stderr
+
+
+def test_no_gateway_is_exit_3(conf: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW")}
+    # An explicit target needs no detection at all.
+    proc = subprocess.run(
+        [*hostgw_cmd(), "rewrite", "-m", "backend:8000=10.213.0.5:1", str(conf)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "10.213.0.5:1" in conf.read_text()
+
+
+def test_follow_includes_rewrites_included_files(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
+    site = tmp_path / "conf.d" / "site.conf"
+    site.write_text("server { location / { proxy_pass http://backend:8000; } }\n")
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(tmp_path / "nginx.conf"))
+    assert proc.returncode == 0
+    assert "proxy_pass http://10.213.0.1:18000;" in site.read_text()
+    assert (tmp_path / "nginx.conf").read_text() == "events {}\nhttp { include conf.d/*.conf; }\n"
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include missing.conf; }\n")
+    proc = run("-m", "backend=1", "--follow-includes", str(tmp_path / "nginx.conf"))
+    assert proc.returncode == 6
+    assert "missing.conf" in proc.stderr and "--prefix" in proc.stderr
