@@ -34,6 +34,9 @@ _PASS: dict[str, dict[str, int | None]] = {
     "scgi_pass": _NONE,
     "memcached_pass": _NONE,
 }
+# Statements worth a look: targets, and values that may hide one (warned about).
+_WATCHED = frozenset((*_PASS, "set"))
+_WATCHED_BLOCKS = frozenset(("upstream", "map", "geo", "split_clients"))
 
 
 @dataclass
@@ -86,7 +89,7 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
                 if first:
                     editor.names = editor.names | {first[0].value.lower()}
             continue
-        if mentions(args):
+        if (name in _WATCHED or (stack and stack[-1] in _WATCHED_BLOCKS)) and mentions(args):
             _directive(
                 editor,
                 Statement(Token(start, name), arguments(args, args_start), end),
