@@ -23,7 +23,6 @@ import selectors
 import signal
 from collections.abc import Mapping, Sequence
 
-from hostgw.errors import CommandNotExecutable, CommandNotFound
 from hostgw.watch import WakePipe, Watcher, wait
 
 #: Signals passed on to the command.
@@ -104,8 +103,9 @@ def supervise(
 ) -> int:
     """Run ``argv`` as a child, forward signals, reap, step ``watcher``; return the code.
 
-    Raises :class:`CommandNotFound` / :class:`CommandNotExecutable` when the
-    command cannot start. ``child`` lets a notifier address the command.
+    Raises :class:`~hostgw.errors.CommandNotFound` (127) or
+    :class:`~hostgw.errors.CommandNotExecutable` (126) when the command cannot
+    start. ``child`` lets a notifier address the command.
     """
     import subprocess  # the plain exec path never pays for it
 
@@ -123,15 +123,11 @@ def supervise(
                 env=None if env is None else dict(env),
                 preexec_fn=_child_setup,  # noqa: PLW1509 - no thread exists yet
             )
-        except FileNotFoundError:
-            raise CommandNotFound(
-                f"command not found: {argv[0]}", hint="check the name and PATH"
-            ) from None
-        except PermissionError:
-            raise CommandNotExecutable(
-                f"cannot execute {argv[0]}: permission denied",
-                hint=f"chmod +x {argv[0]}, or run it through its interpreter",
-            ) from None
+        except OSError as exc:
+            from hostgw.execute import _exec_error  # the same messages as a plain exec
+
+            path = (env if env is not None else os.environ).get("PATH", os.defpath)
+            raise _exec_error(argv[0], exc, path) from None
         child.started(proc.pid)
         while True:
             child.reap()

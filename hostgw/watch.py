@@ -409,14 +409,19 @@ class Watcher:
             return
         names = ", ".join(str(p) for p in changed)
         self._log(f"host address is {found.address} ({found.strategy}); rewrote {names}")
-        if self._notify is not None:
-            try:
-                self._notify()
-            except HostgwError as exc:
-                self.errors += 1
-                self._log(f"notify failed: {exc}")
-            else:
-                self.notifies += 1
+        self.notify_now()
+
+    def notify_now(self) -> None:
+        """Run the notifier (if any); a failure is logged, never raised."""
+        if self._notify is None:
+            return
+        try:
+            self._notify()
+        except HostgwError as exc:
+            self.errors += 1
+            self._log(f"notify failed: {exc}")
+        else:
+            self.notifies += 1
 
     def close(self) -> None:
         """Close every source."""

@@ -267,8 +267,30 @@ def test_up_to_date_files_at_start_notify_nobody(lab: Lab, tmp_path: Path) -> No
     assert proc.wait(timeout=20) == 0
 
 
-def test_signal_without_pid_file_is_a_usage_error(tmp_path: Path) -> None:
-    done = subprocess.run([*hostgw_cmd(), "watch", "--signal", "HUP"], capture_output=True,
-                          text=True, env={**os.environ, "HOSTGW_IP": "10.213.0.1"}, check=False)
-    assert done.returncode == 2
-    assert "--signal needs --pid-file" in done.stderr
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["watch", "{t}:{o}", "--signal", "HUP"], "--signal needs --pid-file"),
+        (["watch"], "nothing to keep in step"),
+        (["watch", "{t}:{o}", "--notify", "true", "--signal", "HUP"], "cannot be combined"),
+        (["watch", "{t}:{o}", "--signal", "HUPP", "--pid-file", "{o}"], "unknown signal 'HUPP'"),
+        (["watch", "{t}:{o}", "--check"], "watch does not take --check"),
+        (["exec", "--signal", "HUP", "--", "true"], "need --watch"),
+        (["exec", "--watch", "--notify", "x", "--pid-file", "p", "--", "true"],
+         "cannot be combined"),
+    ],
+    ids=["signal-alone", "no-outputs", "notify-and-signal", "bad-signal", "check",
+         "exec-signal-without-watch", "exec-notify-and-pid-file"],
+)
+def test_usage_errors_exit_2_before_any_work(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    template, out = tmp_path / "t", tmp_path / "o"
+    template.write_text(TEMPLATE)
+    argv = [a.format(t=template, o=out) for a in args]
+    done = subprocess.run([*hostgw_cmd(), *argv], capture_output=True, text=True,
+                          env={**os.environ, "HOSTGW_IP": "10.213.0.1"}, check=False, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists(), "a usage error must come before any file is written"

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.cli._options import DetectionArgs, detection_options
+from hostgw.cli._watch_options import WatchArgs, watch_options
 from hostgw.errors import GatewayNotFound, UsageError
 from hostgw.rendering import (
     Job,
@@ -324,9 +325,16 @@ def export_step(state: ExecState) -> None:
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @render_options
+@watch_options(for_exec=True)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def exec_(command: tuple[str, ...], render_args: RenderArgs) -> None:
+def exec_(command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs) -> int:
     """Render templates, export HOSTGW_*, then become COMMAND (same pid).
+
+    With --watch, hostgw stays as COMMAND's parent instead (see hostgw watch):
+    it re-renders when the host's address changes and notifies COMMAND
+    (SIGHUP unless --signal/--pid-file/--notify say otherwise), forwards
+    TERM, INT, HUP, QUIT, USR1, USR2 and WINCH, reaps zombies (as PID 1) and
+    exits with COMMAND's code (128+N if signal N killed it).
 
     Takes the render options (templates with -t TEMPLATE[:OUT], --templates,
     --nginx, ...). A render error means the command is not run (exit code of
@@ -356,6 +364,10 @@ def exec_(command: tuple[str, ...], render_args: RenderArgs) -> None:
     for step in steps:
         if step is not None:
             step(state)
+    if watch.enabled:
+        from hostgw.cli._watch import exec_watch
+
+        return exec_watch(command, state.env, render_args, watch)
     exec_command(command, state.env)
 
 

@@ -1,0 +1,143 @@
+"""``hostgw exec --watch``: the supervisor, as real processes and real signals.
+
+hostgw runs the command as a child, forwards TERM/INT/HUP/QUIT (and USR1,
+USR2, WINCH), reaps every child (it may be PID 1) and exits with the
+command's code, or 128+N when signal N killed it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.netns import hostgw_cmd
+
+# The child: reports "ready", then one line per signal; exits 0 on TERM.
+_RECORDER = textwrap.dedent(
+    """
+    import os, signal, sys
+    names = {s: s.name for s in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
+             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGTERM)}
+    def got(signum, _frame):
+        print(names[signum], flush=True)
+        if signum == signal.SIGTERM:
+            sys.exit(0)
+    for s in names:
+        signal.signal(s, got)
+    print("ready", os.getpid(), os.getpgrp(), flush=True)
+    while True:
+        signal.pause()
+    """
+)
+
+
+def supervised(*argv: str, env_ip: str = "10.213.0.1") -> subprocess.Popen[str]:
+    """``hostgw exec --watch -- ARGV`` with a fixed answer, pipes on stdout/stderr."""
+    env = {**os.environ, "HOSTGW_IP": env_ip}
+    return subprocess.Popen(
+        [*hostgw_cmd(), "exec", "--watch", "--", *argv],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"hostgw did not exit\nstdout: {out}\nstderr: {err}") from None
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize(("code"), [0, 1, 7, 255])
+def test_exit_code_is_the_commands(code: int) -> None:
+    rc, _out, err = _finish(supervised("sh", "-c", f"exit {code}"))
+    assert rc == code, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV])
+def test_death_by_signal_is_128_plus_n(sig: signal.Signals) -> None:
+    rc, _out, err = _finish(supervised("sh", "-c", f"kill -{sig.name[3:]} $$"))
+    assert rc == 128 + sig, err
+
+
+def test_signals_are_forwarded_once_each_in_order() -> None:
+    proc = supervised(sys.executable, "-c", _RECORDER)
+    assert proc.stdout is not None
+    ready = proc.stdout.readline().split()
+    assert ready[0] == "ready", ready
+    child_pid, child_pgrp = int(ready[1]), int(ready[2])
+    assert child_pid != proc.pid
+    assert child_pgrp == child_pid, "the command runs in its own process group"
+    sent = [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGINT, signal.SIGUSR2,
+            signal.SIGWINCH]
+    for sig in sent:
+        proc.send_signal(sig)
+        assert proc.stdout.readline().strip() == sig.name
+    proc.send_signal(signal.SIGTERM)
+    rc, out, err = _finish(proc)
+    assert out.split() == ["SIGTERM"]
+    assert rc == 0, err
+
+
+def test_term_kills_a_command_without_handler_and_reports_143() -> None:
+    proc = supervised(sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()")
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "up"
+    proc.send_signal(signal.SIGTERM)
+    rc, _out, err = _finish(proc)
+    assert rc == 128 + signal.SIGTERM, err
+
+
+def test_command_not_found_is_127_with_a_message() -> None:
+    rc, _out, err = _finish(supervised("hostgw-no-such-command"))
+    assert rc == 127
+    assert "command not found: hostgw-no-such-command" in err
+    assert "Traceback" not in err
+
+
+def test_command_not_executable_is_126(tmp_path: Path) -> None:
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+    rc, _out, err = _finish(supervised(str(script)))
+    assert rc == 126
+    assert "permission denied" in err.lower()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare"
+)
+def test_as_pid_1_orphans_are_reaped() -> None:
+    # The command leaves an orphan (sleep) that exits soon after; as PID 1 of
+    # a new pid namespace hostgw inherits it and must reap it, or it stays a
+    # zombie. The command waits (bounded) for the orphan's /proc entry to go.
+    script = textwrap.dedent(
+        """
+        test "$PPID" = 1 || { echo "hostgw is not PID 1 here: $PPID"; exit 90; }
+        orphan=$(sh -c 'sleep 0.3 >/dev/null & echo $!')
+        i=0
+        while [ -e /proc/$orphan ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done
+        if [ -e /proc/$orphan ]; then
+            echo "orphan $orphan still there: $(cat /proc/$orphan/stat)"; exit 91
+        fi
+        echo reaped
+        """
+    )
+    env = {**os.environ, "HOSTGW_IP": "10.213.0.1"}
+    done = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc",
+         *hostgw_cmd(), "exec", "--watch", "--", "sh", "-c", script],
+        capture_output=True, text=True, timeout=60, env=env, check=False,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert done.stdout.strip().endswith("reaped")
