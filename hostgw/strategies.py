@@ -199,7 +199,8 @@ def _env_value(
     from hostgw.resolve import resolve_names
 
     families = tuple(f for f in ctx.families if only in (None, f))
-    got = resolve_names([_absolute(value)], ctx.timeout, families).get(_absolute(value))
+    # As given (no trailing dot): the user's name may rely on /etc/hosts or a search domain.
+    got = resolve_names([value], ctx.timeout, families).get(value)
     if got is None:
         return _env_fatal(var, value, f"did not resolve within {ctx.timeout:g} s")
     if got.error is not None:
