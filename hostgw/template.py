@@ -402,8 +402,8 @@ class _Resolver:
         except KeyError:
             pass
         text = self.env.get(name)
-        if not text and name in _OWN:  # set and empty (compose's ${X:-}) means "detect"
-            text = self.own().get(name)
+        if not text and name in _OWN:  # set but empty (compose's ${X:-}) means "detect"
+            text = self.own().get(name, text)
         value = None if text is None else text.encode("utf-8", "surrogateescape")
         self.cache[name] = value
         return value
