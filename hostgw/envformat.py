@@ -26,7 +26,8 @@ def sh_quote(value: str) -> str:
 def _dotenv_value(value: str) -> str:
     if value and all(c in _PLAIN for c in value):
         return value
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
     return f'"{escaped}"'
 
 

@@ -1,0 +1,53 @@
+"""Docs guard: every command (present and future) has help text and a README section.
+
+Commands are read from the CLI itself, so a command added later is covered
+without touching this file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from hostgw import errors
+from hostgw.cli import cli
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+CONTEXT = click.Context(cli)
+COMMANDS = cli.list_commands(CONTEXT)
+
+
+def command(name: str) -> click.Command:
+    found = cli.get_command(CONTEXT, name)
+    assert found is not None, name
+    return found
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_has_help(name: str) -> None:
+    cmd = command(name)
+    assert (cmd.help or "").strip(), f"hostgw {name} has no help text"
+    assert cmd.get_short_help_str().strip()
+    for param in cmd.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert (param.help or "").strip(), f"hostgw {name} {param.opts[0]} has no help"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_readme_mentions_command(name: str) -> None:
+    assert re.search(rf"\bhostgw {re.escape(name)}\b", README), f"README never shows hostgw {name}"
+
+
+def test_readme_lists_every_exit_code() -> None:
+    codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_") and isinstance(v, int)}
+    table = set(map(int, re.findall(r"^\| *(\d+) *\|", README, flags=re.MULTILINE)))
+    assert codes <= table, f"exit codes missing from the README table: {codes - table}"
+
+
+def test_group_help_names_every_command() -> None:
+    text = cli.get_help(CONTEXT)
+    for name in COMMANDS:
+        assert re.search(rf"^  {re.escape(name)}\b", text, flags=re.MULTILINE), name
