@@ -523,14 +523,19 @@ def serve(
 ) -> int:
     """Run ``watcher`` until one of ``stop_signals`` arrives; return the signal number.
 
-    Installs handlers for ``stop_signals`` for the duration.
+    SIGHUP makes it look again now (a pass after the quiet window) instead
+    of ending it. Installs its handlers for the duration.
     """
     stopped: list[int] = []
 
     def on_stop(signum: int, _frame: object) -> None:
         stopped.append(signum)
 
+    def on_hup(_signum: int, _frame: object) -> None:
+        watcher.mark()
+
     old = {s: signal.signal(s, on_stop) for s in stop_signals}
+    old[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hup)
     wake = WakePipe()
     selector = selectors.DefaultSelector()
     selector.register(wake.read_fd, selectors.EVENT_READ)

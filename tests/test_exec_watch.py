@@ -38,11 +38,19 @@ _RECORDER = textwrap.dedent(
 )
 
 
-def supervised(*argv: str, env_ip: str = "10.213.0.1") -> subprocess.Popen[str]:
-    """``hostgw exec --watch -- ARGV`` with a fixed answer, pipes on stdout/stderr."""
-    env = {**os.environ, "HOSTGW_IP": env_ip}
+def supervised(*argv: str, work: Path | None) -> subprocess.Popen[str]:
+    """``hostgw exec --watch [-t WORK/t:WORK/o] -- ARGV`` with a fixed answer.
+
+    With a ``work`` directory the watcher is in the loop (it watches nothing:
+    the answer is HOSTGW_IP); without, hostgw only supervises.
+    """
+    env = {**os.environ, "HOSTGW_IP": "10.213.0.1"}
+    extra: list[str] = []
+    if work is not None:
+        (work / "t").write_text("server ${HOSTGW_IP}:8000;\n")
+        extra = ["-t", f"{work / 't'}:{work / 'o'}"]
     return subprocess.Popen(
-        [*hostgw_cmd(), "exec", "--watch", "--", *argv],
+        [*hostgw_cmd(), "exec", "--watch", *extra, "--", *argv],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, env=env,
     )
@@ -58,20 +66,22 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-@pytest.mark.parametrize(("code"), [0, 1, 7, 255])
-def test_exit_code_is_the_commands(code: int) -> None:
-    rc, _out, err = _finish(supervised("sh", "-c", f"exit {code}"))
+@pytest.mark.parametrize("render", [True, False], ids=["watching", "supervising-only"])
+@pytest.mark.parametrize("code", [0, 1, 7, 255])
+def test_exit_code_is_the_commands(code: int, render: bool, tmp_path: Path) -> None:
+    rc, _out, err = _finish(supervised("sh", "-c", f"exit {code}",
+                                       work=tmp_path if render else None))
     assert rc == code, err
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV])
-def test_death_by_signal_is_128_plus_n(sig: signal.Signals) -> None:
-    rc, _out, err = _finish(supervised("sh", "-c", f"kill -{sig.name[3:]} $$"))
+def test_death_by_signal_is_128_plus_n(sig: signal.Signals, tmp_path: Path) -> None:
+    rc, _out, err = _finish(supervised("sh", "-c", f"kill -{sig.name[3:]} $$", work=tmp_path))
     assert rc == 128 + sig, err
 
 
-def test_signals_are_forwarded_once_each_in_order() -> None:
-    proc = supervised(sys.executable, "-c", _RECORDER)
+def test_signals_are_forwarded_once_each_in_order(tmp_path: Path) -> None:
+    proc = supervised(sys.executable, "-c", _RECORDER, work=tmp_path)
     assert proc.stdout is not None
     ready = proc.stdout.readline().split()
     assert ready[0] == "ready", ready
@@ -89,8 +99,9 @@ def test_signals_are_forwarded_once_each_in_order() -> None:
     assert rc == 0, err
 
 
-def test_term_kills_a_command_without_handler_and_reports_143() -> None:
-    proc = supervised(sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()")
+def test_term_kills_a_command_without_handler_and_reports_143(tmp_path: Path) -> None:
+    proc = supervised(sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()",
+                      work=tmp_path)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "up"
     proc.send_signal(signal.SIGTERM)
@@ -99,7 +110,7 @@ def test_term_kills_a_command_without_handler_and_reports_143() -> None:
 
 
 def test_command_not_found_is_127_with_a_message() -> None:
-    rc, _out, err = _finish(supervised("hostgw-no-such-command"))
+    rc, _out, err = _finish(supervised("hostgw-no-such-command", work=None))
     assert rc == 127
     assert "command not found: hostgw-no-such-command" in err
     assert "Traceback" not in err
@@ -109,7 +120,7 @@ def test_command_not_executable_is_126(tmp_path: Path) -> None:
     script = tmp_path / "script.sh"
     script.write_text("#!/bin/sh\necho hi\n")
     script.chmod(0o644)
-    rc, _out, err = _finish(supervised(str(script)))
+    rc, _out, err = _finish(supervised(str(script), work=None))
     assert rc == 126
     assert "permission denied" in err.lower()
 

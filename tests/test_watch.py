@@ -232,6 +232,18 @@ def test_signal_to_pid_file(lab: Lab, tmp_path: Path) -> None:
     assert proc.wait(timeout=20) == 0
 
 
+def test_hup_makes_it_look_again(lab: Lab, watching: Callable[..., Running]) -> None:
+    ns = _netns_with_gateway(lab, 69)
+    w = watching(ns)
+    w.template.write_text("# edited\n" + TEMPLATE)  # templates are read on each pass
+    w.proc.send_signal(signal.SIGHUP)
+    until("the render after HUP",
+          lambda: w.out.read_text() == "# edited\n" + rendered("10.213.69.1"))
+    until("the notify", lambda: w.notifies() == 1)
+    assert w.proc.poll() is None, "HUP must not end the watcher"
+    assert w.stop() == 0
+
+
 def test_literal_override_watches_nothing(lab: Lab, watching: Callable[..., Running]) -> None:
     ns = _netns_with_gateway(lab, 67)
     w = watching(ns, env={"HOSTGW_IP": "10.213.67.40"})

@@ -127,6 +127,9 @@ def exec_watch(command: Sequence[str], env: Mapping[str, str], args: RenderArgs,
     child = Child()
     notifier = make_notifier(watch, child_pid=lambda: child.pid)
     applies = [render_apply(args, os.environ), *extra] if args.anything else list(extra)
+    if not applies:  # nothing to keep in step: an init that forwards and reaps
+        _log("no templates or rewrites: supervising only")
+        return supervise(command, env=env, child=child)
     watcher = _watcher(args, applies, watch, notifier)
     try:
         found, written = watcher.start()
