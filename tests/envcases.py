@@ -223,6 +223,13 @@ def _explicit_override(lab: Lab) -> tuple[Netns, dict[str, str]]:
     return box, {"HOSTGW_IP": "10.1.2.3"}
 
 
+def _override_hostname(lab: Lab) -> tuple[Netns, dict[str, str]]:
+    _, box, _ = container(lab, 21)
+    box.ip("route", "add", "default", "via", "10.213.21.1")
+    box.hosts("10.213.21.5 frontdoor\n")
+    return box, {"HOSTGW_IP": "frontdoor"}
+
+
 def _ecmp(lab: Lab) -> tuple[Netns, dict[str, str]]:
     _, box, _ = container(lab, 13)
     box.ip(
@@ -314,6 +321,10 @@ CASES: list[Case] = [
         args=("--bracket",),
     ),
     Case("explicit-override", "10. HOSTGW_IP", _explicit_override, "10.1.2.3", "env"),
+    Case(
+        "override-hostname", "10. HOSTGW_IP=a hostname, resolved (here from /etc/hosts)",
+        _override_hostname, "10.213.21.5", "env", needs=frozenset({"dns"}),
+    ),
     Case("ecmp", "multipath default: the first next hop", _ecmp, "10.213.13.1", "route"),
     Case(
         "policy-routing", "default only in table 100 (ip rule)", _policy_routing,

@@ -61,6 +61,23 @@ def test_explicit_override_probes_nothing_else(lab: Lab) -> None:
     assert found["attempts"][0]["detail"] == "HOSTGW_IP=10.1.2.3"
 
 
+def test_unresolvable_override_stops_instead_of_guessing(lab: Lab) -> None:
+    case = BY_NAME["override-hostname"]
+    ns, env = case.build(lab)
+    done = case.exec(ns, {**env, "HOSTGW_IP": "nosuchhost.invalid"}, [*hostgw_cmd(), "ip"])
+    assert (done.returncode, done.stdout) == (3, ""), show(done)
+    assert "HOSTGW_IP='nosuchhost.invalid' did not resolve" in done.stderr
+    assert "or unset it to let hostgw detect the host" in done.stderr
+
+
+def test_quick_start_doctor_exits_0(lab: Lab) -> None:
+    # The README's first command ends with `hostgw doctor`: on a plain machine
+    # (a default route, no container runtime) it must answer, not fail.
+    done = BY_NAME["docker-bridge"].run(lab, [*hostgw_cmd(), "doctor"])
+    assert done.returncode == 0, show(done)
+    assert "answer: 10.213.1.1 (IPv4) from route" in done.stdout
+
+
 def test_internal_network_doctor_names_the_fix(lab: Lab) -> None:
     done = BY_NAME["internal-network"].run(lab, [*hostgw_cmd(), "doctor"])
     assert done.returncode == 3, show(done)
