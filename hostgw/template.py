@@ -94,9 +94,11 @@ class Selection:
 
     - default (``names`` and ``pattern`` None): every name set in the
       environment, plus hostgw's own; an operator form always counts;
-    - ``names`` (``--vars``): exactly these, set or not;
-    - ``pattern`` (``--filter``): names that match it (``re.search``),
-      among the above; hostgw's own names are never filtered out.
+    - ``names`` (``--vars``): exactly these, set or not, in any form;
+    - ``pattern`` (``--filter``): of the plain ``$NAME``/``${NAME}``, only
+      names that match it (``re.search``), as the nginx image's
+      ``NGINX_ENVSUBST_FILTER``; hostgw's own names and operator forms
+      (which are never nginx variables) still count.
     """
 
     names: frozenset[str] | None = None
@@ -130,9 +132,7 @@ class Selection:
 
     def wants(self, name: str) -> bool:
         """True if an operator form ``${name...}`` is hostgw's to expand."""
-        if self.names is not None and name not in self.names:
-            return False
-        return self._passes(name)
+        return self.names is None or name in self.names
 
 
 @dataclass(frozen=True)

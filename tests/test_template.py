@@ -58,7 +58,7 @@ SELECTION = [
     ("vars-unselected-operator-is-text",
      {"vars": "A"}, "${IP:-$A}", "${IP:-a}"),
     ("filter", {"filter": "^I"}, "$A $IP ${HOSTGW_IP}", "$A 10.213.0.1 10.213.0.9"),
-    ("filter-operator", {"filter": "^I"}, "${A:-x} ${IP:-x}", "${A:-x} 10.213.0.1"),
+    ("filter-leaves-operators", {"filter": "^I"}, "${A:-x} ${IP:-x} ${N:-n}", "a 10.213.0.1 n"),
     ("vars-and-filter", {"vars": "A IP", "filter": "P$"}, "$A $IP", "$A 10.213.0.1"),
 ]
 

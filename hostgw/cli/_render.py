@@ -104,7 +104,8 @@ _RENDER_OPTIONS = (
     ),
     click.option(
         "--filter", metavar="REGEX",
-        help="Only names matching REGEX (like NGINX_ENVSUBST_FILTER); HOSTGW_* always count.",
+        help="Substitute $NAME/${NAME} only for names matching REGEX (like "
+        "NGINX_ENVSUBST_FILTER); HOSTGW_* and ${NAME:-default} forms still count.",
     ),
     click.option("--strict", is_flag=True, help="A selected reference that is unset is an error."),
     click.option("--no-empty", is_flag=True, help="Like --strict, and empty is an error too."),
