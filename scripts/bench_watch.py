@@ -41,14 +41,8 @@ TEMPLATE = "upstream api { server ${HOSTGW_HOST}:8000; }\n"
 
 
 def gateway_netns(lab: Lab, subnet: int) -> Netns:
-    """A namespace with eth0 (veth, peer kept inside) and a default route via .1."""
-    ns = lab.netns("hgwb")
-    ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
-    ns.ip("link", "set", "eth1", "up")
-    ns.ip("link", "set", "eth0", "up")
-    ns.ip("addr", "add", f"10.213.{subnet}.2/24", "dev", "eth0")
-    ns.ip("route", "add", "default", "via", f"10.213.{subnet}.1")
-    return ns
+    """A namespace with a default route via 10.213.SUBNET.1."""
+    return lab.routed("hgwb", f"10.213.{subnet}.2/24", f"10.213.{subnet}.1")
 
 
 def cpu_ticks(pid: int) -> int:

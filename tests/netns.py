@@ -159,6 +159,20 @@ class Lab:
             sh("ip", "link", "set", outer, "up")
         return outer, b_name
 
+    def routed(self, prefix: str, cidr: str, gateway: str) -> Netns:
+        """A namespace whose eth0 has ``cidr`` and a default route via ``gateway``.
+
+        eth0's veth peer (eth1) stays inside: the link has carrier, and
+        nothing leaves the namespace. For watching route changes.
+        """
+        ns = self.netns(prefix)
+        ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
+        ns.ip("link", "set", "eth1", "up")
+        ns.ip("link", "set", "eth0", "up")
+        ns.ip("addr", "add", cidr, "dev", "eth0")
+        ns.ip("route", "add", "default", "via", gateway)
+        return ns
+
     def bridge(self, ns: Netns | None = None, name: str | None = None) -> str:
         """A bridge in ``ns`` (None = this namespace), up."""
         br = name or unique("hbr")

@@ -75,18 +75,8 @@ class Running:
 
 
 def _netns_with_gateway(lab: Lab, subnet: int) -> Netns:
-    """A namespace whose default route goes via 10.213.SUBNET.1 on eth0.
-
-    eth0's veth peer stays in the same namespace: the link has carrier and
-    nothing leaves the namespace (no dummy module needed).
-    """
-    ns = lab.netns("hgww")
-    ns.ip("link", "add", "eth0", "type", "veth", "peer", "name", "eth1")
-    ns.ip("link", "set", "eth1", "up")
-    ns.ip("link", "set", "eth0", "up")
-    ns.ip("addr", "add", f"10.213.{subnet}.2/24", "dev", "eth0")
-    ns.ip("route", "add", "default", "via", f"10.213.{subnet}.1")
-    return ns
+    """A namespace whose default route goes via 10.213.SUBNET.1 on eth0."""
+    return lab.routed("hgww", f"10.213.{subnet}.2/24", f"10.213.{subnet}.1")
 
 
 @pytest.fixture
