@@ -13,6 +13,7 @@
 #   route         /proc/net/route, then /proc/net/ipv6_route (lowest metric,
 #                 file order breaks ties; link-local IPv4 gateways rejected)
 # dns, netlink and netifaces need Python hostgw; here they are skipped.
+# Files and variables are read as ASCII text, as the kernel and runtimes write them.
 #
 # Sourced (the nginx image sources /docker-entrypoint.d/*.envsh; chmod +x):
 #   . ./15-hostgw.envsh
