@@ -298,7 +298,7 @@ class Watcher:
         if self._want_netlink:
             try:
                 return {NETLINK: NetlinkSource()}
-            except (ImportError, OSError) as exc:
+            except Exception as exc:  # any failure (no pyroute2, EPERM, NetlinkError): poll
                 self._log(f"netlink unavailable ({exc}); polling routes every "
                           f"{self.timing.poll_interval:g}s")
         paths = [self._root / p for p in _ROUTE_FILES]

@@ -161,6 +161,22 @@ def test_polling_without_netlink_sees_route_changes(
     assert w.stop() == 0
 
 
+def test_without_pyroute2_it_falls_back_to_polling(
+    lab: Lab, watching: Callable[..., Running], tmp_path: Path
+) -> None:
+    # pyroute2 made unimportable (as on an install without it) by a package
+    # that shadows it on PYTHONPATH.
+    shadow = tmp_path / "shadow" / "pyroute2"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('pyroute2 hidden by the test')\n")
+    ns = _netns_with_gateway(lab, 70)
+    w = watching(ns, env={"PYTHONPATH": str(shadow.parent)})
+    assert "netlink unavailable" in _read(w.log) and "route-poll" in _read(w.log)
+    ns.ip("route", "replace", "default", "via", "10.213.70.9")
+    until("the polled render", lambda: w.out.read_text() == rendered("10.213.70.9"))
+    assert w.stop() == 0
+
+
 def test_etc_hosts_change_is_seen(lab: Lab, watching: Callable[..., Running]) -> None:
     ns = _netns_with_gateway(lab, 63)
     w = watching(ns)
