@@ -21,8 +21,8 @@ RENDERED = "upstream app { server 10.213.0.1:8080; }\n" + TAIL
 def run(
     *args: str, env: dict[str, str] | None = None, input: str | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The real hostgw, with a small known environment (HOSTGW_IP given: no probing)."""
-    base = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1"}
+    """The real hostgw, with a small known environment (the env strategy only: no probing)."""
+    base = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
     return subprocess.run(
         [*hostgw_cmd(), *args], env={**base, **(env or {})}, input=input, text=True,
         capture_output=True, cwd=cwd, timeout=60, check=False,
