@@ -1,0 +1,82 @@
+"""Properties of the watcher's debounce, driven by a clock we control.
+
+Whatever the pattern of events: the last event is always followed by a pass
+within the quiet window (the final state is never missed); no pass runs
+before an event's quiet window unless the max delay forced it; and passes
+are bounded by the bursts (gaps longer than the window) plus one per
+max-delay span, never one per event.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hostgw.detect import Attempt, Detection
+from hostgw.watch import Timing, Watcher
+
+# An answer from HOSTGW_IP set to an address: the watcher opens no source.
+_ANSWER = Detection("10.213.0.1", 4, "env", (Attempt("env", "10.213.0.1", "HOSTGW_IP"),))
+
+
+def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]]:
+    """Mark an event after each gap, stepping whenever the watcher is due; return
+    the event times and the pass times."""
+    passes: list[float] = []
+    now = 1000.0
+
+    def detect() -> Detection:
+        passes.append(now)
+        return _ANSWER
+
+    def apply(_found: Detection) -> list[Path]:
+        return []
+
+    watcher = Watcher(detect=detect, apply=apply, timing=timing, env={"HOSTGW_IP": "10.213.0.1"})
+    watcher.start()
+    passes.clear()
+    events = []
+
+    def run_until(limit: float) -> None:
+        nonlocal now
+        while True:
+            wait = watcher.timeout(now)
+            if wait is None or now + wait > limit:
+                return
+            now += wait
+            watcher.step(now=now)
+
+    for gap in gaps:
+        run_until(now + gap)
+        now = events[-1] + gap if events else now + gap
+        events.append(now)
+        watcher.mark(now)
+        watcher.step(now=now)
+    run_until(float("inf"))
+    watcher.close()
+    return events, passes
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gaps=st.lists(st.floats(min_value=0.0, max_value=3.0, allow_nan=False), min_size=1,
+                  max_size=120),
+    debounce=st.sampled_from([0.0, 0.05, 0.1, 0.2]),
+    max_delay=st.sampled_from([0.5, 1.0, 2.0]),
+)
+def test_debounce(gaps: list[float], debounce: float, max_delay: float) -> None:
+    timing = Timing(debounce=debounce, max_delay=max_delay)
+    events, passes = _driven(gaps, timing)
+    eps = 1e-9
+    # The final state is always looked at, within the quiet window.
+    assert passes, "events but no pass"
+    assert passes[-1] >= events[-1] - eps
+    assert passes[-1] <= events[-1] + debounce + eps
+    # Bounded: one pass per burst, plus one per max_delay of a long burst.
+    bursts = 1 + sum(1 for a, b in itertools.pairwise(events) if b - a > debounce)
+    span = events[-1] - events[0]
+    assert len(passes) <= bursts + int(span / max_delay) + 1
+    assert len(passes) <= len(events)
