@@ -292,7 +292,7 @@ function hostname_like(v,   t, n, i, L) {
     for (i = 1; i <= n; i++) if (length(L[i]) < 1 || length(L[i]) > 63 || L[i] ~ /[^A-Za-z0-9_-]/) return 0
     return 1
 }
-function s_env(fams,   vars, v, var, only, value, a, q, cmd, l, st, got, k, f, seen, any, shown) {
+function s_env(fams,   v, var, only, value, a, cmd, l, st, got, k, f, seen, any, shown) {
     seen = 0
     for (v = 1; v <= 2; v++) {
         var = v == 1 ? "HOSTGW_IP" : "HOSTGW_IP6"
@@ -309,8 +309,8 @@ function s_env(fams,   vars, v, var, only, value, a, q, cmd, l, st, got, k, f, s
         }
         if (!hostname_like(value)) return fatal(var, value, "is neither an IP address nor a hostname")
         if (getent == "") return fatal(var, value, "is a hostname, and this image has no getent to resolve it")
-        q = value ~ /\.$/ ? value : value "."
-        cmd = getent " ahosts " q " 2>/dev/null; echo \"status $?\""
+        # As given (no trailing dot): the name may rely on /etc/hosts or a search domain.
+        cmd = getent " ahosts " value " 2>/dev/null; echo \"status $?\""
         st = ""; got = 0
         split("", R)
         while ((cmd | getline l) > 0) {
