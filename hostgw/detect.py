@@ -255,7 +255,9 @@ def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> 
             families = (6,)
         else:
             break
-        outcome = TABLE[name](opts.context.replace(families=families))
+        # Only the default answer wanted: a strategy may stop at its IPv4 one.
+        first_only = not exhaustive and not want_v6 and len(families) > 1
+        outcome = TABLE[name](opts.context.replace(families=families, first_only=first_only))
         picked = _pick(outcome.findings, opts.family if families == all_families else 6)
         if picked is not None:
             detail = picked.detail

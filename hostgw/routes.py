@@ -26,9 +26,6 @@ RTF_UP = 0x0001
 RTF_GATEWAY = 0x0002
 RTF_REJECT = 0x0200
 
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
 class Route(Record):
     """One route line. ``gateway`` is None unless the route goes via one.
 
@@ -100,7 +97,18 @@ class RouteTable(Record):
 
 
 def _is_hex(text: str, min_len: int = 1, max_len: int = 8) -> bool:
-    return min_len <= len(text) <= max_len and all(c in _HEX for c in text)
+    # isascii + isalnum rule out signs, blanks and "_", and no "x" rules out a
+    # "0x" prefix, all of which int() would accept; int() then rejects letters
+    # past f. All C-level: no loop per character.
+    if not (min_len <= len(text) <= max_len and text.isascii() and text.isalnum()):
+        return False
+    if "x" in text or "X" in text:
+        return False
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_dec(text: str) -> bool:

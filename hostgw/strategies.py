@@ -75,7 +75,7 @@ class Outcome(Record):
 class Context(Record):
     """Everything a strategy may read. Built by :func:`hostgw.detect.detect`."""
 
-    __slots__ = ("env", "families", "k8s_var", "live", "names", "root", "timeout")
+    __slots__ = ("env", "families", "first_only", "k8s_var", "live", "names", "root", "timeout")
     env: Mapping[str, str]
     root: str
     names: tuple[str, ...]
@@ -83,6 +83,7 @@ class Context(Record):
     timeout: float
     families: tuple[int, ...]
     live: bool  # may ask this machine (DNS, netlink), not only files under root
+    first_only: bool  # an answer in the first family that has one is enough
 
     def __init__(
         self,
@@ -94,10 +95,11 @@ class Context(Record):
         timeout: float = 1.0,
         families: tuple[int, ...] = (4, 6),
         live: bool = True,
+        first_only: bool = False,
     ) -> None:
         self._init(
             env=env, root=root, names=names, k8s_var=k8s_var, timeout=timeout,
-            families=families, live=live,
+            families=families, live=live, first_only=first_only,
         )
 
     def path(self, relative: str) -> str:
@@ -414,6 +416,8 @@ def route(ctx: Context) -> Outcome:
     notes: list[str] = []
     rejected: list[str] = []
     for family in ctx.families:
+        if findings and ctx.first_only:
+            break
         relative = _ROUTE_FILES[family]
         text, problem = ctx.read(relative)
         if text is None:
@@ -470,6 +474,8 @@ def netlink(ctx: Context) -> Outcome:
     try:
         with pyroute2.IPRoute() as ipr:
             for family in ctx.families:
+                if findings and ctx.first_only:
+                    break
                 dst = _PROBE_DST[family]
                 try:
                     answer = ipr.route("get", dst=dst)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import given
@@ -13,6 +14,7 @@ from hostgw.routes import (
     RTF_GATEWAY,
     RTF_REJECT,
     RTF_UP,
+    _is_hex,
     best_default,
     hex_to_ipv4,
     hex_to_ipv6,
@@ -70,6 +72,11 @@ def test_ipv6_hex_round_trip(address: str) -> None:
     text = ipv6_to_hex(address)
     assert len(text) == 32
     assert hex_to_ipv6(text) == address
+
+
+@given(st.text(max_size=10), st.integers(min_value=1, max_value=8))
+def test_is_hex_is_exactly_hex_digits(text: str, longest: int) -> None:
+    assert _is_hex(text, 1, longest) == bool(re.fullmatch(rf"[0-9a-fA-F]{{1,{longest}}}", text))
 
 
 @given(st.text(alphabet="0123456789abcdefABCDEF", min_size=8, max_size=8))
