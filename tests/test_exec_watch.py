@@ -100,8 +100,8 @@ def test_signals_are_forwarded_once_each_in_order(tmp_path: Path) -> None:
 
 
 def test_term_kills_a_command_without_handler_and_reports_143(tmp_path: Path) -> None:
-    proc = supervised(sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()",
-                      work=tmp_path)
+    waits = "import signal; print('up', flush=True); signal.pause()"
+    proc = supervised(sys.executable, "-c", waits, work=tmp_path)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "up"
     proc.send_signal(signal.SIGTERM)
