@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from hostgw._record import Record
 from hostgw.addr import family_name, is_link_local, is_unspecified, parse_ip
@@ -154,6 +155,44 @@ def judge_gateway(address: str, family: int, iface: str) -> tuple[str | None, st
 
 def _wanted(ctx: Context) -> str:
     return " or ".join(family_name(f) for f in ctx.families)
+
+
+class _Gateways:
+    """What a route-reading strategy saw, family by family."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.notes: list[str] = []
+        self.rejected: list[str] = []
+
+    def next_hop(self, family: int, gateway: str, iface: str, seen: str, tail: str = "") -> None:
+        """Judge ``gateway`` (see :func:`judge_gateway`): a finding, or a rejection."""
+        address, why = judge_gateway(gateway, family, iface)
+        if address is None:
+            self.rejected.append(f"{seen}: {why}")
+        else:
+            detail = seen + (f"; {why}" if why else "") + tail
+            self.findings.append(Finding(address, family, detail))
+
+    def outcome(self, also: str = "") -> Outcome:
+        """The :class:`Outcome`; ``also`` is added to a non-empty reason."""
+        reason = "; ".join(self.notes)
+        if reason and also:
+            reason += also
+        return Outcome(tuple(self.findings), reason, tuple(self.rejected))
+
+
+def _live_module(ctx: Context, module: str, what: str, missing: str) -> tuple[Any, Outcome | None]:
+    """Import an optional backend that asks the live machine, or say why not."""
+    if not ctx.live:
+        return None, Outcome(reason=f"not run: --root reads a snapshot, {what}")
+    import importlib
+
+    try:
+        # import_module: pyroute2 and netifaces ship no type information.
+        return importlib.import_module(module), None
+    except ImportError:
+        return None, Outcome(reason=missing)
 
 
 # --- env ---------------------------------------------------------------------
@@ -412,41 +451,35 @@ def route(ctx: Context) -> Outcome:
     """
     from hostgw.routes import default_routes, parse_ipv4_routes, parse_ipv6_routes
 
-    findings: list[Finding] = []
-    notes: list[str] = []
-    rejected: list[str] = []
+    seen = _Gateways()
     for family in ctx.families:
-        if findings and ctx.first_only:
+        if seen.findings and ctx.first_only:
             break
         relative = _ROUTE_FILES[family]
         text, problem = ctx.read(relative)
         if text is None:
-            notes.append(problem)
+            seen.notes.append(problem)
             continue
         path = ctx.path(relative)
         table = parse_ipv4_routes(text) if family == 4 else parse_ipv6_routes(text)
         unread = f" ({len(table.skipped)} unreadable line(s) skipped)" if table.skipped else ""
         defaults = default_routes(table.routes)
         if not defaults:
-            notes.append(f"{path}: no default route{unread}")
+            seen.notes.append(f"{path}: no default route{unread}")
             continue
         best = defaults[0]
         where = f"{path}:{best.line}"
         if best.gateway is None:
-            notes.append(f"{where}: the default route on {best.iface} has no gateway (on-link)")
-            continue
-        address, why = judge_gateway(best.gateway, family, best.iface)
-        if address is None:
-            rejected.append(f"{where}: {why}")
+            seen.notes.append(f"{where}: the default route on {best.iface} has no gateway "
+                              "(on-link)")
             continue
         among = f", lowest metric of {len(defaults)} defaults" if len(defaults) > 1 else ""
-        extra = f"; {why}" if why else ""
-        detail = f"{where}: default via {best.gateway} dev {best.iface} metric {best.metric}"
+        detail = f"{where}: default via {best.gateway} dev {best.iface} metric {best.metric}{among}"
         raw = " ".join(best.text.split())
-        findings.append(Finding(address, family, f"{detail}{among}{extra}{unread} [{raw}]"))
-    if not findings and not rejected and all("no default route" in n for n in notes):
-        notes.append("an internal network has none")
-    return Outcome(tuple(findings), "; ".join(notes), tuple(rejected))
+        seen.next_hop(family, best.gateway, best.iface, detail, f"{unread} [{raw}]")
+    if not (seen.findings or seen.rejected) and all("no default route" in n for n in seen.notes):
+        seen.notes.append("an internal network has none")
+    return seen.outcome()
 
 
 # --- netlink -----------------------------------------------------------------
@@ -459,28 +492,22 @@ def netlink(ctx: Context) -> Outcome:
     other than main, and works without ``/proc``. pyroute2 is imported here
     only (it costs about 200 ms).
     """
-    if not ctx.live:
-        return Outcome(reason="not run: --root reads a snapshot, netlink would ask this kernel")
-    import importlib
-
-    try:
-        # import_module: pyroute2 ships no type information.
-        pyroute2 = importlib.import_module("pyroute2")
-    except ImportError:
-        return Outcome(reason="pyroute2 is not installed")
-    findings: list[Finding] = []
-    notes: list[str] = []
-    rejected: list[str] = []
+    pyroute2, skip = _live_module(
+        ctx, "pyroute2", "netlink would ask this kernel", "pyroute2 is not installed"
+    )
+    if skip is not None:
+        return skip
+    seen = _Gateways()
     try:
         with pyroute2.IPRoute() as ipr:
             for family in ctx.families:
-                if findings and ctx.first_only:
+                if seen.findings and ctx.first_only:
                     break
                 dst = _PROBE_DST[family]
                 try:
                     answer = ipr.route("get", dst=dst)[0]
                 except pyroute2.NetlinkError as exc:
-                    notes.append(f"route get {dst}: {os.strerror(exc.code).lower()}")
+                    seen.notes.append(f"route get {dst}: {os.strerror(exc.code).lower()}")
                     continue
                 gateway = answer.get_attr("RTA_GATEWAY")
                 oif = answer.get_attr("RTA_OIF")
@@ -488,17 +515,13 @@ def netlink(ctx: Context) -> Outcome:
                 table = answer.get_attr("RTA_TABLE") or answer["table"]
                 where = f"dev {iface} table {_table_name(table)}"
                 if not gateway:
-                    notes.append(f"kernel route get {dst}: {where}: on-link, no gateway")
+                    seen.notes.append(f"kernel route get {dst}: {where}: on-link, no gateway")
                     continue
-                seen = f"kernel route get {dst}: via {gateway} {where}"
-                address, why = judge_gateway(str(gateway), family, iface)
-                if address is None:
-                    rejected.append(f"{seen}: {why}")
-                    continue
-                findings.append(Finding(address, family, seen + (f"; {why}" if why else "")))
+                detail = f"kernel route get {dst}: via {gateway} {where}"
+                seen.next_hop(family, str(gateway), iface, detail)
     except OSError as exc:
         return Outcome(reason=f"netlink: {exc.strerror or exc}")
-    return Outcome(tuple(findings), "; ".join(notes), tuple(rejected))
+    return seen.outcome()
 
 
 def _ifname(ipr: object, index: object) -> str:
@@ -525,44 +548,33 @@ def netifaces(ctx: Context) -> Outcome:
     netifaces reports no default gateway for a multipath (ECMP) route; the
     ``route`` and ``netlink`` strategies handle those.
     """
-    if not ctx.live:
-        return Outcome(reason="not run: --root reads a snapshot, netifaces would ask this kernel")
-    import importlib
+    module, skip = _live_module(
+        ctx, "netifaces", "netifaces would ask this kernel",
+        "netifaces is not installed (pip install 'hostgw[netifaces]')",
+    )
+    if skip is not None:
+        return skip
     import socket
 
-    try:
-        # import_module: netifaces is an optional C extension without type information.
-        module = importlib.import_module("netifaces")
-    except ImportError:
-        return Outcome(reason="netifaces is not installed (pip install 'hostgw[netifaces]')")
     try:
         defaults = module.gateways().get("default", {})
     except OSError as exc:
         return Outcome(reason=f"netifaces: {exc.strerror or exc}")
-    findings: list[Finding] = []
-    notes: list[str] = []
-    rejected: list[str] = []
+    seen = _Gateways()
     for family in ctx.families:
-        af = socket.AF_INET if family == 4 else socket.AF_INET6
-        entry = defaults.get(af)
+        entry = defaults.get(socket.AF_INET if family == 4 else socket.AF_INET6)
         if not entry:
-            notes.append(f"no {family_name(family)} default gateway")
+            seen.notes.append(f"no {family_name(family)} default gateway")
             continue
         gateway, iface = str(entry[0]), str(entry[1])
         parsed = parse_ip(gateway)
         if parsed is None:
-            notes.append(f"unreadable gateway {gateway!r}")
+            seen.notes.append(f"unreadable gateway {gateway!r}")
             continue
-        seen = f"netifaces.gateways(): default via {gateway} dev {iface}"
-        address, why = judge_gateway(parsed[0], family, iface)
-        if address is None:
-            rejected.append(f"{seen}: {why}")
-            continue
-        findings.append(Finding(address, family, seen + (f"; {why}" if why else "")))
-    reason = "; ".join(notes)
-    if notes and not findings:
-        reason += " (netifaces reports none for multipath routes)"
-    return Outcome(tuple(findings), reason, tuple(rejected))
+        detail = f"netifaces.gateways(): default via {gateway} dev {iface}"
+        seen.next_hop(family, parsed[0], iface, detail)
+    also = "" if seen.findings else " (netifaces reports none for multipath routes)"
+    return seen.outcome(also)
 
 
 TABLE: dict[str, Strategy] = {
