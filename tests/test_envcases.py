@@ -54,6 +54,20 @@ def test_case(lab: Lab, case: Case) -> None:
     assert f"answer: {case.address} " in report.stdout
 
 
+HEAVY = ("pyroute2", "netifaces", "json", "subprocess", "tempfile", "socket", "selectors",
+         "dataclasses", "hostgw.rewriting", "hostgw.probe", "hostgw.report", "hostgw.envformat")
+
+
+def test_default_path_imports_nothing_heavy(lab: Lab) -> None:
+    # The route strategy answers, after env, hosts, k8s, host-network and a DNS lookup.
+    case = BY_NAME["docker-bridge"]
+    done = case.run(lab, [sys.executable, "-X", "importtime", "-m", "hostgw", "ip"])
+    assert done.stdout == "10.213.1.1\n", show(done)
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "hostgw.routes" in imported and "hostgw.resolve" in imported
+    assert not {m for m in imported if m.split(".")[0] in HEAVY or m in HEAVY}
+
+
 def test_explicit_override_probes_nothing_else(lab: Lab) -> None:
     done = BY_NAME["explicit-override"].run(lab, [*hostgw_cmd(), "ip", "--json"])
     found = json.loads(done.stdout)
