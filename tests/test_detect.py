@@ -283,3 +283,30 @@ def test_missing_files_are_reasons_not_crashes(tmp_path: Path) -> None:
     assert f"{tmp_path}/etc/hosts does not exist" in text
     assert f"{tmp_path}/proc/net/route does not exist" in text
     assert f"cannot list {tmp_path}/sys/class/net" in text
+
+
+def test_port_probe_on_loopback(tmp_path: Path) -> None:
+    # Loopback only: hosts names 127.0.0.2 (nothing listens there), host-network
+    # gives 127.0.0.1 (listening) and ::1 (not).
+    import socket
+
+    from hostgw.errors import GatewayUnreachable
+
+    root = make_root(tmp_path, hosts="127.0.0.2 host.docker.internal\n",
+                     links={"docker0": True})
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        found = detect(root=root, env={}, port=port)
+        assert (found.address, found.strategy) == ("127.0.0.1", "host-network")
+        assert "127.0.0.2 refused" in found.why
+        assert [p.address for p in found.probes][:2] == ["127.0.0.2", "127.0.0.1"]
+        assert gateway_env(root=root, env={}, port=port) == {
+            "HOSTGW_IP": "127.0.0.1", "HOSTGW_HOST": "127.0.0.1",
+        }
+        with pytest.raises(GatewayUnreachable) as caught:
+            detect(root=root, env={}, port=port, family=6)
+    assert caught.value.exit_code == 4
+    assert f"nothing accepted a connection on TCP port {port}" in str(caught.value)
+    assert "::1 (host-network): refused" in str(caught.value)
