@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.cli._options import DetectionArgs, detection_options
+from hostgw.cli._wait import WaitArgs, exec_wait_options, wait_step
 from hostgw.cli._watch_options import WatchArgs, watch_options
 from hostgw.errors import GatewayNotFound, UsageError
 from hostgw.rendering import (
@@ -168,6 +169,11 @@ def _plan(args: RenderArgs, env: Mapping[str, str], *, stdin_default: bool) -> _
             raise UsageError("--templates needs --output DIR", hint="e.g. -o /etc/nginx/conf.d")
         jobs += directory_jobs(args.templates_dir, args.output, args.suffix)
     elif args.output is not None:
+        if args.nginx and not jobs:
+            raise UsageError(
+                "--nginx takes its output directories from NGINX_ENVSUBST_OUTPUT_DIR and "
+                "NGINX_ENVSUBST_STREAM_OUTPUT_DIR, not -o",
+            )
         bare = [i for i, job in enumerate(jobs) if job.output is None]
         if not jobs:
             jobs.append(Job("-", None))
@@ -327,8 +333,11 @@ def export_step(state: ExecState) -> None:
 )
 @render_options
 @watch_options(for_exec=True)
+@exec_wait_options
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def exec_(command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs) -> int:
+def exec_(
+    command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs, wait_args: WaitArgs
+) -> int:
     """Render templates, export HOSTGW_*, then become COMMAND (same pid).
 
     With --watch, hostgw stays as COMMAND's parent instead (see hostgw watch):
@@ -336,6 +345,9 @@ def exec_(command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs) -
     (SIGHUP unless --signal/--pid-file/--notify say otherwise), forwards
     TERM, INT, HUP, QUIT, USR1, USR2 and WINCH, reaps zombies (as PID 1) and
     exits with COMMAND's code (128+N if signal N killed it).
+
+    With --wait TARGET (repeatable, as hostgw wait) it first waits, after
+    rendering, until every target answers; exit 8 if time runs out.
 
     Takes the render options (templates with -t TEMPLATE[:OUT], --templates,
     --nginx, ...). A render error means the command is not run (exit code of
@@ -361,7 +373,9 @@ def exec_(command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs) -
     env = dict(os.environ)
     state = ExecState(env, detector(env, render_args.detection.kwargs()))
     # The steps before the exec, in order; each may raise (then nothing runs).
-    steps: list[Step | None] = [render_step(render_args), export_step]
+    steps: list[Step | None] = [
+        render_step(render_args), export_step, wait_step(wait_args, quiet=render_args.quiet)
+    ]
     for step in steps:
         if step is not None:
             step(state)
