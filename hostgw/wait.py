@@ -18,17 +18,16 @@ what never answered and why.
 
 from __future__ import annotations
 
-import errno
-import http.client
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hostgw.detect import detect
+from hostgw.addr import family_of
 from hostgw.errors import UsageError, WaitTimeout
+
+# socket, ssl and http.client are imported where a check runs: `hostgw exec`
+# imports this module for its options and should not pay for them.
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_INTERVAL = 1.0
@@ -91,13 +90,8 @@ def _host(text: str, value: str) -> str | None:
     if not value:
         return None
     if ":" in value:
-        addr, _, zone = value.partition("%")
-        try:
-            socket.inet_pton(socket.AF_INET6, addr)
-        except (OSError, ValueError):
-            raise _bad(text, f"{value!r} is not an IPv6 address") from None
-        if "%" in value and not zone:
-            raise _bad(text, "empty IPv6 zone after '%'")
+        if family_of(value) != 6:
+            raise _bad(text, f"{value!r} is not an IPv6 address")
         return value
     if not set(value) <= _HOST_CHARS:
         bad = next(c for c in value if c not in _HOST_CHARS)
@@ -166,18 +160,21 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
 
 # --- checking one target (the I/O edge) ---
 
-_ERRNO_WORDS = {
-    errno.ECONNREFUSED: "refused",
-    errno.ETIMEDOUT: "timeout",
-    errno.EHOSTUNREACH: "host unreachable",
-    errno.ENETUNREACH: "network unreachable",
-    errno.ECONNRESET: "connection reset",
-    errno.EADDRNOTAVAIL: "address not available",
-}
-
-
 def _why(exc: BaseException, host: str) -> str:
     """A few words for why an attempt failed: 'refused', 'timeout', 'HTTP 500'…"""
+    import errno
+    import http.client
+    import socket
+    import ssl
+
+    words = {
+        errno.ECONNREFUSED: "refused",
+        errno.ETIMEDOUT: "timeout",
+        errno.EHOSTUNREACH: "host unreachable",
+        errno.ENETUNREACH: "network unreachable",
+        errno.ECONNRESET: "connection reset",
+        errno.EADDRNOTAVAIL: "address not available",
+    }
     if isinstance(exc, socket.gaierror):
         why = f"cannot resolve {host!r}"
     elif isinstance(exc, ssl.SSLCertVerificationError):
@@ -186,8 +183,8 @@ def _why(exc: BaseException, host: str) -> str:
         why = f"TLS handshake failed ({exc.reason or exc})"
     elif isinstance(exc, TimeoutError | socket.timeout):
         why = "timeout"
-    elif isinstance(exc, OSError) and (exc.errno in _ERRNO_WORDS or exc.strerror):
-        why = _ERRNO_WORDS.get(exc.errno or 0) or str(exc.strerror).lower()
+    elif isinstance(exc, OSError) and (exc.errno in words or exc.strerror):
+        why = words.get(exc.errno or 0) or str(exc.strerror).lower()
     elif isinstance(exc, http.client.RemoteDisconnected):
         why = "closed the connection without an HTTP response"
     elif isinstance(exc, http.client.HTTPException):
@@ -204,6 +201,8 @@ def check(
     host = target.host if target.host is not None else gateway
     if host is None:
         raise ValueError(f"{target.text}: the detected host address is needed")
+    import socket
+
     try:
         if target.scheme == "tcp":
             with socket.create_connection((host, target.port), timeout=timeout):
@@ -214,8 +213,12 @@ def check(
 
 
 def _check_http(target: Target, host: str, timeout: float, *, insecure: bool) -> str | None:
+    import http.client
+
     conn: http.client.HTTPConnection
     if target.scheme == "https":
+        import ssl
+
         context = ssl.create_default_context()
         if insecure:
             context.check_hostname = False
@@ -237,6 +240,8 @@ def _check_http(target: Target, host: str, timeout: float, *, insecure: bool) ->
 
 
 def _detected_address() -> str:
+    from hostgw.detect import detect
+
     return detect().address
 
 

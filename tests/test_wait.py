@@ -413,3 +413,60 @@ def test_dropped_syn_is_a_timeout_within_the_total(lab: Lab) -> None:
                     "--interval", "0.1", check=False)
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert "10.213.51.2:9: timeout" in done.stderr
+
+
+# --- hostgw exec --wait ---
+
+
+def test_exec_waits_then_runs_the_command(reserved: socket.socket, tmp_path: Path) -> None:
+    template = tmp_path / "t.template"
+    template.write_text("up ${HOSTGW_HOST}:" + str(port_of(reserved)) + "\n")
+    out = tmp_path / "t.conf"
+    proc = subprocess.Popen(
+        [*hostgw_cmd(), "exec", "-t", f"{template}:{out}", "--wait", str(port_of(reserved)),
+         "--wait-interval", "0.05", "--", "sh", "-c", "echo ran as $$; cat " + str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HOSTGW_IP": "127.0.0.1"},
+    )
+    assert proc.stderr is not None and proc.stdout is not None
+    try:
+        line = proc.stderr.readline()
+        assert f"waiting for 127.0.0.1:{port_of(reserved)} (refused)" in line, line
+        assert out.read_text() == f"up 127.0.0.1:{port_of(reserved)}\n", "rendered before waiting"
+        reserved.listen()
+        assert proc.wait(timeout=60) == 0
+        stdout = proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert stdout == f"ran as {proc.pid}\nup 127.0.0.1:{port_of(reserved)}\n", "exec: same pid"
+
+
+def test_exec_wait_timeout_runs_nothing(reserved: socket.socket, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    done = run("exec", "--wait", f"127.0.0.1:{port_of(reserved)}", "--wait-timeout", "0.3",
+               "--", "touch", str(marker))
+    assert done.returncode == EXIT_WAIT_TIMEOUT
+    assert f"127.0.0.1:{port_of(reserved)}: refused" in done.stderr
+    assert not marker.exists()
+
+
+def test_exec_bad_wait_target_renders_nothing(tmp_path: Path) -> None:
+    template = tmp_path / "t.template"
+    template.write_text("x\n")
+    out = tmp_path / "t.conf"
+    done = run("exec", "-t", f"{template}:{out}", "--wait", "nope", "--", "true")
+    assert done.returncode == EXIT_USAGE
+    assert "bad wait target 'nope'" in done.stderr
+    assert not out.exists()
+
+
+def test_exec_without_wait_does_not_import_the_checks() -> None:
+    code = (
+        "import sys\nfrom hostgw.cli import cli\n"
+        "cli.main(['exec', '--help'], standalone_mode=False)\n"
+        "print(sorted(m for m in ('ssl', 'http.client') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().endswith("[]")
