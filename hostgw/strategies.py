@@ -285,23 +285,35 @@ def _absolute(name: str) -> str:
 
 
 def hosts(ctx: Context) -> Outcome:
-    """``/etc/hosts`` entries for the names (``host.docker.internal``, ...)."""
+    """``/etc/hosts`` entries for the names (``host.docker.internal``, ...).
+
+    An entry with the unspecified address (``0.0.0.0``, ``::``, as blocking
+    lists write) names no host: it is rejected and the next one counts.
+    """
     from hostgw.hosts import lookup, parse_hosts
 
     text, problem = ctx.read("etc/hosts")
     if text is None:
         return Outcome(reason=problem)
-    entries = parse_hosts(text)
     path = ctx.path("etc/hosts")
+    wanted = {name.lower() for name in ctx.names}
+    entries = []
+    rejected: list[str] = []
+    for entry in parse_hosts(text):
+        if is_unspecified(entry.address) and wanted & {n.lower() for n in entry.names}:
+            rejected.append(f"{path}:{entry.line}: {entry.text}: the unspecified address")
+        else:
+            entries.append(entry)
     findings: list[Finding] = []
     for family in ctx.families:
         hit = lookup(entries, ctx.names, family)
         if hit is not None:
             _name, entry = hit
             findings.append(Finding(entry.address, family, f"{path}:{entry.line}: {entry.text}"))
-    if findings:
-        return Outcome(findings=tuple(findings))
-    return Outcome(reason=f"no {_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}")
+    reason = "" if findings else (
+        f"no {_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}"
+    )
+    return Outcome(tuple(findings), reason, tuple(rejected))
 
 
 # --- k8s ---------------------------------------------------------------------

@@ -310,3 +310,12 @@ def test_port_probe_on_loopback(tmp_path: Path) -> None:
     assert caught.value.exit_code == 4
     assert f"nothing accepted a connection on TCP port {port}" in str(caught.value)
     assert "::1 (host-network): refused" in str(caught.value)
+
+
+def test_hosts_unspecified_address_is_rejected(tmp_path: Path) -> None:
+    root = make_root(tmp_path, route=r4("172.17.0.1"),
+                     hosts=f"{ANY4} host.docker.internal\n10.0.0.3 host.containers.internal\n")
+    found = detect(root=root, env={})
+    assert (found.address, found.strategy) == ("10.0.0.3", "hosts")
+    (rejected,) = found.attempts[1].rejected
+    assert rejected.endswith(f"/etc/hosts:2: {ANY4} host.docker.internal: the unspecified address")
