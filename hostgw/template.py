@@ -34,9 +34,10 @@ raised together as one :class:`~hostgw.errors.TemplateError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from hostgw.errors import TemplateError, UsageError
@@ -58,6 +59,7 @@ _UNSAFE = re.compile(rb"[\n\x00;{}]")
 # ${NAME followed by an operator character: an operator form, supported or not.
 _OP_BRANCH = rb"\{(?=([A-Za-z_][A-Za-z0-9_]*))\2[-:+?=#%/^,@\[]"
 _CHUNK = 1 << 18  # bytes per split; keeps the transient lists small
+_MAX_DEPTH = 64  # nested ${...} in a word; deeper is surely a mistake
 
 SUPPORTED = "$NAME ${NAME} ${NAME-w} ${NAME:-w} ${NAME+w} ${NAME:+w} ${NAME?m} ${NAME:?m}"
 
@@ -179,9 +181,19 @@ class _Parser:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.depth = 0
 
     def braced(self, i: int) -> Ref:
+        self.depth += 1
+        try:
+            return self._braced(i)
+        finally:
+            self.depth -= 1
+
+    def _braced(self, i: int) -> Ref:
         data = self.data
+        if self.depth > _MAX_DEPTH:
+            raise _ParseError(i, f"nested more than {_MAX_DEPTH} levels deep")
         m = _NAME_AT.match(data, i + 2)
         if m is None:
             raise _ParseError(i, f"unsupported '${{{_peek(data, i + 2)}': expected a name")
@@ -310,38 +322,68 @@ def scan(data: bytes, names: frozenset[str], wants: Callable[[str], bool]) -> It
     with plain references at its odd indexes.
     """
     split = _pattern(names).split
-    n, pos, size = len(data), 0, _CHUNK
+    n, pos = len(data), 0
     while pos < n:
-        end = data.find(b"\n", pos + size)
-        end = n if end < 0 else end + 1
+        # Cut right before a '$': no reference spans the cut, and the one before
+        # it ends there as it would in the whole text. (A file may be one line.)
+        end = data.find(b"$", pos + _CHUNK)
+        end = n if end < 0 else end
         parts = split(data[pos:end])
         heads = parts[2::3]
         del parts[2::3]
         if heads.count(None) == len(heads):
             yield pos, parts
-            pos, size = end, min(size * 2, _CHUNK)
+            pos = end
+        else:
+            pos = yield from _with_operators(data, parts, heads, pos=pos, end=end, wants=wants)
+
+
+def _with_operators(
+    data: bytes,
+    parts: list[bytes],
+    heads: list[bytes | None],
+    *,
+    pos: int,
+    end: int,
+    wants: Callable[[str], bool],
+) -> Generator[tuple[int, Atom], None, int]:
+    """The atoms of one split chunk that holds operator-form heads; returns where
+    scanning goes on (``end``, or earlier if an operator form ran past the chunk)."""
+    starts = list(accumulate(map(len, parts), initial=pos))
+    first = 0  # the pending run is parts[first:i]
+    i = 1
+    while i < len(parts):
+        head = heads[i // 2]
+        if head is None:
+            i += 2
             continue
-        # An operator form: the text after it is split again, in small chunks
-        # at first, so that many operator forms cost no more than a few.
-        size = 1024
-        k = next(i for i, head in enumerate(heads) if head is not None)
-        run = parts[: 2 * k + 1]
-        start = pos + sum(map(len, run))  # before the consumer resolves run in place
-        yield pos, run
-        name = heads[k].decode("ascii")
-        stop = start + 2 + len(name)
-        if not wants(name):  # not ours: "${NAME" is text, scanning goes on after it
-            yield start, data[start:stop]
-            pos = stop
+        start = starts[i]
+        yield starts[first], parts[first:i]
+        name = head.decode("ascii")
+        if not wants(name):  # not ours: "${NAME<op>" is text
+            yield start, parts[i]
+            first, i = i + 1, i + 2
             continue
         try:
             ref = _Parser(data).braced(start)
+            resume = ref.end
+            yield start, ref
         except _ParseError as exc:
-            yield start, _Bad(exc.offset, stop + 1, name, exc.reason)
-            pos = stop + 1
-            continue
-        yield start, ref
-        pos = ref.end
+            resume = max(starts[i + 1], exc.offset + 1)
+            yield start, _Bad(exc.offset, resume, name, exc.reason)
+        # Go on at `resume`: at the next match at or after it, unless the form
+        # ran past the chunk or into a match (then split again from there).
+        j = i + 2
+        while j < len(parts) and starts[j] < resume:
+            j += 2
+        if resume > end or (j - 2 > i and starts[j - 1] > resume):
+            return resume
+        tail = starts[j] if j < len(parts) else end
+        parts[j - 1] = data[resume:tail]
+        starts[j - 1] = resume
+        first, i = j - 1, j
+    yield starts[first], parts[first:]
+    return end
 
 
 @dataclass
