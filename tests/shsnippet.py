@@ -70,6 +70,11 @@ def shells(base: Path) -> list[Shell]:
     ]
 
 
+def bash() -> Shell:
+    """bash with the system's awk: the script must run there too."""
+    return Shell("bash", [shutil.which("bash") or "/bin/bash"], SYSTEM_PATH)
+
+
 def parse_exports(text: str) -> dict[str, str]:
     """``export NAME='value'`` lines (as the script prints them) -> dict."""
     out: dict[str, str] = {}

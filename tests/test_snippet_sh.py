@@ -1,7 +1,7 @@
-"""The sh drop-in against hostgw, on fake roots (HOSTGW_ROOT), under dash and busybox.
+"""The sh drop-in against hostgw, on fake roots (HOSTGW_ROOT), under dash, busybox and bash.
 
 Each case writes proc/net/route, proc/net/ipv6_route, etc/hosts and
-sys/class/net under a temp directory, runs the real script under both shells,
+sys/class/net under a temp directory, runs the real script under each shell,
 and requires the same answer as ``hostgw.gateway_env`` with the same root and
 environment (a root other than / leaves out dns, netlink and netifaces there
 too), and that answer to be the one the case expects.
@@ -20,6 +20,7 @@ from hostgw.snippet import MARKER, snippet
 from tests.shsnippet import (
     SCRIPT,
     Shell,
+    bash,
     parse_exports,
     python_answer,
     root_tree,
@@ -174,8 +175,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def all_shells(tmp_path_factory: pytest.TempPathFactory) -> list[Shell]:
-    """dash and busybox sh."""
-    return shells(tmp_path_factory.mktemp("shells"))
+    """dash, busybox sh and bash."""
+    return [*shells(tmp_path_factory.mktemp("shells")), bash()]
 
 
 def run_case(case: Case, shell: Shell, root: Path) -> subprocess.CompletedProcess[str]:

@@ -91,3 +91,25 @@ def test_differences_are_only_where_python_is_needed() -> None:
     assert set(SH_ANSWERS) <= {c.name for c in CASES}
     needs = {c.name for c in CASES if c.needs}
     assert needs <= set(SH_ANSWERS), "every case that needs dns or netlink has an sh answer"
+
+
+def test_hostname_override_is_bounded_when_the_resolver_never_answers(
+    lab: Lab, all_shells: list[Shell]
+) -> None:
+    # glibc is told to wait 10 s x 3 for a resolver that drops everything;
+    # `timeout 1 getent` gives up after a second, and the error says so.
+    from tests.envcases import container, drop_dns
+
+    host, box, bridge = container(lab, 81)
+    host.ip("addr", "add", "10.213.81.53/24", "dev", bridge)
+    drop_dns(host)
+    box.ip("route", "add", "default", "via", "10.213.81.1")
+    box.resolv("nameserver 10.213.81.53\noptions timeout:10 attempts:3\n")
+    dash = next(s for s in all_shells if s.name == "dash")
+    done = subprocess.run(
+        [IP, "netns", "exec", box.name, *dash.argv, str(SCRIPT), "ip"],
+        env=dash.env({"HOSTGW_IP": "backend.example"}), capture_output=True, text=True,
+        timeout=20, check=False,
+    )
+    assert (done.returncode, done.stdout) == (3, ""), show(done)
+    assert "HOSTGW_IP='backend.example' did not resolve within 1 s" in done.stderr

@@ -470,3 +470,16 @@ def test_exec_without_wait_does_not_import_the_checks() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().endswith("[]")
+
+
+def test_exec_watch_waits_too(reserved: socket.socket, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    done = run("exec", "--watch", "--wait", f"127.0.0.1:{port_of(reserved)}",
+               "--wait-timeout", "0.3", "--", "touch", str(marker))
+    assert done.returncode == EXIT_WAIT_TIMEOUT, done.stderr
+    assert not marker.exists()
+    reserved.listen()
+    done = run("exec", "--watch", "--wait", f"127.0.0.1:{port_of(reserved)}",
+               "--", "touch", str(marker))
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()
