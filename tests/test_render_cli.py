@@ -67,6 +67,10 @@ def test_output_option_and_template_option(tmp_path: Path) -> None:
     assert (tmp_path / "y").exists() and (tmp_path / "x").exists()
     done = ok(run("render", "a.template", "b", "-o", "y", cwd=tmp_path), 2)
     assert "exactly one template" in done.stderr
+    done = ok(run("render", "--", "-", "-:x", cwd=tmp_path, input=""), 2)
+    assert "only one template can come from stdin" in done.stderr
+    done = ok(run("render", "a.template:x", "a.template:x", cwd=tmp_path), 2)
+    assert "two templates would write x" in done.stderr
 
 
 def test_unchanged_output_is_not_rewritten(tmp_path: Path) -> None:

@@ -169,22 +169,7 @@ def _plan(args: RenderArgs, env: Mapping[str, str], *, stdin_default: bool) -> _
             raise UsageError("--templates needs --output DIR", hint="e.g. -o /etc/nginx/conf.d")
         jobs += directory_jobs(args.templates_dir, args.output, args.suffix)
     elif args.output is not None:
-        if args.nginx and not jobs:
-            raise UsageError(
-                "--nginx takes its output directories from NGINX_ENVSUBST_OUTPUT_DIR and "
-                "NGINX_ENVSUBST_STREAM_OUTPUT_DIR, not -o",
-            )
-        bare = [i for i, job in enumerate(jobs) if job.output is None]
-        if not jobs:
-            jobs.append(Job("-", None))
-            bare = [0]
-        if len(bare) != 1:
-            raise UsageError(
-                "-o/--output names the output of exactly one template",
-                hint="give several outputs as TEMPLATE:OUTPUT pairs",
-            )
-        out = None if args.output == "-" else Path(args.output)
-        jobs[bare[0]] = Job(jobs[bare[0]].template, out)
+        jobs = _with_output(jobs, args)
     if args.nginx:
         nginx = nginx_plan(env)
         jobs += nginx.jobs
@@ -192,14 +177,40 @@ def _plan(args: RenderArgs, env: Mapping[str, str], *, stdin_default: bool) -> _
         filter_ = filter_ if filter_ is not None else nginx.filter
     if not jobs and stdin_default and not args.nginx:
         jobs.append(Job("-", None))
-    seen: set[Path] = set()
-    for job in jobs:
-        if job.output is not None and job.output.resolve() in seen:
-            raise UsageError(f"two templates would write {job.output}")
-        if job.output is not None:
-            seen.add(job.output.resolve())
+    _check_jobs(jobs)
     directory_mode = bool(args.templates_dir or args.nginx)
     return _Plan(jobs, _settings(args, filter_), stream_dir, directory_mode)
+
+
+def _with_output(jobs: list[Job], args: RenderArgs) -> list[Job]:
+    """``-o``: the output of the one template given without one (stdin if none)."""
+    if args.nginx and not jobs:
+        raise UsageError(
+            "--nginx takes its output directories from NGINX_ENVSUBST_OUTPUT_DIR and "
+            "NGINX_ENVSUBST_STREAM_OUTPUT_DIR, not -o",
+        )
+    jobs = jobs or [Job("-", None)]
+    bare = [i for i, job in enumerate(jobs) if job.output is None]
+    if len(bare) != 1:
+        raise UsageError(
+            "-o/--output names the output of exactly one template",
+            hint="give several outputs as TEMPLATE:OUTPUT pairs",
+        )
+    out = None if args.output in (None, "-") else Path(args.output)
+    jobs[bare[0]] = Job(jobs[bare[0]].template, out)
+    return jobs
+
+
+def _check_jobs(jobs: list[Job]) -> None:
+    if sum(job.template == "-" for job in jobs) > 1:
+        raise UsageError("only one template can come from stdin ('-')")
+    seen: set[Path] = set()
+    for job in jobs:
+        if job.output is None:
+            continue
+        if job.output.resolve() in seen:
+            raise UsageError(f"two templates would write {job.output}")
+        seen.add(job.output.resolve())
 
 
 def _settings(args: RenderArgs, filter_: str | None) -> Settings:
