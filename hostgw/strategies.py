@@ -602,4 +602,3 @@ TABLE: dict[str, Strategy] = {
 """Every strategy by name, in the default order of trust."""
 
 NAMES: tuple[str, ...] = tuple(TABLE)
-LIVE_ONLY = frozenset({"dns", "netlink", "netifaces"})
