@@ -585,7 +585,7 @@ def netifaces(ctx: Context) -> Outcome:
             continue
         detail = f"netifaces.gateways(): default via {gateway} dev {iface}"
         seen.next_hop(family, parsed[0], iface, detail)
-    also = "" if seen.findings else " (netifaces reports none for multipath routes)"
+    also = "" if seen.findings else " (it also reports none for a multipath route)"
     return seen.outcome(also)
 
 
