@@ -244,6 +244,10 @@ class _Walk:
         self.v6: tuple[str, Finding] | None = None
 
 
+# Strategies whose answer is the user's explicit word: nothing else is asked.
+FINAL = frozenset({"env"})
+
+
 def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> _Walk:
     """Run strategies in order until the answer(s) are known (or all, if exhaustive)."""
     done = _Walk()
@@ -275,12 +279,15 @@ def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> 
         done.attempts.append(attempt)
         if outcome.fatal:
             raise GatewayNotFound(outcome.reason, attempts=done.attempts, hint=outcome.hint)
-        if done.chosen is None and picked is not None and families == all_families:
+        chosen_here = done.chosen is None and picked is not None and families == all_families
+        if chosen_here:
             done.chosen = (name, picked)
         if done.v6 is None:
             v6 = _pick(outcome.findings, 6)
             if v6 is not None and v6.family == 6:
                 done.v6 = (name, v6)
+        if chosen_here and name in FINAL and not exhaustive:
+            break  # an explicit override ends the search: no other probing
     return done
 
 

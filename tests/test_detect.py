@@ -319,3 +319,13 @@ def test_hosts_unspecified_address_is_rejected(tmp_path: Path) -> None:
     assert (found.address, found.strategy) == ("10.0.0.3", "hosts")
     (rejected,) = found.attempts[1].rejected
     assert rejected.endswith(f"/etc/hosts:2: {ANY4} host.docker.internal: the unspecified address")
+
+
+def test_env_override_ends_the_search_even_for_hostgw_ip6(tmp_path: Path) -> None:
+    # ENVIRONMENTS.md 10: HOSTGW_IP answers "with no other probing" — not even for IPv6.
+    root = make_root(tmp_path, route6=r6("fd00::1"), hosts="fd00::7 host.docker.internal\n")
+    assert gateway_env(root=root, env={"HOSTGW_IP": "10.9.8.7"}) == {
+        "HOSTGW_IP": "10.9.8.7", "HOSTGW_HOST": "10.9.8.7",
+    }
+    found = detect(root=root, env={"HOSTGW_IP": "10.9.8.7"})
+    assert [a.strategy for a in found.attempts] == ["env"]
