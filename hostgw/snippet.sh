@@ -238,6 +238,11 @@ kind == "hosts" {
     if (n < 2) next
     a = parse_ip(F[1])
     if (a == "") next
+    if (a == "0.0.0.0" || a == "::" || substr(a, 1, 3) == "::%") {
+        # The unspecified address (blocking lists write it) names no host.
+        HREJ = HREJ "; " root "/etc/hosts:" FNR ": " strip(line) ": the unspecified address"
+        next
+    }
     nh++
     H_addr[nh] = a; H_fam[nh] = FAM; H_line[nh] = FNR; H_text[nh] = strip(line)
     H_names[nh] = " "
@@ -355,7 +360,7 @@ function s_hosts(fams,   f, k, j, name, nn, NL) {
     }
     if (FOUND[4] == "" && FOUND[6] == "") {
         gsub(/,/, " or ", shownnames)
-        WHY = "no " wanted(fams) " entry for " shownnames " in " hostsfile
+        WHY = "no " wanted(fams) " entry for " shownnames " in " hostsfile HREJ
     }
     return 1
 }

@@ -87,6 +87,9 @@ CASES = [
          hosts="#172.17.0.8 host.docker.internal\n172.17.0.9 other HOST.Docker.Internal # x\n"),
     Case("hosts-name-order-beats-file-order", v4("10.88.0.1"),
          hosts="10.88.0.2 host.containers.internal\n10.88.0.1 host.docker.internal\n"),
+    Case("hosts-unspecified-rejected", v4("10.88.0.4"),
+         hosts=f"{ANY4} host.docker.internal\n:: host.docker.internal\n"
+               "10.88.0.4 host.containers.internal\n"),
     Case("hosts-bad-address-skipped", v4("10.88.0.3"),
          hosts="010.88.0.1 host.docker.internal\n10.88.0.256 host.docker.internal\n"
                "10.88.0.3 host.docker.internal\n"),
