@@ -32,10 +32,15 @@
 
 _hostgw_find() {
     # Runs in a subshell ($(...)): nothing set here reaches the caller.
-    # $1: family ("", 4 or 6); $2: "sourced" to log the answer unless quiet.
-    # Prints "IP HOST IP6-or--" on stdout; reasons go to stderr.
+    # $1: family ("", 4 or 6); $2: "sourced" (log the answer unless quiet),
+    # "export", or "ip" (only the answer matters: no search for HOSTGW_IP6,
+    # as `hostgw ip`). Prints "IP HOST IP6-or--" on stdout; reasons go to stderr.
     set +f
     _hfam=$1
+    _hwant6=1
+    if [ "$2" = ip ]; then
+        _hwant6=0
+    fi
     _hverbose=0
     if [ "$2" = sourced ] && [ -z "${HOSTGW_QUIET:-}${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ]; then
         _hverbose=1
@@ -86,7 +91,7 @@ _hostgw_find() {
             _hget="timeout 1 getent"
         fi
     fi
-    awk -v fam="$_hfam" -v verbose="$_hverbose" -v hostnet="$_hn" -v hostnet_why="$_hwhy" \
+    awk -v fam="$_hfam" -v verbose="$_hverbose" -v want6="$_hwant6" -v hostnet="$_hn" -v hostnet_why="$_hwhy" \
         -v getent="$_hget" '
 # All numbers are parsed by hand: busybox awk reads "010" as octal and has no
 # ^ operator; mawk prints numbers over 2^31 in %g form. So no string-to-number
@@ -483,7 +488,7 @@ END {
     chosen = ""; v6 = ""
     for (i = 1; i <= m; i++) {
         if (chosen == "") fams = all
-        else if (v6 == "" && wants(all, 6)) fams = "6"
+        else if (v6 == "" && wants(all, 6) && want6 == "1") fams = "6"
         else break
         ok = run(ORD[i], fams)
         a = pick(fams == all ? fam : "6")
@@ -493,8 +498,11 @@ END {
             say("hint: " FATAL_HINT)
             close("cat 1>&2"); exit 3
         }
-        if (chosen == "" && a != "" && fams == all) { chosen = a; cfam = PF; cname = ORD[i]; cdetail = DETAIL[PF] }
+        here = chosen == "" && a != "" && fams == all
+        if (here) { chosen = a; cfam = PF; cname = ORD[i]; cdetail = DETAIL[PF] }
         if (v6 == "" && FOUND[6] != "" && wants(fams, 6)) v6 = FOUND[6]
+        # An explicit override ends the search: no other probing, not even for IPv6.
+        if (here && ORD[i] == "env") break
     }
     if (chosen == "") {
         say("no " wanted(fam) " gateway found; tried, in order of trust:")
@@ -547,7 +555,11 @@ if [ "${0##*/}" != sh ] && [ -f "$0" ] && [ -r "$0" ] \
                 exit 2 ;;
         esac
     done
-    _hostgw_out=$(_hostgw_find "$_hostgw_fam" executed) || exit $?
+    _hostgw_walk=ip
+    if [ "$_hostgw_mode" = export ]; then
+        _hostgw_walk=export
+    fi
+    _hostgw_out=$(_hostgw_find "$_hostgw_fam" "$_hostgw_walk") || exit $?
     _hostgw_ip=${_hostgw_out%% *}
     _hostgw_out=${_hostgw_out#* }
     _hostgw_host=${_hostgw_out%% *}

@@ -97,10 +97,22 @@ def python_answer(env: Mapping[str, str], root: str = "/", family: int | None = 
         return type(exc).__name__
 
 
+def python_ip(env: Mapping[str, str], root: str = "/", family: int | None = None) -> object:
+    """What ``hostgw ip`` says in-process: the address, or the exception class name."""
+    from hostgw.detect import detect
+    from hostgw.errors import HostgwError
+
+    try:
+        return detect(env=dict(env), root=root, family=family).address
+    except HostgwError as exc:
+        return type(exc).__name__
+
+
 def sh_answer(done: subprocess.CompletedProcess[str]) -> object:
     """The script's answer in the same shape as :func:`python_answer`."""
     if done.returncode == 0:
-        return parse_exports(done.stdout)
+        return parse_exports(done.stdout) if done.stdout.startswith("export ") else done.stdout
+
     return {2: "UsageError", 3: "GatewayNotFound"}.get(done.returncode, f"rc={done.returncode}")
 
 

@@ -23,6 +23,7 @@ from tests.shsnippet import (
     bash,
     parse_exports,
     python_answer,
+    python_ip,
     root_tree,
     sh_answer,
     shells,
@@ -157,6 +158,8 @@ CASES = [
     # 10: the explicit override.
     Case("override", v4("10.1.2.3"), route=HEADER4 + r4("172.17.0.1"),
          env={"HOSTGW_IP": "10.1.2.3"}),
+    Case("override-ends-the-search", v4("10.1.2.3"), route6=r6("fd00::1"),
+         hosts="fd00::7 host.docker.internal\n", env={"HOSTGW_IP": "10.1.2.3"}),
     Case("override-v6-normalised", v6only("fd00::5"), env={"HOSTGW_IP": " FD00:0:0::5\t"}),
     Case("override-ip6-too", v4("10.1.2.3", "fd00::7"),
          env={"HOSTGW_IP": "10.1.2.3", "HOSTGW_IP6": "fd00::7"}),
@@ -173,6 +176,9 @@ CASES = [
     Case("names", v4("10.0.0.2"), hosts="10.0.0.1 host.docker.internal\n10.0.0.2 gw.local\n",
          env={"HOSTGW_NAMES": ",gw.local,"}),
     Case("names-with-blank", "UsageError", env={"HOSTGW_NAMES": "a b"}),
+    # `hostgw env` goes on for IPv6 and meets the bad override; `hostgw ip` stops first.
+    Case("bad-override-after-the-answer", "GatewayNotFound", route=HEADER4 + r4("172.17.0.1"),
+         env={"HOSTGW_STRATEGIES": "route,env", "HOSTGW_IP": "not an address!"}),
 ]
 
 
@@ -182,10 +188,12 @@ def all_shells(tmp_path_factory: pytest.TempPathFactory) -> list[Shell]:
     return [*shells(tmp_path_factory.mktemp("shells")), bash()]
 
 
-def run_case(case: Case, shell: Shell, root: Path) -> subprocess.CompletedProcess[str]:
-    """Run the script for a case, executed, printing export lines."""
+def run_case(
+    case: Case, shell: Shell, root: Path, mode: str = "export"
+) -> subprocess.CompletedProcess[str]:
+    """Run the script for a case, executed, in ``mode`` (export lines or the address)."""
     args = [f"-{case.family}"] if case.family else []
-    return shell.run(*args, "export", env={**case.env, "HOSTGW_ROOT": str(root)})
+    return shell.run(*args, mode, env={**case.env, "HOSTGW_ROOT": str(root)})
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -194,12 +202,17 @@ def test_same_answer_as_hostgw(case: Case, tmp_path: Path, all_shells: list[Shel
                      links=case.links)
     expected = python_answer(case.env, str(root), case.family)
     assert expected == case.expected, "the case does not mean what it says"
+    address = python_ip(case.env, str(root), case.family)
     for shell in all_shells:
         done = run_case(case, shell, root)
         assert sh_answer(done) == expected, (shell, done.stdout, done.stderr)
         if done.returncode:
             assert done.stdout == ""
             assert "hint:" in done.stderr
+        # The address alone, as `hostgw ip` finds it (it looks no further for IPv6).
+        done = run_case(case, shell, root, "ip")
+        wanted = address if address in ("UsageError", "GatewayNotFound") else f"{address}\n"
+        assert sh_answer(done) == wanted, (shell, done.stdout, done.stderr)
 
 
 def test_not_found_message_lists_every_strategy(tmp_path: Path, all_shells: list[Shell]) -> None:
