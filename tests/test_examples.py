@@ -203,6 +203,20 @@ def _bridge_network(lab: Lab, net: int) -> tuple[Netns, Netns]:
     return host, box
 
 
+def pip_image(tmp: Path) -> tuple[Path, dict[str, str]]:
+    """Image (a) as a temp tree: the nginx prefix, and the environment pointing at it.
+
+    The image's defaults are /etc/nginx/templates and /etc/nginx/conf.d; the
+    NGINX_ENVSUBST_* variables that `hostgw exec --nginx` reads move them.
+    """
+    prefix = nginx_prefix(tmp)
+    return prefix, {
+        "PATH": os.environ["PATH"],
+        "NGINX_ENVSUBST_TEMPLATE_DIR": str(copy_templates("nginx-debian-pip", tmp)),
+        "NGINX_ENVSUBST_OUTPUT_DIR": str(prefix / "conf.d"),
+    }
+
+
 @pytest.mark.netns
 @pytest.mark.proxies
 def test_debian_pip_entrypoint_in_a_container(lab: Lab, tmp_path: Path) -> None:
@@ -210,13 +224,7 @@ def test_debian_pip_entrypoint_in_a_container(lab: Lab, tmp_path: Path) -> None:
     entrypoint, cmd = exec_form(dockerfile, "ENTRYPOINT"), exec_form(dockerfile, "CMD")
     assert entrypoint[0] == "/opt/hostgw/bin/hostgw" and cmd[0] == "nginx"
     _, box = _bridge_network(lab, 71)
-    prefix = nginx_prefix(tmp_path)
-    env = {
-        "PATH": os.environ["PATH"],
-        # The image's defaults are /etc/nginx/templates and /etc/nginx/conf.d.
-        "NGINX_ENVSUBST_TEMPLATE_DIR": str(copy_templates("nginx-debian-pip", tmp_path)),
-        "NGINX_ENVSUBST_OUTPUT_DIR": str(prefix / "conf.d"),
-    }
+    prefix, env = pip_image(tmp_path)
     # The Dockerfile's ENTRYPOINT, then nginx -t in place of CMD's daemon.
     argv = [*hostgw_cmd(), *entrypoint[1:], require_tool("nginx"), "-t", *nginx_args(prefix)]
     done = box.exec(*argv, env=env, check=False)
@@ -382,13 +390,8 @@ def test_compose_frontend_waits_then_proxies_api_through_the_host(
     assert isinstance(services, dict)
     frontend = services["frontend"]
     host, box = _bridge_network(lab, 75)
-    prefix = nginx_prefix(tmp_path)
-    env = {
-        "PATH": os.environ["PATH"],
-        **frontend["environment"],
-        "NGINX_ENVSUBST_TEMPLATE_DIR": str(copy_templates("nginx-debian-pip", tmp_path)),
-        "NGINX_ENVSUBST_OUTPUT_DIR": str(prefix / "conf.d"),
-    }
+    prefix, env = pip_image(tmp_path)
+    env.update(frontend["environment"])
     # compose's entrypoint and command, hostgw from this checkout, nginx pointed at prefix.
     # (A shorter retry gap than the default 1 s only makes the test quicker.)
     argv = [*hostgw_cmd(), *frontend["entrypoint"][1:-1], "--wait-interval", "0.1", "--",

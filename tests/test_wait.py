@@ -22,6 +22,7 @@ import pytest
 
 from hostgw.errors import EXIT_USAGE, EXIT_WAIT_TIMEOUT, UsageError, WaitTimeout
 from hostgw.wait import Round, Target, parse_target, wait_for
+from tests.envcases import container
 from tests.netns import Lab, hostgw_cmd
 
 # --- syntax ---
@@ -369,7 +370,7 @@ def test_https_trusts_what_the_system_trusts(https_server: int, cert: tuple[Path
 # --- in namespaces: the detected host, and a port that drops packets ---
 
 
-def _listener(ns: object, address: str, port: int) -> list[str]:
+def _listener(address: str, port: int) -> list[str]:
     code = (
         "import socket, sys, time\n"
         f"s = socket.socket(); s.bind(({address!r}, {port})); s.listen()\n"
@@ -381,13 +382,9 @@ def _listener(ns: object, address: str, port: int) -> list[str]:
 
 @pytest.mark.netns
 def test_port_on_the_route_detected_host(lab: Lab) -> None:
-    host = lab.netns("hgwh")
-    box = lab.netns("hgwc")
-    outer, _ = lab.veth(host, box, b_name="eth0")
-    host.ip("addr", "add", "10.213.50.1/24", "dev", outer)
-    box.ip("addr", "add", "10.213.50.2/24", "dev", "eth0")
+    host, box, _ = container(lab, 50)
     box.ip("route", "add", "default", "via", "10.213.50.1")
-    server = host.spawn(*_listener(host, "10.213.50.1", 8000), stdout=subprocess.PIPE)
+    server = host.spawn(*_listener("10.213.50.1", 8000), stdout=subprocess.PIPE)
     assert server.stdout is not None and server.stdout.readline() == "ready\n"
     done = box.exec(*hostgw_cmd(), "wait", "8000", "--timeout", "10", check=False,
                     env={"PATH": os.environ["PATH"]})
@@ -401,18 +398,14 @@ def test_port_on_the_route_detected_host(lab: Lab) -> None:
 
 @pytest.mark.netns
 def test_dropped_syn_is_a_timeout_within_the_total(lab: Lab) -> None:
-    peer = lab.netns("hgwh")
-    box = lab.netns("hgwc")
-    outer, _ = lab.veth(peer, box, b_name="eth0")
-    peer.ip("addr", "add", "10.213.51.2/24", "dev", outer)
-    box.ip("addr", "add", "10.213.51.3/24", "dev", "eth0")
-    # The peer would refuse at once; the box drops its own SYNs, so only time can tell.
+    _, box, _ = container(lab, 51)
+    # The host side would refuse at once; the box drops its own SYNs: only time can tell.
     box.exec("nft", "add table inet t; add chain inet t o { type filter hook output priority 0; }; "
              "add rule inet t o tcp dport 9 drop")
-    done = box.exec(*hostgw_cmd(), "wait", "10.213.51.2:9", "--timeout", "0.6",
+    done = box.exec(*hostgw_cmd(), "wait", "10.213.51.1:9", "--timeout", "0.6",
                     "--interval", "0.1", check=False)
     assert done.returncode == EXIT_WAIT_TIMEOUT
-    assert "10.213.51.2:9: timeout" in done.stderr
+    assert "10.213.51.1:9: timeout" in done.stderr
 
 
 # --- hostgw exec --wait ---

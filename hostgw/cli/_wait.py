@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,56 +15,60 @@ from hostgw import wait as _wait
 R = TypeVar("R")
 
 
-def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """The timing options of ``wait``, shared with ``exec --wait``.
+@dataclass(frozen=True)
+class WaitArgs:
+    """The wait options as given: the targets and the timing."""
 
-    ``prefix`` names them differently where they live beside other options
-    (``exec --wait-timeout``, parameter ``wait_timeout``).
+    targets: tuple[str, ...] = ()
+    timeout: float = _wait.DEFAULT_TIMEOUT
+    interval: float = _wait.DEFAULT_INTERVAL
+    attempt_timeout: float = _wait.DEFAULT_ATTEMPT_TIMEOUT
+    insecure: bool = False
+
+
+# (option, WaitArgs field, type, default, help) of the options that take seconds
+_SECONDS = (
+    ("timeout", "timeout", click.FloatRange(min=0, min_open=True), _wait.DEFAULT_TIMEOUT,
+     "Total time for all targets together."),
+    ("interval", "interval", click.FloatRange(min=0.01), _wait.DEFAULT_INTERVAL,
+     "Pause between rounds of checks."),
+    ("attempt-timeout", "attempt_timeout", click.FloatRange(min=0, min_open=True),
+     _wait.DEFAULT_ATTEMPT_TIMEOUT, "Longest one check may take (also bounded by the time left)."),
+)
+
+
+def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """The timing options of ``wait``; the callback gets ``wait_args: WaitArgs``.
+
+    ``prefix`` names them where they live beside other options
+    (``exec --wait-timeout``); ``wait_args.targets`` is left empty.
     """
 
-    def name(option: str) -> str:
+    def param(option: str) -> str:
         return f"{prefix}{option}".replace("-", "_")
 
     def decorate(fn: Callable[..., R]) -> Callable[..., R]:
-        for option in reversed(
-            [
-                click.option(
-                    f"--{prefix}timeout",
-                    name("timeout"),
-                    type=click.FloatRange(min=0, min_open=True),
-                    default=_wait.DEFAULT_TIMEOUT,
-                    show_default=True,
-                    metavar="SECONDS",
-                    help="Total time for all targets together.",
-                ),
-                click.option(
-                    f"--{prefix}interval",
-                    name("interval"),
-                    type=click.FloatRange(min=0.01),
-                    default=_wait.DEFAULT_INTERVAL,
-                    show_default=True,
-                    metavar="SECONDS",
-                    help="Pause between rounds of checks.",
-                ),
-                click.option(
-                    f"--{prefix}attempt-timeout",
-                    name("attempt-timeout"),
-                    type=click.FloatRange(min=0, min_open=True),
-                    default=_wait.DEFAULT_ATTEMPT_TIMEOUT,
-                    show_default=True,
-                    metavar="SECONDS",
-                    help="Longest one check may take (also bounded by the time left).",
-                ),
-                click.option(
-                    f"--{prefix}insecure",
-                    name("insecure"),
-                    is_flag=True,
-                    help="https:// targets: accept any certificate.",
-                ),
-            ]
-        ):
-            fn = option(fn)
-        return fn
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> R:
+            given = {field: kwargs.pop(param(option)) for option, field, *_ in _SECONDS}
+            wait_args = WaitArgs(insecure=kwargs.pop(param("insecure")), **given)
+            return fn(*args, wait_args=wait_args, **kwargs)
+
+        options = [
+            click.option(
+                f"--{prefix}{option}", param(option), type=kind, default=default,
+                show_default=True, metavar="SECONDS", help=text,
+            )
+            for option, _, kind, default, text in _SECONDS
+        ]
+        options.append(click.option(
+            f"--{prefix}insecure", param("insecure"), is_flag=True,
+            help="https:// targets: accept any certificate.",
+        ))
+        decorated: Callable[..., R] = wrapper
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
 
     return decorate
 
@@ -72,23 +77,17 @@ def _progress(r: _wait.Round) -> None:
     click.echo(f"hostgw wait: {r.describe()}", err=True)
 
 
-def run_wait(
-    targets: Sequence[str],
-    *,
-    timeout: float,
-    interval: float,
-    attempt_timeout: float,
-    insecure: bool,
-    quiet: bool,
+def _wait_for(
+    targets: Sequence[_wait.Target], args: WaitArgs, *, quiet: bool,
+    gateway: Callable[[], str] | None = None,
 ) -> None:
-    """Parse every target first (a bad one is a usage error), then wait for them."""
-    parsed = _wait.parse_targets(targets)
     _wait.wait_for(
-        parsed,
-        timeout=timeout,
-        interval=interval,
-        attempt_timeout=attempt_timeout,
-        insecure=insecure,
+        targets,
+        timeout=args.timeout,
+        interval=args.interval,
+        attempt_timeout=args.attempt_timeout,
+        insecure=args.insecure,
+        gateway=gateway,
         progress=None if quiet else _progress,
     )
 
@@ -110,42 +109,16 @@ each target that never answered and why), 2 for a malformed target.""",
 @click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
 @wait_options()
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
-def wait(
-    *,
-    targets: tuple[str, ...],
-    timeout: float,
-    interval: float,
-    attempt_timeout: float,
-    insecure: bool,
-    quiet: bool,
-) -> None:
+def wait(*, targets: tuple[str, ...], wait_args: WaitArgs, quiet: bool) -> None:
     """Wait until every TARGET answers: TCP connects, HTTP returns 2xx/3xx.
 
     Checks run concurrently, in rounds; each round prints one progress line
     on stderr. A target that answered once is not checked again.
     """
-    run_wait(
-        targets,
-        timeout=timeout,
-        interval=interval,
-        attempt_timeout=attempt_timeout,
-        insecure=insecure,
-        quiet=quiet,
-    )
+    _wait_for(_wait.parse_targets(targets), wait_args, quiet=quiet)
 
 
 # --- hostgw exec --wait ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WaitArgs:
-    """``exec``'s wait options: the targets and the timing, as given."""
-
-    targets: tuple[str, ...] = ()
-    timeout: float = _wait.DEFAULT_TIMEOUT
-    interval: float = _wait.DEFAULT_INTERVAL
-    attempt_timeout: float = _wait.DEFAULT_ATTEMPT_TIMEOUT
-    insecure: bool = False
 
 
 def exec_wait_options(fn: Callable[..., R]) -> Callable[..., R]:
@@ -156,21 +129,15 @@ def exec_wait_options(fn: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> R:
-        wait_args = WaitArgs(
-            targets=tuple(kwargs.pop("wait")),
-            timeout=kwargs.pop("wait_timeout"),
-            interval=kwargs.pop("wait_interval"),
-            attempt_timeout=kwargs.pop("wait_attempt_timeout"),
-            insecure=kwargs.pop("wait_insecure"),
-        )
-        return fn(*args, wait_args=wait_args, **kwargs)
+        targets = tuple(kwargs.pop("wait"))
+        kwargs["wait_args"] = dataclasses.replace(kwargs["wait_args"], targets=targets)
+        return fn(*args, **kwargs)
 
-    decorated = wait_options(prefix="wait-")(wrapper)
     return click.option(
         "--wait", "wait", multiple=True, metavar="TARGET",
         help="Before the command runs, wait until TARGET answers (as hostgw wait: PORT, "
         "HOST:PORT, tcp://..., http://...); repeatable. PORT is on the detected host.",
-    )(decorated)
+    )(wait_options(prefix="wait-")(wrapper))
 
 
 class _Detected(Protocol):
@@ -192,14 +159,6 @@ def wait_step(args: WaitArgs, *, quiet: bool = False) -> Callable[[_Detected], N
     parsed = _wait.parse_targets(args.targets)
 
     def step(state: _Detected) -> None:
-        _wait.wait_for(
-            parsed,
-            timeout=args.timeout,
-            interval=args.interval,
-            attempt_timeout=args.attempt_timeout,
-            insecure=args.insecure,
-            gateway=lambda: state.own()["HOSTGW_IP"],
-            progress=None if quiet else _progress,
-        )
+        _wait_for(parsed, args, quiet=quiet, gateway=lambda: state.own()["HOSTGW_IP"])
 
     return step
