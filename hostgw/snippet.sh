@@ -541,7 +541,7 @@ if [ "${0##*/}" != sh ] && [ -f "$0" ] && [ -r "$0" ] \
     && [ "$(awk 'NR == 2 { print; exit }' "$0" 2>/dev/null)" = "# hostgw-snippet-sh: finds the container host's address without Python" ]; then
     # Executed as a script: print, and exit with a status.
     _hostgw_fam=
-    _hostgw_mode=export
+    _hostgw_mode="export"
     for _hostgw_a in "$@"; do
         case $_hostgw_a in
             -4) _hostgw_fam=4 ;;
@@ -557,7 +557,7 @@ if [ "${0##*/}" != sh ] && [ -f "$0" ] && [ -r "$0" ] \
     done
     _hostgw_walk=ip
     if [ "$_hostgw_mode" = export ]; then
-        _hostgw_walk=export
+        _hostgw_walk="export"
     fi
     _hostgw_out=$(_hostgw_find "$_hostgw_fam" "$_hostgw_walk") || exit $?
     _hostgw_ip=${_hostgw_out%% *}

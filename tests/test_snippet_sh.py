@@ -319,3 +319,13 @@ def test_script_uses_no_bashisms_or_ip() -> None:
     )
     assert not re.search(r"\bexit\b", sourced)
     assert not re.search(r"^\s*set -[eu]", text, re.M)
+
+
+def test_shellcheck_finds_nothing() -> None:
+    # ShellCheck in POSIX sh mode: the script and the nginx entrypoint stand-ins.
+    from tests.conftest import require_tool
+
+    stand_ins = sorted((Path(__file__).parent / "nginx_image").glob("*.sh"))
+    argv = [require_tool("shellcheck"), "-s", "sh", str(SCRIPT), *map(str, stand_ins)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout

@@ -9,6 +9,7 @@ template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
 suffix=${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}
 output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
 
+# shellcheck disable=SC2016,SC2046  # literal ${NAME} list, one word per name
 defined=$(printf '${%s} ' $(awk 'END { for (name in ENVIRON) print name }' </dev/null))
 
 [ -d "$template_dir" ] || exit 0

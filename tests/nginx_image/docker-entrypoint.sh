@@ -22,6 +22,7 @@ if [ "$1" = "nginx" ] || [ "$1" = "nginx-debug" ] || [ "${ENTRYPOINT_ANY_COMMAND
             *.envsh)
                 if [ -x "$f" ]; then
                     log "$0: Sourcing $f"
+                    # shellcheck disable=SC1090  # the files found above
                     . "$f"
                 else
                     log "$0: Ignoring $f, not executable"
