@@ -476,3 +476,19 @@ def test_exec_watch_waits_too(reserved: socket.socket, tmp_path: Path) -> None:
                "--", "touch", str(marker))
     assert done.returncode == 0, done.stderr
     assert marker.exists()
+
+
+def test_ipv6_target() -> None:
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.bind(("::1", 0))
+        sock.listen()
+        done = run("wait", f"[::1]:{sock.getsockname()[1]}", "--timeout", "10")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.netns
+def test_port_without_a_host_to_find(lab: Lab) -> None:
+    _, box, _ = container(lab, 52)  # an internal network: no default route
+    done = box.exec(*hostgw_cmd(), "wait", "8000", check=False, env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 3
+    assert "no IPv4 or IPv6 gateway found" in done.stderr and "round" not in done.stderr
