@@ -14,6 +14,7 @@
 #                 file order breaks ties; link-local IPv4 gateways rejected)
 # dns, netlink and netifaces need Python hostgw; here they are skipped.
 # Files and variables are read as ASCII text, as the kernel and runtimes write them.
+# Settings come from the environment or, when sourced, from shell variables.
 #
 # Sourced (the nginx image sources /docker-entrypoint.d/*.envsh; chmod +x):
 #   . ./15-hostgw.envsh
@@ -45,6 +46,14 @@ _hostgw_find() {
     if [ "$2" = sourced ] && [ -z "${HOSTGW_QUIET:-}${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ]; then
         _hverbose=1
     fi
+    # Sourced, settings may be plain shell variables: awk reads the environment.
+    export HOSTGW_IP HOSTGW_IP6 HOSTGW_NAMES HOSTGW_STRATEGIES HOSTGW_K8S_VAR \
+        KUBERNETES_SERVICE_HOST
+    _hk8s=${HOSTGW_K8S_VAR:-HOST_IP}
+    case $_hk8s in
+        ''|[0-9]*|*[!A-Za-z0-9_]*) ;;
+        *) export "${_hk8s?}" ;;  # the variable it names, not _hk8s
+    esac
     _hr=${HOSTGW_ROOT:-}
     _hr=${_hr%/}
     set -- "root=$_hr" "bigendian=$(_hostgw_bigendian)"

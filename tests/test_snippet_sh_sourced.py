@@ -155,3 +155,16 @@ def test_sourced_from_a_file_named_like_the_script(tmp_path: Path, all_shells: l
                               env=shell.env({"HOSTGW_ROOT": str(root)}),
                               capture_output=True, text=True, check=False)
         assert done.stdout == "172.17.0.1\nip\n", (shell, done.stderr)
+
+
+def test_settings_may_be_plain_shell_variables(tmp_path: Path, all_shells: list[Shell]) -> None:
+    # Sourced, a setting need not be exported: HOSTGW_NAMES and NODE_IP are plain.
+    root = root_tree(tmp_path / "root", route=ROUTE, hosts="10.0.0.9 gw.local\n")
+    for shell in all_shells:
+        for options, expected in (("HOSTGW_NAMES=gw.local", "10.0.0.9"),
+                                  ("HOSTGW_K8S_VAR=NODE_IP NODE_IP=10.0.0.7", "10.0.0.7")):
+            done, out = source(shell, tmp_path / options.replace(" ", "_"), root,
+                               options=options)
+            assert (out / "answer").read_text() == f"{expected}|{expected}|unset|0\n", (
+                shell, done.stderr)
+            assert "NODE_IP" not in (out / "exported").read_text()
