@@ -492,3 +492,18 @@ def test_port_without_a_host_to_find(lab: Lab) -> None:
     done = box.exec(*hostgw_cmd(), "wait", "8000", check=False, env={"PATH": os.environ["PATH"]})
     assert done.returncode == 3
     assert "no IPv4 or IPv6 gateway found" in done.stderr and "round" not in done.stderr
+
+
+@pytest.mark.netns
+def test_a_resolver_that_never_answers_cannot_stretch_the_timeout(lab: Lab) -> None:
+    # glibc would wait 10 s x 3 for this resolver; the wait still ends at --timeout.
+    from tests.envcases import drop_dns
+
+    host, box, bridge = container(lab, 53)
+    host.ip("addr", "add", "10.213.53.53/24", "dev", bridge)
+    drop_dns(host)
+    box.resolv("nameserver 10.213.53.53\noptions timeout:10 attempts:3\n")
+    done = box.exec(*hostgw_cmd(), "wait", "backend.example:80", "--timeout", "1",
+                    check=False, timeout=20, env={"PATH": os.environ["PATH"]})
+    assert done.returncode == EXIT_WAIT_TIMEOUT
+    assert "backend.example:80: timeout" in done.stderr
