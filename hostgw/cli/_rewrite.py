@@ -29,15 +29,12 @@ def map_option(fn: Callable[..., object]) -> Callable[..., object]:
 
 def report(the_plan: Plan, *, quiet: bool = False) -> None:
     """The summary on stderr: one line per change, then the warnings."""
-    if not quiet:
-        for f in the_plan.files:
-            for change in f.result.changes:
-                click.echo(str(change), err=True)
-    notes = [*the_plan.notes, *(n for f in the_plan.files for n in f.result.notes)]
-    for note in notes:
-        click.echo(f"hostgw: warning: {note}", err=True)
-    for spec in the_plan.unused:
-        click.echo(f"hostgw: warning: --map {spec} matched nothing", err=True)
+    lines = [] if quiet else [str(c) for f in the_plan.files for c in f.result.changes]
+    lines += [f"hostgw: warning: {note}" for note in the_plan.notes]
+    lines += [f"hostgw: warning: {n}" for f in the_plan.files for n in f.result.notes]
+    lines += [f"hostgw: warning: --map {spec} matched nothing" for spec in the_plan.unused]
+    if lines:  # one write: a large config can have thousands of lines
+        click.echo("\n".join(lines), err=True)
 
 
 def run_rewrite(

@@ -87,14 +87,12 @@ def rewrite(
     fmt = format or detect_format(text, path)
     if fmt not in FORMATS:
         raise RewriteError(f"unknown format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
-    editor = Editor(text, rules, _gateway_fn(gateway), names=frozenset(upstreams))
+    editor = Editor(text, rules, _gateway_fn(gateway), names=frozenset(upstreams), path=path)
     module = importlib.import_module(f"hostgw.rewriting.{fmt}")
     if rules:
         module.rewrite(editor, path=path)
-    changes = tuple(Change(c.line, c.col, c.old, c.new, path) for c in editor.changes)
-    notes = tuple(Note(n.line, n.col, n.message, path) for n in editor.notes)
     unused = tuple(r for r in rules.rules if r not in editor.used)
-    return RewriteResult(editor.apply(), changes, notes, unused, fmt)
+    return RewriteResult(editor.apply(), tuple(editor.changes), tuple(editor.notes), unused, fmt)
 
 
 def _gateway_fn(gateway: str | Callable[[], str] | None) -> Callable[[], str]:

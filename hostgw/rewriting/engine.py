@@ -20,6 +20,11 @@ from hostgw.rewriting.mapping import Mappings, Rule
 _HOST_OK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_.])?\Z")
 # A target the editor will not touch: variables, placeholders, escapes.
 _DYNAMIC = re.compile(r"[$\\{}%]")
+# [scheme://]host:port[/?#…]: a literal target with a port, as most are.
+_PLAIN_TARGET = re.compile(
+    r"(?:([A-Za-z][A-Za-z0-9+.-]*)://)?([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_.])?)"
+    r":([0-9]+)(?=[/?#]|\Z)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,10 @@ class Editor:
         *,
         names: frozenset[str] = frozenset(),
         collect: bool = False,
+        path: str | None = None,
     ) -> None:
         self.text = text
+        self.path = path
         self.mappings = mappings
         self._gateway = gateway
         self._gateway_host: str | None = None
@@ -87,15 +94,15 @@ class Editor:
         self._line = 1
         self._line_pos = 0
         self._line_start = 0
-        hosts = sorted(mappings.hosts, key=len, reverse=True)
+        self._hosts = sorted(mappings.hosts, key=len, reverse=True)
         self._mention = (
             re.compile(
                 r"(?<![A-Za-z0-9._-])(?:"
-                + "|".join(re.escape(h) for h in hosts)
+                + "|".join(re.escape(h) for h in self._hosts)
                 + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
                 re.IGNORECASE,
             )
-            if hosts
+            if self._hosts
             else None
         )
 
@@ -119,10 +126,28 @@ class Editor:
             return True
         return self._mention is not None and self._mention.search(raw) is not None
 
+    def mention_starts(self) -> list[int]:
+        """Every offset in the text where :meth:`mentions` would find a host.
+
+        The same test as :meth:`mentions`, over the whole text at once: the
+        host name comes first in the pattern so the search can jump to it,
+        and ASCII text is lower-cased to search without ``IGNORECASE``.
+        """
+        if not self._hosts:
+            return []
+        text, flags = self.text, re.IGNORECASE
+        if text.isascii():
+            text, flags = text.lower(), re.RegexFlag(0)
+        alternatives = "|".join(
+            f"{re.escape(h)}(?<![A-Za-z0-9._-]{re.escape(h)})" for h in self._hosts
+        )
+        pattern = re.compile(rf"(?:{alternatives})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", flags)
+        return [m.start() for m in pattern.finditer(text)]
+
     def note(self, pos: int, message: str) -> None:
         """Record a warning at ``pos``."""
         line, col = self.where(pos)
-        self.notes.append(Note(line, col, message))
+        self.notes.append(Note(line, col, message, self.path))
 
     def note_if_mentioned(self, pos: int, raw: str, why: str) -> None:
         """Warn that ``raw`` was left alone (``why``) when it names a mapped host."""
@@ -153,6 +178,15 @@ class Editor:
         if self.collect:
             self._collect(start, raw, schemes, bare, sep)
             return
+        plain = _PLAIN_TARGET.match(raw) if sep == "://" else None
+        if plain is not None:  # scheme://host:port/…, the common case, read at once
+            scheme, host, port = plain.groups()
+            if (
+                (bare and scheme is None and "://" not in raw)
+                or (scheme is not None and scheme.lower() in schemes)
+            ) and host.lower() != "unix":
+                self._matched(start, raw, host, int(port), (plain.start(2), plain.end()))
+                return
         if not self.mentions(raw):
             return
         if raw.split("://", 1)[-1][:5].lower() == "unix:":
@@ -179,17 +213,23 @@ class Editor:
                     "upstream block; map the servers inside it instead",
                 )
                 return
-        rule = self.mappings.lookup(host.strip("[]"), port)
+        self._matched(start, raw, host.strip("[]"), port, (hs, he))
+
+    def _matched(
+        self, start: int, raw: str, host: str, port: int | None, span: tuple[int, int]
+    ) -> None:
+        """Rewrite ``raw[hs:he]`` (``host:port``, ``span``) if a rule maps it."""
+        hs, he = span
+        rule = self.mappings.lookup(host, port)
         if rule is None:
             return
-        new_hostport = rule.target(self.gateway_host() if rule.to_host is None else "")
-        if raw[hs:he] == new_hostport:  # already there: nothing to do
-            self.used.add(rule)
-            return
         self.used.add(rule)
-        self.edits.append((start + hs, start + he, new_hostport))
+        new = rule.target(self.gateway_host() if rule.to_host is None else "")
+        if raw[hs:he] == new:  # already there: nothing to do
+            return
+        self.edits.append((start + hs, start + he, new))
         line, col = self.where(start)
-        self.changes.append(Change(line, col, raw, raw[:hs] + new_hostport + raw[he:]))
+        self.changes.append(Change(line, col, raw, raw[:hs] + new + raw[he:], self.path))
 
     def _collect(
         self, start: int, raw: str, schemes: Mapping[str, int | None], bare: bool, sep: str
@@ -252,7 +292,7 @@ def _split(  # noqa: PLR0911 - one exit per malformed part
             return None
     if not rest:
         return scheme, host, None, begin, end
-    if rest[0] != ":" or not rest[1:].isdigit():
+    if rest[0] != ":" or not (rest[1:].isascii() and rest[1:].isdigit()):
         return None
     return scheme, host, int(rest[1:]), begin, end
 

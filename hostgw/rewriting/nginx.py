@@ -15,11 +15,23 @@ left alone, with a warning when they mention a mapped host.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import Editor
-from hostgw.rewriting.nginx_lex import Statement, Token, arguments, raw_statements, statements
+from hostgw.rewriting.nginx_lex import (
+    SPECIAL_BLOCKS,
+    Token,
+    arguments,
+    only_space,
+    raw_statements,
+    skip_lua,
+    skip_plain,
+    statement_at,
+    statements,
+)
 
 _HTTP = {"http": 80, "https": 443}
 _GRPC = {"grpc": 80, "grpcs": 443}
@@ -37,6 +49,14 @@ _PASS: dict[str, dict[str, int | None]] = {
 # Statements worth a look: targets, and values that may hide one (warned about).
 _WATCHED = frozenset((*_PASS, "set"))
 _WATCHED_BLOCKS = frozenset(("upstream", "map", "geo", "split_clients"))
+_SPECIAL = frozenset(SPECIAL_BLOCKS)
+_BRACES = re.compile(r"[{}]")
+_LUA_NAME = re.compile(r"_by_lua_block")
+# Where a watched name may start (a superset: any "_pass", a "set" word).
+_PLAIN_FIRST = re.compile(r"[ \t\r\n]*([^ \t\r\n;{}\"'\\#]+)(?:[ \t\r\n]|\Z)")
+_NOT_PLAIN = re.compile(r"[{}\"'\\#]")
+_WORDS = re.compile(r"[^ \t\r\n]+")
+_WATCHED_NAME = re.compile(r"_pass|(?<![^ \t\r\n;{}])set(?=[ \t\r\n;{]|\Z)")
 
 
 @dataclass
@@ -68,86 +88,218 @@ def scan(text: str, *, path: str | None = None) -> Scan:
     return found
 
 
+# (name offset, name, args offset, args text, innermost block if upstream, map,
+# geo or split_clients, inside stream)
+Item = tuple[int, str, int, str, "str | None", bool]
+
+
 def rewrite(editor: Editor, *, path: str | None = None) -> None:
     """Record in ``editor`` the edits for every matching target.
 
-    One pass: upstream names are collected as they come, so targets are
-    decided at the end, when every ``upstream`` of the file is known.
+    Targets are decided at the end, when every ``upstream`` of the file is
+    known (a ``proxy_pass http://app`` may come before ``upstream app``).
     """
-    stack: list[str] = []
-    found: list[tuple[Token, dict[str, int | None] | None, bool]] = []
-    mentions = editor.mentions
-    for start, name, args_start, args, end in raw_statements(editor.text, path=path):
-        if end == "}":
-            if stack:
-                stack.pop()
-            continue
-        if end == "{":
-            stack.append(name)  # a Lua block too: the lexer yields its "}"
-            if name == "upstream":
-                first = arguments(args, args_start)
-                if first:
-                    editor.names = editor.names | {first[0].value.lower()}
-            continue
-        if (name in _WATCHED or (stack and stack[-1] in _WATCHED_BLOCKS)) and mentions(args):
-            _directive(
-                editor,
-                Statement(Token(start, name), arguments(args, args_start), end),
-                stack,
-                found,
+    items, upstreams = find(editor.text, editor.mentions, _cuts(editor), path=path)
+    if upstreams:
+        editor.names = editor.names | upstreams
+    found: list[tuple[int, str, dict[str, int | None] | None, bool]] = []
+    for start, name, args_start, args, top, stream in items:
+        schemes = _PASS.get(name)
+        if schemes is not None or (name == "server" and top == "upstream"):
+            first = _first(args, args_start)
+            if first is not None:
+                found.append((*first, schemes, stream))
+                continue
+        if name == "set" or top in ("map", "geo", "split_clients"):
+            _mentions(editor, start, name, _tokens(args, args_start))
+    for start, raw, schemes, stream in found:
+        if schemes is None:  # an upstream server
+            editor.target(
+                start,
+                raw,
+                schemes=_NONE,
+                bare=True,
+                bare_default=None if stream else 80,
+                portless_is_name=False,
             )
-    for tok, schemes, stream in found:
-        if schemes is None:
-            _server(editor, tok, stream=stream)
         else:
-            _target(editor, tok, schemes)
+            editor.target(
+                start, raw, schemes=schemes, bare=True, bare_default=None, portless_is_name=True
+            )
 
 
-def _directive(
-    editor: Editor,
-    st: Statement,
-    stack: list[str],
-    found: list[tuple[Token, dict[str, int | None] | None, bool]],
-) -> None:
-    """File a target of ``st`` (which mentions a mapped host) or warn about it."""
-    name = st.name.raw
-    schemes = _PASS.get(name)
-    if schemes is not None and st.args:
-        found.append((st.args[0], schemes, False))
-    elif name == "server" and stack and stack[-1] == "upstream" and st.args:
-        found.append((st.args[0], None, "stream" in stack))
-    elif name == "set" or (stack and stack[-1] in ("map", "geo", "split_clients")):
-        _mentions(editor, st)
+def _first(args: str, base: int) -> tuple[int, str] | None:
+    """Offset and text of the first argument (a plain word read directly)."""
+    m = _PLAIN_FIRST.match(args)
+    if m is not None:
+        return base + m.start(1), m.group(1)
+    found = arguments(args, base)
+    return (found[0].start, found[0].raw) if found else None
 
 
-def _target(editor: Editor, tok: Token, schemes: dict[str, int | None]) -> None:
-    editor.target(
-        tok.start, tok.raw, schemes=schemes, bare=True, bare_default=None, portless_is_name=True
-    )
+def _tokens(args: str, base: int) -> list[tuple[int, str]]:
+    """Offset and text of each argument (plain words split directly)."""
+    if _NOT_PLAIN.search(args) is None:
+        return [(base + m.start(), m.group()) for m in _WORDS.finditer(args)]
+    return [(t.start, t.raw) for t in arguments(args, base)]
 
 
-def _server(editor: Editor, tok: Token, *, stream: bool) -> None:
-    editor.target(
-        tok.start,
-        tok.raw,
-        schemes=_NONE,
-        bare=True,
-        bare_default=None if stream else 80,
-        portless_is_name=False,
-    )
+def find(
+    text: str, mentions: Callable[[str], bool], cuts: list[int], *, path: str | None = None
+) -> tuple[list[Item], set[str]]:
+    """The statements a rewrite must look at, and the names of upstream blocks.
+
+    A statement is looked at when it is a target directive (or ``set``, or
+    inside ``upstream``, ``map``, ``geo``, ``split_clients``) and its
+    arguments name a mapped host (``mentions``). ``cuts`` holds, in order,
+    every offset where such a mention, or a ``*_by_lua_block``, may start.
+    Runs of plain statements between cuts are skipped by one regular
+    expression; what is left is read statement by statement, like
+    :func:`find_exact` reads it all, which is also what broken text gets,
+    so that its error names the right place.
+    """
+    walk = _Walk(text, mentions, path)
+    try:
+        done = walk.fast(cuts)
+    except RewriteError:
+        done = False
+    if not done:
+        return find_exact(text, mentions, path=path)
+    return walk.items, walk.names
 
 
-def _mentions(editor: Editor, st: Statement) -> None:
-    for tok in _all(st):
-        if editor.mentions(tok.raw):
+def find_exact(
+    text: str, mentions: Callable[[str], bool], *, path: str | None = None
+) -> tuple[list[Item], set[str]]:
+    """:func:`find`, reading every statement (the reference; raises syntax errors)."""
+    walk = _Walk(text, mentions, path)
+    walk.exact(0, [], -1)
+    return walk.items, walk.names
+
+
+class _Walk:
+    """One pass over a text: the statements found and the upstream names."""
+
+    def __init__(self, text: str, mentions: Callable[[str], bool], path: str | None) -> None:
+        self.text = text
+        self.mentions = mentions
+        self.path = path
+        self.items: list[Item] = []
+        self.names: set[str] = set()
+
+    def fast(self, cuts: list[int]) -> bool:
+        """Walk with plain runs skipped in C; False: leave the text to :meth:`exact`."""
+        text = self.text
+        size = len(text)
+        cuts = [*cuts, size]
+        count = text.count
+        ci = pos = depth = 0
+        while True:
+            cut = cuts[ci]
+            while cut < pos:
+                ci += 1
+                cut = cuts[ci]
+            end = skip_plain(text, pos, cut)
+            if end > pos:
+                closes = count("}", pos, end)
+                if closes > depth and _below_zero(text, pos, end, depth):
+                    return False
+                depth += count("{", pos, end) - closes
+                pos = end
+            if pos >= size:
+                return not depth
+            if text[pos] == "#":  # a comment with a brace or a cut in it: to its end
+                pos = text.find("\n", pos)
+                if pos < 0:
+                    return not depth
+                continue
+            m = statement_at(text, pos)
+            if m is None:
+                return only_space(text, pos) and not depth
+            pos, depth = self._statement(m, depth)
+            if depth < 0:
+                return False
+
+    def _statement(self, m: re.Match[str], depth: int) -> tuple[int, int]:
+        """Take in a statement read in :meth:`fast`: the offset after it, the new depth."""
+        pos = m.end()
+        name, args, end = m.group("name", "args", "end")
+        if name is None:  # a close
+            return pos, depth - 1
+        if end == "{":
+            if name.endswith("_by_lua_block"):
+                return skip_lua(self.text, pos, self.path), depth
+            if name in _SPECIAL:
+                if name == "upstream":
+                    self._upstream(args)
+                return self.exact(pos, [name], 0), depth
+            return pos, depth + 1
+        if name in _WATCHED and self.mentions(args):
+            self.items.append((m.start("name"), name, m.start("args"), args, None, False))
+        return pos, depth
+
+    def exact(self, pos: int, stack: list[str], stop: int) -> int:
+        """Read statements from ``pos`` inside ``stack`` until it is ``stop`` deep again.
+
+        Returns the offset after the close that got it there (or the text's end).
+        """
+        for start, name, args_start, args, end in raw_statements(
+            self.text, path=self.path, pos=pos, depth=len(stack)
+        ):
+            if end == "}":
+                if stack:
+                    stack.pop()  # a Lua block's close too
+                if len(stack) == stop:
+                    return args_start
+                continue
+            if end == "{":
+                stack.append(name)
+                if name == "upstream":
+                    self._upstream(args)
+                continue
+            top = stack[-1] if stack and stack[-1] in _WATCHED_BLOCKS else None
+            if (top or name in _WATCHED) and self.mentions(args):
+                self.items.append((start, name, args_start, args, top, "stream" in stack))
+        return len(self.text)
+
+    def _upstream(self, args: str) -> None:
+        first = arguments(args, 0)
+        if first:
+            self.names.add(first[0].value.lower())
+
+
+def _below_zero(text: str, pos: int, end: int, depth: int) -> bool:
+    """Whether the braces in ``text[pos:end]`` close more blocks than are open."""
+    for brace in _BRACES.finditer(text, pos, end):
+        depth += 1 if brace.group() == "{" else -1
+        if depth < 0:
+            return True
+    return False
+
+
+def _cuts(editor: Editor) -> list[int]:
+    """Offsets where a statement :func:`find` must read may be: mentions and Lua."""
+    text = editor.text
+    found = editor.mention_starts() if not editor.collect else _names_at(text)
+    if "_by_lua_block" in text:
+        lua = [m.start() for m in _LUA_NAME.finditer(text)]
+        found = sorted((*found, *lua))
+    return found
+
+
+def _names_at(text: str) -> list[int]:
+    """Every offset where a target directive's name (or ``set``) may start."""
+    return [m.start() for m in _WATCHED_NAME.finditer(text)]
+
+
+def _mentions(editor: Editor, start: int, name: str, args: list[tuple[int, str]]) -> None:
+    """Warn about each token of a statement that names a mapped host."""
+    directive = Token(start, name).value
+    for pos, raw in ((start, name), *args):
+        if editor.mentions(raw):
             editor.note(
-                tok.start,
-                f"not rewritten: {tok.raw!r} in {st.directive!r} "
+                pos,
+                f"not rewritten: {raw!r} in {directive!r} "
                 "(hostgw rewrites only literal proxy targets, not values used "
                 "through variables)",
             )
-
-
-def _all(st: Statement) -> Iterable[Token]:
-    yield st.name
-    yield from st.args

@@ -16,6 +16,7 @@ so a large config costs little more than reading it.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import syntax_error
 
 _WS = r"[ \t\r\n]"
-_COMMENT = r"\#[^\n]*"
+_COMMENT = r"\#[^\n]*(?![^\n])"  # to the end of the line: no backtracking into one
 _QUOTED = r"\"(?:[^\"\\]|\\[\s\S])*\"|'(?:[^'\\]|\\[\s\S])*'"
 _ESC = r"\\[\s\S]"
 _VAR = r"\$\{?"
@@ -46,6 +47,60 @@ _LUA = re.compile(
     r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\[(=*)\[[\s\S]*?\]\2\]"
     r"|\"(?:[^\"\\\n]|\\[\s\S])*\"|'(?:[^'\\\n]|\\[\s\S])*'|[{}\"'\[]"
 )
+
+
+# -- Skipping in C: runs of statements that cannot matter ---------------------
+# A restriction of the grammar above, matched by one expression: a statement
+# starts with a plain character and holds no comment, escape, "${", brace or
+# quote inside a word; a quoted string only after whitespace, with no brace
+# or backslash inside. So every "{" and "}" in a run opens or closes a block
+# (counted with str.count), and every statement is where nginx would end it.
+# Statements that open the blocks the rewrite must see are left out; a
+# caller bounds the run (endpos) before anything else it must see. A comment
+# must end with a newline inside the bound, so a bound never cuts one short.
+# Python >= 3.11 matches possessively (the same language, without keeping
+# backtracking state for every statement, so about twice as fast).
+SPECIAL_BLOCKS = ("upstream", "map", "geo", "split_clients", "stream")
+
+
+def _plain_args(p: str) -> str:
+    """Arguments after a plain name: plain text, ``$`` (not ``${``), quoted strings."""
+    rest = rf"[^;{{}}\"'#\\$]*{p}"
+    quoted = rf"(?<=[ \t\r\n])(?:\"[^\"\\{{}}]*{p}\"|'[^'\\{{}}]*{p}')(?=[ \t\r\n;{{)])"
+    return rf"{rest}(?:(?:\$(?!\{{)|{quoted}){rest})*{p}"
+
+
+def _plain_run(p: str, group: str) -> str:
+    """Any number of plain statements, closes, whitespace and comments."""
+    statement = (
+        rf"(?!(?:{'|'.join(SPECIAL_BLOCKS)})[ \t\r\n;{{])"
+        rf"[^ \t\r\n;{{}}\"'#\\$]{_plain_args(p)}[;{{]"
+    )
+    return rf"{group}[ \t\r\n]+{p}|\}}|\#[^\n{{}}]*{p}(?=\n)|{statement})*{p}"
+
+
+def _plain_statement(p: str) -> str:
+    """One plain statement (comments before it allowed) with _STATEMENT's groups."""
+    return (
+        rf"[ \t\r\n]*{p}(?:\#[^\n]*{p}[ \t\r\n]*{p})*{p}(?:(?P<close>\}})"
+        rf"|(?P<name>[^ \t\r\n;{{}}\"'#\\$]+{p})"
+        rf"(?P<args>(?:[ \t\r\n]{_plain_args(p)})?)(?P<end>[;{{]))"
+    )
+
+
+_P, _GROUP = ("+", "(?>") if sys.version_info >= (3, 11) else ("", "(?:")
+_PLAIN = re.compile(_plain_run(_P, _GROUP))
+_PLAIN_STATEMENT = re.compile(_plain_statement(_P))
+
+
+def skip_plain(text: str, pos: int, endpos: int) -> int:
+    """The end of the run of plain statements, closes, space and comments at ``pos``.
+
+    The run stops before ``endpos``, before a statement that opens one of
+    :data:`SPECIAL_BLOCKS`, and before anything outside the plain grammar
+    (see above); whatever follows is read with :func:`statement_at`.
+    """
+    return _PLAIN.match(text, pos, endpos).end()  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)
@@ -97,15 +152,14 @@ def arguments(args: str, base: int) -> tuple[Token, ...]:
 
 
 def raw_statements(
-    text: str, *, path: str | None = None
+    text: str, *, path: str | None = None, pos: int = 0, depth: int = 0
 ) -> Iterator[tuple[int, str, int, str, str]]:
-    """``(name offset, name, args offset, args text, end)`` per statement: the fast path.
+    """``(name offset, name, args offset, args text, end)`` per statement.
 
-    ``end`` is ``;``, ``{`` or ``}`` (a close, whose name is ``}``).
+    ``end`` is ``;``, ``{`` or ``}`` (a close, whose name is ``}``). Reading
+    starts at ``pos``, inside ``depth`` open blocks.
     """
     match = _STATEMENT.match
-    pos = 0
-    depth = 0
     size = len(text)
     while True:
         m = match(text, pos)
@@ -131,6 +185,25 @@ def raw_statements(
                 depth += 1
     if depth:
         raise _error(text, size, 'unexpected end of file, expecting "}"', path)
+
+
+def statement_at(text: str, pos: int) -> re.Match[str] | None:
+    """The statement (or close) that starts at ``pos``, comments before it included.
+
+    Groups: ``close``, ``name``, ``args``, ``end``. None where no statement
+    can be read (only space and comments left, or a syntax error).
+    """
+    return _PLAIN_STATEMENT.match(text, pos) or _STATEMENT.match(text, pos)
+
+
+def only_space(text: str, pos: int) -> bool:
+    """Whether nothing but whitespace and comments follows ``pos``."""
+    return _SPACE.match(text, pos).end() >= len(text)  # type: ignore[union-attr]
+
+
+def skip_lua(text: str, pos: int, path: str | None = None) -> int:
+    """The offset just after the ``}`` that closes a Lua block opened before ``pos``."""
+    return _skip_lua(text, pos, path)
 
 
 def _skip_lua(text: str, pos: int, path: str | None) -> int:

@@ -74,4 +74,65 @@ def nginx_config(draw: st.DrawFn) -> str:
     """A config made of statements, some wrapped in server / stream blocks."""
     parts = draw(st.lists(nginx_statement(), max_size=12))
     body = "\n".join(parts)
-    return draw(st.sampled_from([body, f"server {{\n{body}\n}}\n", f"stream {{ {body} }}"]))
+    return draw(st.sampled_from([body, f"server {{\n{body}\n}}\n", f"stream {{ {body}\n}}"]))
+
+
+# -- nginx text that is valid but lexically tricky (for the fast walk) ---------
+TRICKY_WORDS = st.sampled_from(
+    [
+        "a",
+        "a}",
+        "b}c",
+        "${x}",
+        "a${x}b",
+        "$y",
+        "x$",
+        "\\{",
+        "a\\}",
+        "\\;",
+        "a\\ b",
+        "\\#x",
+        '"q;{}"',
+        "'q # x'",
+        '"a"',
+        "'$a ${b}'",
+        'x"y',
+        "a#b",
+        "a'b;",
+        '")',
+        "http://backend:8000",
+        "backend:8000",
+        "http://backend2",
+        "backend",
+        "_by_lua_block",
+        "upstream",
+        "map",
+        "set",
+        "server",
+    ]
+)
+TRICKY_NAMES = st.sampled_from(
+    ["a", "listen", "proxy_pass", "set", "server", "upstream", "map", "geo", "stream", "x}"]
+)
+TRICKY_SPACE = st.sampled_from([" ", "\t", "\n", "\r\n", " # c {\n", " # backend:8000\n", "#x\n"])
+
+
+@st.composite
+def tricky_nginx(draw: st.DrawFn, depth: int = 0) -> str:
+    """Valid nginx text full of quotes, escapes, ${}, braces in words and comments."""
+    out: list[str] = []
+    for _ in range(draw(st.integers(0, 5))):
+        sp = draw(TRICKY_SPACE)
+        kind = draw(st.integers(0, 9))
+        name = draw(TRICKY_NAMES)
+        args = "".join(" " + draw(TRICKY_WORDS) for _ in range(draw(st.integers(0, 3))))
+        if kind <= 5 or depth >= 2:
+            out.append(f"{sp}{name}{args}{draw(st.sampled_from([';', ' ;', sp + ';']))}")
+        elif kind <= 7:
+            out.append(f"{sp}{name}{args} {{{draw(tricky_nginx(depth + 1))}{sp}}}")
+        elif kind == 8:
+            body = draw(st.sampled_from(["", " local t = {1} ", " s = '}' -- }\n", " x = [[}]] "]))
+            out.append(f"{sp}content_by_lua_block {{{body}}}")
+        else:
+            out.append(sp)
+    return "".join(out)
