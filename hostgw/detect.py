@@ -279,9 +279,10 @@ def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> 
         done.attempts.append(attempt)
         if outcome.fatal:
             raise GatewayNotFound(outcome.reason, attempts=done.attempts, hint=outcome.hint)
-        chosen_here = done.chosen is None and picked is not None and families == all_families
-        if chosen_here:
+        chosen_here = False
+        if done.chosen is None and picked is not None and families == all_families:
             done.chosen = (name, picked)
+            chosen_here = True
         if done.v6 is None:
             v6 = _pick(outcome.findings, 6)
             if v6 is not None and v6.family == 6:
