@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import Change, Editor, Note
@@ -34,14 +34,13 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class RewriteResult:
+class RewriteResult(NamedTuple):
     """The rewritten text, what changed, what was left alone, unused rules."""
 
     text: str
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
-    unused: tuple[Rule, ...] = field(default=())
+    unused: tuple[Rule, ...] = ()
     format: str = "nginx"
 
     @property

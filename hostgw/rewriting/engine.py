@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting.mapping import Mappings, Rule
@@ -27,8 +27,7 @@ _PLAIN_TARGET = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One replaced target: where, and the target before and after."""
 
     line: int
@@ -41,8 +40,7 @@ class Change:
         return f"{self.path or '-'}:{self.line} {self.old} \u2192 {self.new}"
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """A warning about something left alone on purpose (e.g. a ``$variable``)."""
 
     line: int
@@ -52,17 +50,6 @@ class Note:
 
     def __str__(self) -> str:
         return f"{self.path or '-'}:{self.line}:{self.col}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Target:
-    """The parts of a target token; ``host_start``/``host_end`` index the raw text."""
-
-    scheme: str
-    host: str
-    port: int | None
-    host_start: int
-    host_end: int
 
 
 class Editor:
@@ -162,8 +149,8 @@ class Editor:
         *,
         schemes: Mapping[str, int | None],
         bare: bool,
-        bare_default: int | None,
-        portless_is_name: bool,
+        bare_default: int | None = None,
+        portless_is_name: bool = False,
         sep: str = "://",
     ) -> None:
         """Consider the token ``raw`` at ``start`` as a proxy target.

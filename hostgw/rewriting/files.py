@@ -14,8 +14,8 @@ import glob
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
@@ -65,8 +65,7 @@ def read_text(path: Path) -> str:
         ) from exc
 
 
-@dataclass
-class FileResult:
+class FileResult(NamedTuple):
     """One file of a run: what it holds now, what it will hold, the result."""
 
     path: Path
@@ -80,14 +79,14 @@ class FileResult:
         return self.result.text != self.current
 
 
-@dataclass
 class Plan:
     """Every file a run reads and the outcome for each."""
 
-    files: list[FileResult] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    format: str = "nginx"
-    prefix: Path | None = None
+    def __init__(self, files: list[FileResult] | None = None, *, format: str = "nginx") -> None:
+        self.files: list[FileResult] = files or []
+        self.notes: list[Note] = []
+        self.format = format
+        self.prefix: Path | None = None
 
     @property
     def unused(self) -> list[str]:

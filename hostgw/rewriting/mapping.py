@@ -12,7 +12,7 @@ regard to case, and only whole names: ``backend`` never matches ``backend2``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hostgw.errors import UsageError
 
@@ -23,8 +23,7 @@ _MAP_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One mapping: ``host`` (and ``port``, or None for any) -> target.
 
     ``to_host`` is None when the target is the detected gateway; otherwise it

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from itertools import accumulate
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import Editor
 from hostgw.rewriting.nginx_lex import (
+    PLAIN_RUN,
+    PLAIN_STATEMENT,
     SPECIAL_BLOCKS,
     Token,
     arguments,
     only_space,
     raw_statements,
     skip_lua,
-    skip_plain,
     statement_at,
     statements,
 )
@@ -50,7 +51,8 @@ _PASS: dict[str, dict[str, int | None]] = {
 _WATCHED = frozenset((*_PASS, "set"))
 _WATCHED_BLOCKS = frozenset(("upstream", "map", "geo", "split_clients"))
 _SPECIAL = frozenset(SPECIAL_BLOCKS)
-_BRACES = re.compile(r"[{}]")
+_NOT_BRACES = bytes(b for b in range(256) if b not in b"{}")
+_STEP = {ord("{"): 1, ord("}"): -1}
 _LUA_NAME = re.compile(r"_by_lua_block")
 # Where a watched name may start (a superset: any "_pass", a "set" word).
 _PLAIN_FIRST = re.compile(r"[ \t\r\n]*([^ \t\r\n;{}\"'\\#]+)(?:[ \t\r\n]|\Z)")
@@ -59,13 +61,13 @@ _WORDS = re.compile(r"[^ \t\r\n]+")
 _WATCHED_NAME = re.compile(r"_pass|(?<![^ \t\r\n;{}])set(?=[ \t\r\n;{]|\Z)")
 
 
-@dataclass
 class Scan:
     """What a pass over one file found: upstream names and includes."""
 
-    upstreams: set[str] = field(default_factory=set)
-    includes: list[Token] = field(default_factory=list)
-    top_level: set[str] = field(default_factory=set)
+    def __init__(self) -> None:
+        self.upstreams: set[str] = set()
+        self.includes: list[Token] = []
+        self.top_level: set[str] = set()
 
 
 def scan(text: str, *, path: str | None = None) -> Scan:
@@ -96,36 +98,25 @@ Item = tuple[int, str, int, str, "str | None", bool]
 def rewrite(editor: Editor, *, path: str | None = None) -> None:
     """Record in ``editor`` the edits for every matching target.
 
-    Targets are decided at the end, when every ``upstream`` of the file is
-    known (a ``proxy_pass http://app`` may come before ``upstream app``).
+    The whole file is read first, so a ``proxy_pass http://app`` that comes
+    before ``upstream app`` is known to name that block.
     """
     items, upstreams = find(editor.text, editor.mentions, _cuts(editor), path=path)
     if upstreams:
         editor.names = editor.names | upstreams
-    found: list[tuple[int, str, dict[str, int | None] | None, bool]] = []
+    target = editor.target
     for start, name, args_start, args, top, stream in items:
         schemes = _PASS.get(name)
         if schemes is not None or (name == "server" and top == "upstream"):
             first = _first(args, args_start)
             if first is not None:
-                found.append((*first, schemes, stream))
+                if schemes is None:  # a server of an upstream
+                    target(*first, schemes=_NONE, bare=True, bare_default=None if stream else 80)
+                else:
+                    target(*first, schemes=schemes, bare=True, portless_is_name=True)
                 continue
         if name == "set" or top in ("map", "geo", "split_clients"):
             _mentions(editor, start, name, _tokens(args, args_start))
-    for start, raw, schemes, stream in found:
-        if schemes is None:  # an upstream server
-            editor.target(
-                start,
-                raw,
-                schemes=_NONE,
-                bare=True,
-                bare_default=None if stream else 80,
-                portless_is_name=False,
-            )
-        else:
-            editor.target(
-                start, raw, schemes=schemes, bare=True, bare_default=None, portless_is_name=True
-            )
 
 
 def _first(args: str, base: int) -> tuple[int, str] | None:
@@ -193,13 +184,17 @@ class _Walk:
         size = len(text)
         cuts = [*cuts, size]
         count = text.count
+        run = PLAIN_RUN.match
+        one = PLAIN_STATEMENT.match
+        mentions = self.mentions
+        add = self.items.append
         ci = pos = depth = 0
         while True:
             cut = cuts[ci]
             while cut < pos:
                 ci += 1
                 cut = cuts[ci]
-            end = skip_plain(text, pos, cut)
+            end = run(text, pos, cut).end()  # type: ignore[union-attr]
             if end > pos:
                 closes = count("}", pos, end)
                 if closes > depth and _below_zero(text, pos, end, depth):
@@ -213,9 +208,15 @@ class _Walk:
                 if pos < 0:
                     return not depth
                 continue
-            m = statement_at(text, pos)
+            m = one(text, pos) or statement_at(text, pos)
             if m is None:
                 return only_space(text, pos) and not depth
+            if m.group("end") == ";":  # the common case, taken in here
+                pos = m.end()
+                name, args = m.group("name", "args")
+                if name in _WATCHED and mentions(args):
+                    add((m.start("name"), name, m.start("args"), args, None, False))
+                continue
             pos, depth = self._statement(m, depth)
             if depth < 0:
                 return False
@@ -269,12 +270,14 @@ class _Walk:
 
 
 def _below_zero(text: str, pos: int, end: int, depth: int) -> bool:
-    """Whether the braces in ``text[pos:end]`` close more blocks than are open."""
-    for brace in _BRACES.finditer(text, pos, end):
-        depth += 1 if brace.group() == "{" else -1
-        if depth < 0:
-            return True
-    return False
+    """Whether the braces in ``text[pos:end]`` close more blocks than are open.
+
+    The braces, in order, are what is left of the bytes once every other
+    byte is deleted (UTF-8 never hides a brace in a longer sequence); the
+    running depth is then summed and its minimum taken, all in C.
+    """
+    braces = text[pos:end].encode("utf-8", "surrogatepass").translate(None, _NOT_BRACES)
+    return min(accumulate(map(_STEP.__getitem__, braces), initial=depth)) < 0
 
 
 def _cuts(editor: Editor) -> list[int]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import syntax_error
@@ -89,22 +89,16 @@ def _plain_statement(p: str) -> str:
 
 
 _P, _GROUP = ("+", "(?>") if sys.version_info >= (3, 11) else ("", "(?:")
-_PLAIN = re.compile(_plain_run(_P, _GROUP))
-_PLAIN_STATEMENT = re.compile(_plain_statement(_P))
+# PLAIN_RUN.match(text, pos, endpos).end(): the end of the run of plain
+# statements, closes, space and comments at pos, which stops before endpos,
+# before a statement that opens one of SPECIAL_BLOCKS, and before anything
+# outside the plain grammar; what follows is read with statement_at().
+PLAIN_RUN = re.compile(_plain_run(_P, _GROUP))
+# One plain statement, with the groups of statement_at() (None: not plain).
+PLAIN_STATEMENT = re.compile(_plain_statement(_P))
 
 
-def skip_plain(text: str, pos: int, endpos: int) -> int:
-    """The end of the run of plain statements, closes, space and comments at ``pos``.
-
-    The run stops before ``endpos``, before a statement that opens one of
-    :data:`SPECIAL_BLOCKS`, and before anything outside the plain grammar
-    (see above); whatever follows is read with :func:`statement_at`.
-    """
-    return _PLAIN.match(text, pos, endpos).end()  # type: ignore[union-attr]
-
-
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A token as written (quotes included) and its offset in the text."""
 
     start: int
@@ -119,8 +113,7 @@ class Token:
         return raw
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """One directive: its name, arguments, and ``;``, ``{`` or ``}`` (a close)."""
 
     name: Token
@@ -193,7 +186,7 @@ def statement_at(text: str, pos: int) -> re.Match[str] | None:
     Groups: ``close``, ``name``, ``args``, ``end``. None where no statement
     can be read (only space and comments left, or a syntax error).
     """
-    return _PLAIN_STATEMENT.match(text, pos) or _STATEMENT.match(text, pos)
+    return PLAIN_STATEMENT.match(text, pos) or _STATEMENT.match(text, pos)
 
 
 def only_space(text: str, pos: int) -> bool:
