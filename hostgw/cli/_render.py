@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.cli._options import DetectionArgs, detection_options
+from hostgw.cli._rewrite_options import map_option, rewrite_option, rewrite_step
 from hostgw.cli._wait import WaitArgs, exec_wait_options, wait_step
 from hostgw.cli._watch_options import WatchArgs, watch_options
 from hostgw.errors import GatewayNotFound, UsageError
@@ -345,9 +346,12 @@ def export_step(state: ExecState) -> None:
 @render_options
 @watch_options(for_exec=True)
 @exec_wait_options
+@rewrite_option
+@map_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def exec_(
-    command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs, wait_args: WaitArgs
+    command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs, wait_args: WaitArgs,
+    *, rewrite_files: tuple[str, ...], maps: tuple[str, ...],
 ) -> int:
     """Render templates, export HOSTGW_*, then become COMMAND (same pid).
 
@@ -359,6 +363,12 @@ def exec_(
 
     With --wait TARGET (repeatable, as hostgw wait) it first waits, after
     rendering, until every target answers; exit 8 if time runs out.
+
+    With --rewrite FILE -m HOST[:PORT]=PORT (repeatable; HOSTGW_MAP adds
+    more) it rewrites FILE in place after rendering, as hostgw rewrite does
+    (atomically, from its pristine copy); a rewrite error means the command
+    is not run (exit code of the error). With --watch, rewrites again when
+    the address changes.
 
     Takes the render options (templates with -t TEMPLATE[:OUT], --templates,
     --nginx, ...). A render error means the command is not run (exit code of
@@ -385,15 +395,19 @@ def exec_(
     state = ExecState(env, detector(env, render_args.detection.kwargs()))
     # The steps before the exec, in order; each may raise (then nothing runs).
     steps: list[Step | None] = [
-        render_step(render_args), export_step, wait_step(wait_args, quiet=render_args.quiet)
+        render_step(render_args),
+        rewrite_step(rewrite_files, maps, quiet=render_args.quiet),
+        export_step,
+        wait_step(wait_args, quiet=render_args.quiet),
     ]
     for step in steps:
         if step is not None:
             step(state)
     if watch.enabled:
-        from hostgw.cli._watch import exec_watch
+        from hostgw.cli._watch import exec_watch, rewrite_apply
 
-        return exec_watch(command, state.env, render_args, watch)
+        extra = [rewrite_apply(rewrite_files, maps)] if rewrite_files else []
+        return exec_watch(command, state.env, render_args, watch, extra)
     exec_command(command, state.env)
 
 

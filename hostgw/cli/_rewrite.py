@@ -6,25 +6,19 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from hostgw.cli._rewrite_options import map_option
 from hostgw.errors import EXIT_ERROR
 from hostgw.rewriting import FORMATS
-from hostgw.rewriting.files import Plan
 
+if TYPE_CHECKING:
+    from hostgw.rewriting import Mappings
+    from hostgw.rewriting.files import Plan
 
-def map_option(fn: Callable[..., object]) -> Callable[..., object]:
-    """``-m/--map``, shared with ``exec --rewrite``."""
-    return click.option(
-        "-m",
-        "--map",
-        "maps",
-        multiple=True,
-        metavar="HOST[:PORT]=[ADDR:]PORT",
-        help="Send HOST (on PORT, or any port) to gateway:PORT, or to ADDR:PORT. "
-        "Repeatable; HOSTGW_MAP='a:8000=18000,b=19000' adds more.",
-    )(fn)
+__all__ = ["map_option", "report", "rewrite", "run_rewrite"]
 
 
 def report(the_plan: Plan, *, quiet: bool = False) -> None:
@@ -39,7 +33,7 @@ def report(the_plan: Plan, *, quiet: bool = False) -> None:
 
 def run_rewrite(
     files: Sequence[str],
-    maps: Sequence[str],
+    maps: Sequence[str] | Mappings,
     *,
     fmt: str | None = None,
     output: str | None = None,
@@ -49,11 +43,18 @@ def run_rewrite(
     prefix: str | None = None,
     strict: bool = False,
     quiet: bool = False,
+    gateway: Callable[[], str] | None = None,
 ) -> Plan:
-    """Rewrite ``files`` as the CLI does and print the summary."""
+    """Rewrite ``files`` as the CLI does and print the summary.
+
+    ``maps`` are ``--map`` values (``HOSTGW_MAP`` adds more) or parsed
+    mappings; ``gateway`` gives the gateway's ``host`` form (default: detect
+    it, once, if a rule needs it).
+    """
+    from hostgw.rewriting import Mappings
     from hostgw.rewriting.apply import mappings_from, run
 
-    mappings = mappings_from(maps, os.environ)
+    mappings = maps if isinstance(maps, Mappings) else mappings_from(maps, os.environ)
     the_plan = run(
         [Path(f) for f in files],
         mappings,
@@ -64,6 +65,7 @@ def run_rewrite(
         follow_includes=follow_includes,
         prefix=prefix,
         strict=strict,
+        gateway=gateway,
     )
     report(the_plan, quiet=quiet)
     return the_plan
@@ -182,7 +184,7 @@ def _stdin(
     from hostgw.errors import RewriteError
     from hostgw.rewriting import rewrite as rewrite_text
     from hostgw.rewriting.apply import gateway_from, mappings_from, unified_diff
-    from hostgw.rewriting.files import FileResult, decode, encode
+    from hostgw.rewriting.files import FileResult, Plan, decode, encode
 
     text = decode(sys.stdin.buffer.read())
     result = rewrite_text(

@@ -54,11 +54,14 @@ def run(
     prefix: str | None = None,
     strict: bool = False,
     env: Mapping[str, str] | None = None,
+    gateway: Callable[[], str] | None = None,
 ) -> Plan:
     """Rewrite ``paths`` in place (or ``paths[0]`` to ``output``); return the plan.
 
     With ``write=False`` nothing is written (``--check``, ``--diff``).
     ``strict`` makes a mapping that matched nothing a :class:`RewriteError`.
+    ``gateway`` gives the gateway's ``host`` form; by default it is detected
+    (with ``env``), once, when a rule first needs it.
     """
     env = os.environ if env is None else env
     if output is not None and (len(paths) != 1 or follow_includes):
@@ -70,7 +73,7 @@ def run(
         list(paths),
         mappings,
         fmt=fmt,
-        gateway=gateway_from(env),
+        gateway=gateway or gateway_from(env),
         in_place=output is None,
         follow_includes=follow_includes,
         prefix=prefix,
