@@ -194,3 +194,90 @@ def test_follow_includes_rewrites_included_files(tmp_path: Path) -> None:
     proc = run("-m", "backend=1", "--follow-includes", str(tmp_path / "nginx.conf"))
     assert proc.returncode == 6
     assert "missing.conf" in proc.stderr and "--prefix" in proc.stderr
+
+
+# -- hostgw exec --rewrite ------------------------------------------------------
+def run_exec(*args: str, gw: str = "10.213.0.1", **env: str) -> subprocess.CompletedProcess[str]:
+    """``hostgw exec ARGS`` with HOSTGW_IP=gw (no detection outside a test netns)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}
+    full.update({"HOSTGW_IP": gw, **env})
+    proc = subprocess.run(
+        [*hostgw_cmd(), "exec", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+        check=False,
+    )
+    print(proc.stdout, proc.stderr)
+    return proc
+
+
+REWRITTEN = CONF.replace("server backend:8000", "server 10.213.0.1:18000").replace(
+    "http://backend:8000/api/", "http://10.213.0.1:18000/api/"
+)
+
+
+def test_exec_rewrites_before_the_command_runs(conf: Path) -> None:
+    # The command reads the file: it sees the rewritten config, and has the exports.
+    script = f'cat "{conf}"; echo "ip=$HOSTGW_IP"'
+    proc = run_exec("--rewrite", str(conf), "-m", "backend:8000=18000", "--", "sh", "-c", script)
+    assert proc.returncode == 0
+    assert proc.stdout == REWRITTEN + "ip=10.213.0.1\n"
+    assert conf.read_text() == REWRITTEN
+    assert (conf.parent / ".default.conf.hostgw-orig").read_text() == CONF
+    assert f"{conf}:1 backend:8000 \u2192 10.213.0.1:18000" in proc.stderr
+    assert conf.stat().st_mode & 0o777 == 0o640
+
+
+def test_exec_rewrite_reruns_from_the_pristine_copy_with_hostgw_map(conf: Path) -> None:
+    assert (
+        run_exec("--rewrite", str(conf), "-m", "backend:8000=18000", "--", "true").returncode == 0
+    )
+    # A restart on another network: the new gateway, mappings from HOSTGW_MAP.
+    proc = run_exec(
+        "-q",
+        "--rewrite",
+        str(conf),
+        "--",
+        "cat",
+        str(conf),
+        gw="fd5e::9",
+        HOSTGW_MAP="backend=19000",
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == CONF.replace("server backend:8000", "server [fd5e::9]:19000").replace(
+        "http://backend:8000/api/", "http://[fd5e::9]:19000/api/"
+    )
+    assert "\u2192" not in proc.stderr  # -q: no summary
+
+
+@pytest.mark.parametrize(
+    ("args", "text", "code", "message"),
+    [
+        (["-m", "backend:8000"], CONF, 2, "bad mapping 'backend:8000': no '='"),
+        ([], CONF, 2, "no mappings"),
+        (["-m", "backend=1"], 'server { proxy_pass "x; }\n', 6, 'unclosed " quote'),
+    ],
+    ids=["bad-map", "no-map", "broken-config"],
+)
+def test_exec_rewrite_error_means_no_exec(
+    tmp_path: Path, args: list[str], text: str, code: int, message: str
+) -> None:
+    conf = tmp_path / "default.conf"
+    conf.write_text(text)
+    marker = tmp_path / "ran"
+    proc = run_exec("--rewrite", str(conf), *args, "--", "touch", str(marker))
+    assert proc.returncode == code
+    assert message in proc.stderr
+    assert not marker.exists()
+    assert conf.read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default.conf"]
+
+
+def test_exec_map_needs_rewrite(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    proc = run_exec("-m", "backend=1", "--", "touch", str(marker))
+    assert proc.returncode == 2
+    assert "--map needs --rewrite FILE" in proc.stderr
+    assert not marker.exists()
