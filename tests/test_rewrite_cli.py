@@ -281,3 +281,40 @@ def test_exec_map_needs_rewrite(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--map needs --rewrite FILE" in proc.stderr
     assert not marker.exists()
+
+
+# -- --follow-includes beyond nginx ----------------------------------------------
+def test_follow_includes_apache_and_caddy_missing_files(tmp_path: Path) -> None:
+    site = "<VirtualHost *:80>\n  ProxyPass / http://backend:8000/\n</VirtualHost>\n"
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "a.conf").write_text(site)
+    main = tmp_path / "httpd.conf"
+    main.write_text(
+        f'ServerRoot "{tmp_path}"\nIncludeOptional nowhere/*.conf\nInclude sites/*.conf\n'
+    )
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(main))
+    assert proc.returncode == 0
+    assert "http://10.213.0.1:18000/" in (tmp_path / "sites" / "a.conf").read_text()
+    # Include (not IncludeOptional) of nothing is httpd's error, and so hostgw's
+    main.write_text(main.read_text() + "Include missing.conf\n")
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(main))
+    assert proc.returncode == 6
+    assert f"Include missing.conf: no file matches {tmp_path}/missing.conf" in proc.stderr
+    assert "ServerRoot" in proc.stderr  # the hint
+
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text("import shared\nimport sites/*.caddy\n")
+    (tmp_path / "sites" / "b.caddy").write_text(":80 {\n  reverse_proxy backend:8000\n}\n")
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(caddyfile))
+    assert proc.returncode == 0
+    assert "reverse_proxy 10.213.0.1:18000" in (tmp_path / "sites" / "b.caddy").read_text()
+    assert "import shared: no such file (a snippet?), not followed" in proc.stderr
+
+
+def test_follow_includes_is_refused_for_haproxy(tmp_path: Path) -> None:
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text("backend app\n    server a backend:8000\n")
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(cfg))
+    assert proc.returncode == 2
+    assert "--follow-includes: haproxy configs have no include" in proc.stderr
+    assert cfg.read_text() == "backend app\n    server a backend:8000\n"

@@ -259,3 +259,105 @@ def test_caddy_rejection_shows_the_tool_message(tmp_path: Path) -> None:
     assert proc.returncode == 7
     assert "no_such_directive" in proc.stderr
     assert caddyfile.read_bytes() == before
+
+
+def _tree_files(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_apache_tree_with_includes(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "apache-tree")
+    main = root / "httpd.conf"
+    before = _tree_files(root)
+    proc = _hostgw(tmp_path, "--validate", "--follow-includes", str(main))
+    assert proc.returncode == 0, proc.stderr
+    proxy, site = (
+        (root / "conf.d" / "proxy.conf").read_text(),
+        (root / "sites-enabled" / "app.conf"),
+    )
+    assert "BalancerMember http://10.213.0.1:18000 route=a" in proxy
+    assert "BalancerMember http://10.213.0.1:18001 route=b status=+H" in proxy
+    assert "ProxyPass        /ws/ ws://10.213.0.1:19000/socket/" in site.read_text()
+    assert "ProxyPassReverse /files/ http://10.213.0.1:19443/" in site.read_text()
+    for kept in ("# ProxyPass /old/ http://backend:8000/old/", 'X-Served-By "backend:8000"'):
+        assert kept in site.read_text()
+    assert main.read_text() == before["httpd.conf"]  # nothing to rewrite there
+    assert (root / "sites-enabled" / ".app.conf.hostgw-orig").read_text() == before[
+        "sites-enabled/app.conf"
+    ]
+    assert not list(root.rglob("*.hostgw-check"))
+    apachectl = require_tool("apachectl")
+    dump = subprocess.run(
+        [apachectl, "-t", "-D", "DUMP_VHOSTS", "-f", str(main)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert dump.returncode == 0, dump.stderr
+    assert "hostgw-orig" not in dump.stdout + dump.stderr  # the pristine copy is not loaded
+
+
+def test_apache_directory_include_warns_about_pristine_copies(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "apache-tree")
+    main = root / "httpd.conf"
+    main.write_text(main.read_text().replace("sites-enabled/*.conf", "sites-enabled/"))
+    proc = _hostgw(tmp_path, "--follow-includes", str(main))
+    assert proc.returncode == 0, proc.stderr
+    assert "IncludeOptional sites-enabled/: httpd also loads the hidden files" in proc.stderr
+    # ... as the real httpd shows: that is why hostgw warns.
+    dump = subprocess.run(
+        [require_tool("apachectl"), "-t", "-D", "DUMP_VHOSTS", "-f", str(main)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ".app.conf.hostgw-orig" in dump.stdout + dump.stderr
+
+
+def test_caddy_tree_with_imports(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "caddy-tree")
+    caddyfile = root / "Caddyfile"
+    before = _tree_files(root)
+    proc = _hostgw(tmp_path, "--validate", "--follow-includes", str(caddyfile))
+    assert proc.returncode == 0, proc.stderr
+    site = (root / "sites" / "app.caddy").read_text()
+    assert "reverse_proxy 10.213.0.1:18000 10.213.0.1:18001 {" in site
+    assert "to http://10.213.0.1:19000" in site
+    assert "# reverse_proxy backend:8000" in site and '"served by backend:8000"' in site
+    # snippets are no files: neither followed nor warned about
+    assert "import proxy_headers" in site and "snippet" not in proc.stderr
+    assert caddyfile.read_text() == before["Caddyfile"]
+    assert (
+        _tree_files(root)["snippets/proxy-headers.caddy"] == before["snippets/proxy-headers.caddy"]
+    )
+    assert not list(root.rglob("*.hostgw-check"))
+    caddy = require_tool("caddy")
+    check = subprocess.run(
+        [caddy, "validate", "--adapter", "caddyfile", "--config", str(caddyfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_env(tmp_path),
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_caddy_import_star_warns_about_pristine_copies(tmp_path: Path) -> None:
+    root = _copy(tmp_path, "caddy-tree")
+    caddyfile = root / "Caddyfile"
+    caddyfile.write_text(caddyfile.read_text().replace("import sites/*.caddy", "import sites/*"))
+    proc = _hostgw(tmp_path, "--follow-includes", str(caddyfile))
+    assert proc.returncode == 0, proc.stderr
+    assert "import sites/*: caddy also loads the hidden files" in proc.stderr
+    adapt = subprocess.run(
+        [require_tool("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(caddyfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=_env(tmp_path),
+    )
+    assert adapt.returncode != 0 and "ambiguous site definition" in adapt.stderr

@@ -110,14 +110,18 @@ nothing), 7 --validate: the proxy rejected the result (nothing written).""",
     help="Run the real proxy's config test on the result before writing.",
 )
 @click.option(
-    "--follow-includes", is_flag=True, help="nginx: also rewrite the files that `include` reaches."
+    "--follow-includes",
+    is_flag=True,
+    help="Also rewrite the files the config includes: nginx include, Apache "
+    "Include/IncludeOptional, Caddy import (HAProxy has no includes).",
 )
 @click.option(
     "--prefix",
     type=click.Path(file_okay=False),
     metavar="DIR",
-    help="nginx: directory relative includes are read from "
-    "(default: the config's directory; the one above for conf.d/ and sites-*/).",
+    help="nginx and Apache: directory relative includes are read from (default: "
+    "Apache's ServerRoot, else the config's directory; the one above for conf.d/ "
+    "and sites-*/). Caddy reads them from the importing file's directory.",
 )
 @click.option("--strict", is_flag=True, help="A --map that matched nothing is an error.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of changes (warnings still).")

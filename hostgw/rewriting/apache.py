@@ -65,6 +65,20 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
                 break
 
 
+def includes(text: str) -> list[tuple[int, str, str]]:
+    """``(offset, path token, directive)`` of every ``Include`` and ``IncludeOptional``."""
+    found: list[tuple[int, str, str]] = []
+    for m in _LOGICAL.finditer(text):
+        stripped = m.group().lstrip()
+        if stripped[:7].lower() != "include":
+            continue
+        words = list(_WORD.finditer(m.group()))
+        head = words[0].group()
+        if head.lower() in ("include", "includeoptional") and len(words) > 1:
+            found.append((m.start() + words[1].start(), words[1].group(), head))
+    return found
+
+
 def _proxy_flag(raw: str) -> bool:
     flags = raw.strip("\"'").strip("[]").split(",")
     return any(f.split("=", 1)[0].strip().lower() in ("p", "proxy") for f in flags)

@@ -93,6 +93,25 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
             stack.pop()
 
 
+def imports(text: str, path: str | None = None) -> tuple[list[tuple[int, str]], set[str]]:
+    """``(offset, pattern token)`` of every ``import``, and the snippets ``(name)`` defined here."""
+    heads: list[tuple[str, list[tuple[int, str]]]] = []
+    last = 0
+    for at, raw, line in tokens(text, path):
+        if line != last:
+            heads.append((raw, []))
+            last = line
+        else:
+            heads[-1][1].append((at, raw))
+    lines = [
+        (raw, args) if raw != "}" else (args[0][1], args[1:])
+        for raw, args in heads
+        if raw != "}" or args
+    ]
+    snippets = {raw[1:-1] for raw, _ in lines if raw.startswith("(") and raw.endswith(")")}
+    return [args[0] for raw, args in lines if raw == "import" and args], snippets
+
+
 def _upstreams(editor: Editor, args: list[tuple[int, str]]) -> None:
     for at, raw in args:
         if raw.lower().startswith("unix/"):

@@ -10,32 +10,17 @@ tokens changed), the edited file becomes the new original, with a warning.
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from hostgw.errors import RewriteError
+from hostgw.errors import RewriteError, UsageError
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
 from hostgw.rewriting.engine import Editor
 
 ORIG_SUFFIX = ".hostgw-orig"
 _HOSTPORT = re.compile(r"[A-Za-z0-9._:\[\]-]*")
-# Directories whose files nginx's main config includes: the prefix is above them.
-_SNIPPET_DIRS = frozenset(
-    (
-        "conf.d",
-        "sites-enabled",
-        "sites-available",
-        "streams-enabled",
-        "snippets",
-        "http.d",
-        "stream.d",
-        "default.d",
-    )
-)
 
 
 def decode(data: bytes) -> str:
@@ -86,7 +71,6 @@ class Plan:
         self.files: list[FileResult] = files or []
         self.notes: list[Note] = []
         self.format = format
-        self.prefix: Path | None = None
 
     @property
     def unused(self) -> list[str]:
@@ -103,10 +87,9 @@ def nginx_prefix(path: Path, prefix: str | None = None) -> Path:
     ``--prefix`` wins; a file in ``conf.d/`` (or ``sites-enabled/``…) is
     below the main config, so the prefix is the directory above.
     """
-    if prefix:
-        return Path(prefix)
-    parent = path.resolve().parent
-    return parent.parent if parent.name in _SNIPPET_DIRS else parent
+    from hostgw.rewriting.includes import root
+
+    return root("nginx", path, "", prefix)
 
 
 def plan(
@@ -125,6 +108,8 @@ def plan(
     own original.
     """
     out = Plan()
+    top: Path | None = None  # where relative includes start from
+    snippets: set[str] = set()  # Caddy snippets defined so far
     todo = list(paths)
     seen: set[Path] = set()
     texts: dict[Path, tuple[str, str, str | None]] = {}
@@ -139,9 +124,13 @@ def plan(
             out.notes.append(note)
         texts[path] = (current, base, orig)
         out.format = fmt = fmt or detect_format(base, str(path))
-        if follow_includes and fmt == "nginx":
-            out.prefix = out.prefix or nginx_prefix(path, prefix)
-            todo.extend(included(base, str(path), out.prefix))
+        if follow_includes:
+            top = top or _include_root(fmt, path, base, prefix)
+            todo.extend(
+                _included(
+                    fmt, base, path, top, notes=out.notes, snippets=snippets, in_place=in_place
+                )
+            )
     upstreams: set[str] = set()
     if fmt == "nginx" and len(texts) > 1:
         from hostgw.rewriting.nginx import scan
@@ -156,25 +145,54 @@ def plan(
     return out
 
 
-def included(text: str, path: str, prefix: Path) -> list[Path]:
-    """Files that the ``include`` directives of an nginx config name (globs expanded)."""
-    from hostgw.rewriting.nginx import scan
+def _include_root(fmt: str, main: Path, text: str, prefix: str | None) -> Path:
+    from hostgw.rewriting import includes
+
+    if fmt not in includes.FORMATS:
+        raise UsageError(
+            f"--follow-includes: {fmt} configs have no include hostgw follows",
+            hint="name every file to rewrite: hostgw rewrite -m ... a.cfg b.cfg",
+        )
+    return includes.root(fmt, main, text, prefix)
+
+
+def _included(
+    fmt: str,
+    text: str,
+    path: Path,
+    top: Path,
+    *,
+    notes: list[Note],
+    snippets: set[str],
+    in_place: bool,
+) -> list[Path]:
+    """The files the includes of ``text`` reach, with warnings about some includes.
+
+    A Caddy import of no file may name a snippet defined elsewhere; an
+    include through which the server loads hidden files would load the
+    pristine copies kept beside files rewritten in place.
+    """
+    import glob
+
+    from hostgw.rewriting import includes
 
     found: list[Path] = []
-    for tok in scan(text, path=path).includes:
-        pattern = tok.value
-        full = pattern if os.path.isabs(pattern) else str(prefix / pattern)
-        if glob.has_magic(full):
-            found.extend(Path(p) for p in sorted(glob.glob(full)))
-        elif os.path.exists(full):
-            found.append(Path(full))
-        else:
-            raise RewriteError(
-                f"{path}: include {pattern!r}: {full} does not exist",
-                path=path,
-                hint="relative includes are resolved against the main config's directory; "
-                "pass --prefix DIR",
+    for inc in includes.find(fmt, text, path, top, snippets):
+        reached = includes.expand(fmt, inc, path)
+        why = ""
+        if not reached and fmt == "caddy" and not glob.has_magic(inc.full):
+            why = "no such file (a snippet?), not followed"
+        elif in_place and any(includes.loads_hidden(fmt, inc, orig_path(p).name) for p in reached):
+            server, such = ("httpd", "DIR/*.conf") if fmt == "apache" else ("caddy", "DIR/*.caddy")
+            why = (
+                f"{server} also loads the hidden files there, so it would load the pristine "
+                f"copies (.NAME{ORIG_SUFFIX}) too: include by a pattern such as {such}, or "
+                "rewrite with -o"
             )
+        if why:
+            line = text.count("\n", 0, inc.start) + 1
+            notes.append(Note(line, 1, f"{inc.directive} {inc.raw}: {why}", str(path)))
+        found.extend(reached)
     return found
 
 

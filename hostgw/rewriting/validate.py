@@ -22,6 +22,8 @@ from pathlib import Path
 
 from hostgw.errors import HostgwError, InvalidConfig
 from hostgw.rewriting.files import encode, nginx_prefix
+from hostgw.rewriting.includes import FORMATS as INCLUDE_FORMATS
+from hostgw.rewriting.includes import expand, find, root
 
 TIMEOUT = 60.0
 
@@ -37,10 +39,11 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
     try:
         for path in texts:
             temps[path] = _temp_beside(path, made)
+        top = root(fmt, main, texts[main], prefix)
         for path, text in texts.items():
             new = text
-            if fmt == "nginx":
-                new = _point_includes(text, str(path), temps, nginx_prefix(main, prefix))
+            if len(texts) > 1 and fmt in INCLUDE_FORMATS:
+                new = _point_includes(fmt, text, path, temps, top)
             temps[path].write_bytes(encode(new))
         given = temps[main]
         if fmt == "nginx":
@@ -73,22 +76,26 @@ def _temp_beside(path: Path, made: list[Path]) -> Path:
     return Path(name)
 
 
-def _point_includes(text: str, path: str, temps: dict[Path, Path], prefix: Path) -> str:
-    """``text`` with every include that reaches a rewritten file sent to its temp copy."""
-    import glob
+def _point_includes(fmt: str, text: str, path: Path, temps: dict[Path, Path], top: Path) -> str:
+    """``text`` with every include that reaches a rewritten file sent to its temp copy.
 
-    from hostgw.rewriting.nginx import scan
-
+    One include that reaches several files becomes one per file (Caddy: the
+    ``import`` arguments stay with the first).
+    """
     by_real = {p.resolve(): t for p, t in temps.items()}
     edits: list[tuple[int, int, str]] = []
-    for tok in scan(text, path=path).includes:
-        pattern = tok.value
-        full = pattern if os.path.isabs(pattern) else str(prefix / pattern)
-        matches = sorted(glob.glob(full)) if glob.has_magic(full) else [full]
-        if not any(Path(m).resolve() in by_real for m in matches):
+    for inc in find(fmt, text, path, top):
+        matches = [m.resolve() for m in expand(fmt, inc, path)]
+        if not any(m in by_real for m in matches):
             continue
-        targets = [str(by_real.get(Path(m).resolve(), Path(m).resolve())) for m in matches]
-        edits.append((tok.start, tok.start + len(tok.raw), "; include ".join(targets)))
+        targets = [str(by_real.get(m, m)) for m in matches]
+        if fmt == "nginx":
+            new = "; include ".join(targets)
+        elif fmt == "apache":
+            new = f"\n{inc.directive} ".join(f'"{t}"' for t in targets)
+        else:
+            new = "\nimport ".join(targets)
+        edits.append((inc.start, inc.start + len(inc.raw), new))
     for start, end, new in reversed(edits):
         text = text[:start] + new + text[end:]
     return text
