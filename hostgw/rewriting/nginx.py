@@ -105,6 +105,7 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
     if upstreams:
         editor.names = editor.names | upstreams
     target = editor.target
+    warned: dict[tuple[str, str], list[tuple[int, str]]] = {}  # per statement text
     for start, name, args_start, args, top, stream in items:
         schemes = _PASS.get(name)
         if schemes is not None or (name == "server" and top == "upstream"):
@@ -116,7 +117,11 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
                     target(*first, schemes=schemes, bare=True, portless_is_name=True)
                 continue
         if name == "set" or top in ("map", "geo", "split_clients"):
-            _mentions(editor, start, name, _tokens(args, args_start))
+            found = warned.get((name, args))
+            if found is None:
+                found = warned[name, args] = _mentions(editor, name, args, args_start - start)
+            for offset, message in found:
+                editor.note(start + offset, message)
 
 
 def _first(args: str, base: int) -> tuple[int, str] | None:
@@ -295,14 +300,18 @@ def _names_at(text: str) -> list[int]:
     return [m.start() for m in _WATCHED_NAME.finditer(text)]
 
 
-def _mentions(editor: Editor, start: int, name: str, args: list[tuple[int, str]]) -> None:
-    """Warn about each token of a statement that names a mapped host."""
-    directive = Token(start, name).value
-    for pos, raw in ((start, name), *args):
-        if editor.mentions(raw):
-            editor.note(
-                pos,
-                f"not rewritten: {raw!r} in {directive!r} "
-                "(hostgw rewrites only literal proxy targets, not values used "
-                "through variables)",
-            )
+def _mentions(editor: Editor, name: str, args: str, gap: int) -> list[tuple[int, str]]:
+    """Warnings for the tokens of a statement that name a mapped host, at offsets from its name.
+
+    ``gap`` is the offset of ``args`` from the name.
+    """
+    directive = Token(0, name).value
+    return [
+        (
+            offset,
+            f"not rewritten: {raw!r} in {directive!r} (hostgw rewrites only literal proxy "
+            "targets, not values used through variables)",
+        )
+        for offset, raw in ((0, name), *_tokens(args, gap))
+        if editor.mentions(raw)
+    ]
