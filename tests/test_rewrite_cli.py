@@ -28,11 +28,23 @@ def run(
     cwd: Path | None = None,
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with HOSTGW_IP=gw (detection's explicit override)."""
-    full = {k: v for k, v in os.environ.items() if k != "HOSTGW_MAP"}
+    """Run ``hostgw rewrite ARGS`` with HOSTGW_IP=gw (detection's explicit override)."""
+    return hostgw("rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, **env)
+
+
+def hostgw(
+    command: str,
+    *args: str,
+    gw: str = "10.213.0.1",
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}
     full.update({"HOSTGW_IP": gw, **env})
     proc = subprocess.run(
-        [*hostgw_cmd(), "rewrite", *args],
+        [*hostgw_cmd(), command, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -199,18 +211,7 @@ def test_follow_includes_rewrites_included_files(tmp_path: Path) -> None:
 # -- hostgw exec --rewrite ------------------------------------------------------
 def run_exec(*args: str, gw: str = "10.213.0.1", **env: str) -> subprocess.CompletedProcess[str]:
     """``hostgw exec ARGS`` with HOSTGW_IP=gw (no detection outside a test netns)."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}
-    full.update({"HOSTGW_IP": gw, **env})
-    proc = subprocess.run(
-        [*hostgw_cmd(), "exec", *args],
-        capture_output=True,
-        text=True,
-        env=full,
-        timeout=60,
-        check=False,
-    )
-    print(proc.stdout, proc.stderr)
-    return proc
+    return hostgw("exec", *args, gw=gw, **env)
 
 
 REWRITTEN = CONF.replace("server backend:8000", "server 10.213.0.1:18000").replace(

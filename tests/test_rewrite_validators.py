@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -261,6 +262,13 @@ def test_caddy_rejection_shows_the_tool_message(tmp_path: Path) -> None:
     assert caddyfile.read_bytes() == before
 
 
+def _tool(tmp: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The proxy's own check (or dump) of a config, with state kept under ``tmp``."""
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, check=False, env=_env(tmp)
+    )
+
+
 def _tree_files(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -287,33 +295,9 @@ def test_apache_tree_with_includes(tmp_path: Path) -> None:
     ]
     assert not list(root.rglob("*.hostgw-check"))
     apachectl = require_tool("apachectl")
-    dump = subprocess.run(
-        [apachectl, "-t", "-D", "DUMP_VHOSTS", "-f", str(main)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    dump = _tool(tmp_path, [apachectl, "-t", "-D", "DUMP_VHOSTS", "-f", str(main)])
     assert dump.returncode == 0, dump.stderr
     assert "hostgw-orig" not in dump.stdout + dump.stderr  # the pristine copy is not loaded
-
-
-def test_apache_directory_include_warns_about_pristine_copies(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "apache-tree")
-    main = root / "httpd.conf"
-    main.write_text(main.read_text().replace("sites-enabled/*.conf", "sites-enabled/"))
-    proc = _hostgw(tmp_path, "--follow-includes", str(main))
-    assert proc.returncode == 0, proc.stderr
-    assert "IncludeOptional sites-enabled/: httpd also loads the hidden files" in proc.stderr
-    # ... as the real httpd shows: that is why hostgw warns.
-    dump = subprocess.run(
-        [require_tool("apachectl"), "-t", "-D", "DUMP_VHOSTS", "-f", str(main)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert ".app.conf.hostgw-orig" in dump.stdout + dump.stderr
 
 
 def test_caddy_tree_with_imports(tmp_path: Path) -> None:
@@ -334,30 +318,54 @@ def test_caddy_tree_with_imports(tmp_path: Path) -> None:
     )
     assert not list(root.rglob("*.hostgw-check"))
     caddy = require_tool("caddy")
-    check = subprocess.run(
-        [caddy, "validate", "--adapter", "caddyfile", "--config", str(caddyfile)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=_env(tmp_path),
+    check = _tool(
+        tmp_path, [caddy, "validate", "--adapter", "caddyfile", "--config", str(caddyfile)]
     )
     assert check.returncode == 0, check.stderr
 
 
-def test_caddy_import_star_warns_about_pristine_copies(tmp_path: Path) -> None:
-    root = _copy(tmp_path, "caddy-tree")
-    caddyfile = root / "Caddyfile"
-    caddyfile.write_text(caddyfile.read_text().replace("import sites/*.caddy", "import sites/*"))
-    proc = _hostgw(tmp_path, "--follow-includes", str(caddyfile))
+class _Loose(NamedTuple):
+    """An include that loads hidden files: the tree, how to write it, what the server shows."""
+
+    tree: str
+    main: str
+    pattern: str
+    loose: str
+    warning: str
+    server: list[str]
+    seen: str
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        _Loose(
+            "apache-tree",
+            "httpd.conf",
+            "sites-enabled/*.conf",
+            "sites-enabled/",
+            "IncludeOptional sites-enabled/: httpd also loads the hidden files",
+            ["apachectl", "-t", "-D", "DUMP_VHOSTS", "-f"],
+            ".app.conf.hostgw-orig",
+        ),
+        _Loose(
+            "caddy-tree",
+            "Caddyfile",
+            "import sites/*.caddy",
+            "import sites/*",
+            "import sites/*: caddy also loads the hidden files",
+            ["caddy", "adapt", "--adapter", "caddyfile", "--config"],
+            "ambiguous site definition",
+        ),
+    ],
+    ids=["apache-directory", "caddy-star"],
+)
+def test_includes_that_load_pristine_copies_are_warned_about(tmp_path: Path, case: _Loose) -> None:
+    path = _copy(tmp_path, case.tree) / case.main
+    path.write_text(path.read_text().replace(case.pattern, case.loose))
+    proc = _hostgw(tmp_path, "--follow-includes", str(path))
     assert proc.returncode == 0, proc.stderr
-    assert "import sites/*: caddy also loads the hidden files" in proc.stderr
-    adapt = subprocess.run(
-        [require_tool("caddy"), "adapt", "--adapter", "caddyfile", "--config", str(caddyfile)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=_env(tmp_path),
-    )
-    assert adapt.returncode != 0 and "ambiguous site definition" in adapt.stderr
+    assert case.warning in proc.stderr
+    # ... and the real server shows why: it loads the pristine copy too.
+    loaded = _tool(tmp_path, [require_tool(case.server[0]), *case.server[1:], str(path)])
+    assert case.seen in loaded.stdout + loaded.stderr
