@@ -221,8 +221,22 @@ def test_explicit_targets_need_no_gateway() -> None:
         ('add_header "a"b;', (1, 15), "after a quoted string"),
         ("  ;", (1, 3), 'unexpected ";"'),
         ("content_by_lua_block { ngx.say('x') ", (1, 22), "Lua block is not closed"),
+        # a comment runs to the end of its line: never re-read as a directive
+        ("a;#x\n;", (2, 1), 'unexpected ";"'),
+        ("location / {\n# proxy_pass http://backend:8000; }", (2, 36), "unexpected end of file"),
     ],
-    ids=["quote", "eof-block", "close", "close-in-args", "eof", "after-quote", "semi", "lua"],
+    ids=[
+        "quote",
+        "eof-block",
+        "close",
+        "close-in-args",
+        "eof",
+        "after-quote",
+        "semi",
+        "lua",
+        "comment-then-semi",
+        "comment-eats-close",
+    ],
 )
 def test_syntax_errors_name_line_and_column(text: str, where: tuple[int, int], what: str) -> None:
     with pytest.raises(RewriteError) as info:
