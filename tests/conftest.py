@@ -43,6 +43,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test writes the real /var/lib/hostgw: rewrites in place keep originals here.
+
+    Tests about the state directory pass their own with --state-dir or
+    HOSTGW_STATE_DIR; this covers every other hostgw process they start.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOSTGW_STATE_DIR", str(tmp_path_factory.mktemp("hostgw-state")))
+        yield
+
+
 @pytest.fixture
 def lab() -> Iterator[netns.Lab]:
     """A Lab that removes everything it made when the test ends, pass or fail."""

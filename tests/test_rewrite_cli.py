@@ -40,8 +40,11 @@ def hostgw(
     cwd: Path | None = None,
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}
+    """Run ``hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``.
+
+    HOSTGW_STATE_DIR (the session's temp state directory) is kept.
+    """
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_") or k == STATE}
     full.update({"HOSTGW_IP": gw, **env})
     proc = subprocess.run(
         [*hostgw_cmd(), command, *args],
@@ -55,6 +58,15 @@ def hostgw(
     )
     print(proc.stdout, proc.stderr)
     return proc
+
+
+STATE = "HOSTGW_STATE_DIR"
+
+
+def kept(path: Path, state: str | Path | None = None) -> Path:
+    """Where the original of ``path`` is kept: STATE/pristine/REAL/PATH."""
+    root = Path(state or os.environ[STATE])
+    return root / "pristine" / path.resolve().relative_to("/")
 
 
 @pytest.fixture
@@ -87,7 +99,8 @@ def test_rerun_with_a_new_gateway_uses_the_pristine_copy(conf: Path) -> None:
     assert "server [fd5e::9]:18000 max_fails=2;" in conf.read_text()
     assert "http://[fd5e::9]:18000/api/" in conf.read_text()
     assert "10.213.0.1" not in conf.read_text()
-    assert (conf.parent / ".default.conf.hostgw-orig").read_text() == CONF
+    assert kept(conf).read_text() == CONF
+    assert not list(conf.parent.glob(".*hostgw-orig"))  # nothing beside the file
     assert "matched nothing" not in proc.stderr
 
 
@@ -99,7 +112,7 @@ def test_an_edited_file_becomes_the_new_original(conf: Path) -> None:
     text = conf.read_text()
     assert "proxy_pass http://10.213.0.2:18000;" in text
     assert "10.213.0.1" in text  # the edited file's own (already rewritten) targets stay
-    assert "listen 9090" in (conf.parent / ".default.conf.hostgw-orig").read_text()
+    assert "listen 9090" in kept(conf).read_text()
 
 
 def test_output_file_leaves_the_source_alone(conf: Path, tmp_path: Path) -> None:
@@ -108,7 +121,8 @@ def test_output_file_leaves_the_source_alone(conf: Path, tmp_path: Path) -> None
     assert run("-m", "backend=18000", "-o", str(out), str(conf)).returncode == 0
     assert conf.read_text() == CONF
     assert "10.213.0.1:18000" in out.read_text()
-    assert not list(tmp_path.glob(".*hostgw-orig"))
+    assert not list(tmp_path.rglob(".*hostgw-orig"))
+    assert not kept(conf).exists() and not kept(out).exists()  # -o keeps no originals
 
 
 def test_stdin_to_stdout() -> None:
@@ -118,15 +132,17 @@ def test_stdin_to_stdout() -> None:
     assert "-:6 http://backend:8000/api/" in proc.stderr
 
 
-def test_check_and_diff_write_nothing(conf: Path) -> None:
-    proc = run("-m", "backend:8000=18000", "--check", str(conf))
+def test_check_and_diff_write_nothing(conf: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"  # --check and --diff make not even the state directory
+    proc = run("-m", "backend:8000=18000", "--check", str(conf), HOSTGW_STATE_DIR=str(state))
     assert proc.returncode == 1
     assert conf.read_text() == CONF
-    proc = run("-m", "backend:8000=18000", "--diff", str(conf))
+    proc = run("-m", "backend:8000=18000", "--diff", "--state-dir", str(state), str(conf))
     assert proc.returncode == 0
     assert "-location /api/" not in proc.stdout
     assert "+    location /api/ { proxy_pass http://10.213.0.1:18000/api/; }" in proc.stdout
     assert conf.read_text() == CONF
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["default.conf"]
     run("-m", "backend:8000=18000", str(conf))
     assert run("-m", "backend:8000=18000", "--check", str(conf)).returncode == 0
 
@@ -136,7 +152,7 @@ def test_unmatched_map_warns_strict_fails(conf: Path) -> None:
     assert proc.returncode == 0
     assert "--map nothere=1 matched nothing" in proc.stderr
     conf.write_text(CONF)
-    (conf.parent / ".default.conf.hostgw-orig").unlink()
+    kept(conf).unlink()
     proc = run("-m", "backend:8000=18000", "-m", "nothere=1", "--strict", str(conf))
     assert proc.returncode == 6
     assert conf.read_text() == CONF
@@ -179,7 +195,7 @@ def test_unknown_format_and_syntax_errors(tmp_path: Path) -> None:
 
 
 def test_no_gateway_is_exit_3(conf: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW") or k == STATE}
     # An explicit target needs no detection at all.
     proc = subprocess.run(
         [*hostgw_cmd(), "rewrite", "-m", "backend:8000=10.213.0.5:1", str(conf)],
@@ -226,7 +242,7 @@ def test_exec_rewrites_before_the_command_runs(conf: Path) -> None:
     assert proc.returncode == 0
     assert proc.stdout == REWRITTEN + "ip=10.213.0.1\n"
     assert conf.read_text() == REWRITTEN
-    assert (conf.parent / ".default.conf.hostgw-orig").read_text() == CONF
+    assert kept(conf).read_text() == CONF
     assert f"{conf}:1 backend:8000 \u2192 10.213.0.1:18000" in proc.stderr
     assert conf.stat().st_mode & 0o777 == 0o640
 

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import pytest
 
+from hostgw.rewriting import rewrite
 from tests.conftest import require_tool
 from tests.netns import hostgw_cmd
 
@@ -54,14 +55,21 @@ def _copy(tmp: Path, name: str) -> Path:
 
 
 def _env(tmp: Path) -> dict[str, str]:
-    # Caddy keeps state under HOME/XDG dirs: point them into the temp dir.
+    # Caddy keeps state under HOME/XDG dirs, hostgw the originals under its
+    # state directory: point them all into the temp dir.
     return {
         **os.environ,
         "HOSTGW_IP": GATEWAY,
+        "HOSTGW_STATE_DIR": str(tmp / "state"),
         "HOME": str(tmp),
         "XDG_DATA_HOME": str(tmp / "data"),
         "XDG_CONFIG_HOME": str(tmp / "config"),
     }
+
+
+def _kept(tmp: Path, path: Path) -> Path:
+    """Where the original of ``path`` is kept (``_env``'s state directory)."""
+    return tmp / "state" / "pristine" / path.resolve().relative_to("/")
 
 
 def _hostgw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -152,7 +160,8 @@ def test_nginx_tree_with_includes(tmp_path: Path) -> None:
             ("php-fpm:9000", "10.213.0.1:19001"),
         )
     )
-    assert (root / "conf.d" / ".app.conf.hostgw-orig").read_text() == before
+    assert _kept(tmp_path, app).read_text() == before
+    assert not list(root.rglob("*.hostgw-orig")), "no copies in the config directories"
     assert not list(tmp_path.rglob("*.hostgw-check")), "validation left temp files"
 
 
@@ -182,7 +191,7 @@ def test_nginx_rejection_keeps_the_original(tmp_path: Path) -> None:
     assert 'unknown directive "bogus_directive"' in proc.stderr
     assert str(app) in proc.stderr and ".hostgw-check" not in proc.stderr
     assert app.read_bytes() == before
-    assert not (root / "conf.d" / ".app.conf.hostgw-orig").exists()
+    assert not (tmp_path / "state").exists(), "a rejected rewrite keeps no original"
 
 
 def test_haproxy(tmp_path: Path) -> None:
@@ -290,9 +299,7 @@ def test_apache_tree_with_includes(tmp_path: Path) -> None:
     for kept in ("# ProxyPass /old/ http://backend:8000/old/", 'X-Served-By "backend:8000"'):
         assert kept in site.read_text()
     assert main.read_text() == before["httpd.conf"]  # nothing to rewrite there
-    assert (root / "sites-enabled" / ".app.conf.hostgw-orig").read_text() == before[
-        "sites-enabled/app.conf"
-    ]
+    assert _kept(tmp_path, site).read_text() == before["sites-enabled/app.conf"]
     assert not list(root.rglob("*.hostgw-check"))
     apachectl = require_tool("apachectl")
     dump = _tool(tmp_path, [apachectl, "-t", "-D", "DUMP_VHOSTS", "-f", str(main)])
@@ -325,47 +332,80 @@ def test_caddy_tree_with_imports(tmp_path: Path) -> None:
 
 
 class _Loose(NamedTuple):
-    """An include that loads hidden files: the tree, how to write it, what the server shows."""
+    """An include that loads every file of a directory, hidden ones too."""
 
     tree: str
+    format: str
     main: str
     pattern: str
     loose: str
-    warning: str
-    server: list[str]
-    seen: str
+    site: str
+    check: list[str]
+    seen: str  # what the tool shows when it loads a copy beside the site
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        _Loose(
-            "apache-tree",
-            "httpd.conf",
-            "sites-enabled/*.conf",
-            "sites-enabled/",
-            "IncludeOptional sites-enabled/: httpd also loads the hidden files",
-            ["apachectl", "-t", "-D", "DUMP_VHOSTS", "-f"],
-            ".app.conf.hostgw-orig",
-        ),
-        _Loose(
-            "caddy-tree",
-            "Caddyfile",
-            "import sites/*.caddy",
-            "import sites/*",
-            "import sites/*: caddy also loads the hidden files",
-            ["caddy", "adapt", "--adapter", "caddyfile", "--config"],
-            "ambiguous site definition",
-        ),
-    ],
-    ids=["apache-directory", "caddy-star"],
-)
-def test_includes_that_load_pristine_copies_are_warned_about(tmp_path: Path, case: _Loose) -> None:
-    path = _copy(tmp_path, case.tree) / case.main
-    path.write_text(path.read_text().replace(case.pattern, case.loose))
-    proc = _hostgw(tmp_path, "--follow-includes", str(path))
-    assert proc.returncode == 0, proc.stderr
-    assert case.warning in proc.stderr
-    # ... and the real server shows why: it loads the pristine copy too.
-    loaded = _tool(tmp_path, [require_tool(case.server[0]), *case.server[1:], str(path)])
-    assert case.seen in loaded.stdout + loaded.stderr
+_LOOSE = [
+    _Loose(
+        "apache-tree",
+        "apache",
+        "httpd.conf",
+        "sites-enabled/*.conf",
+        "sites-enabled/",
+        "sites-enabled/app.conf",
+        ["apachectl", "-t", "-D", "DUMP_VHOSTS", "-f"],
+        ".app.conf.hostgw-orig",
+    ),
+    _Loose(
+        "caddy-tree",
+        "caddy",
+        "Caddyfile",
+        "import sites/*.caddy",
+        "import sites/*",
+        "sites/app.caddy",
+        ["caddy", "adapt", "--adapter", "caddyfile", "--config"],
+        "ambiguous site definition",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", _LOOSE, ids=["apache-include-directory", "caddy-import-star"])
+def test_includes_of_whole_directories_load_no_originals(tmp_path: Path, case: _Loose) -> None:
+    # httpd reads every file of an included directory, dot files too, and
+    # Caddy's * matches them: a copy kept beside the site is loaded as a
+    # second, stale site. Earlier versions kept it there; this one moves it
+    # to the state directory and rewrites from it.
+    root = _copy(tmp_path, case.tree)
+    main, site = root / case.main, root / case.site
+    main.write_text(main.read_text().replace(case.pattern, case.loose))
+    before = site.read_text()
+    beside = site.with_name(f".{site.name}.hostgw-orig")
+    beside.write_text(before)  # as an earlier version left it, the site rewritten
+    site.write_text(rewrite(before, MAPS, format=case.format, gateway="10.213.0.9").text)
+    tool = [require_tool(case.check[0]), *case.check[1:], str(main)]
+    loaded = _tool(tmp_path, tool)
+    assert case.seen in loaded.stdout + loaded.stderr  # the real server loads the copy
+
+    for gateway in (GATEWAY, "10.213.0.2"):  # then a re-run with a new gateway
+        argv = [
+            *hostgw_cmd(),
+            "rewrite",
+            *(f"--map={m}" for m in MAPS),
+            "--follow-includes",
+            "--validate",
+        ]
+        env = {**_env(tmp_path), "HOSTGW_IP": gateway}
+        proc = subprocess.run(
+            [*argv, str(main)], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "beside" not in proc.stderr
+        assert f"{gateway}:19000" in site.read_text()
+        assert sorted(p.name for p in site.parent.iterdir()) == [site.name]
+    assert "10.213.0.9" not in site.read_text() and "10.213.0.1" not in site.read_text()
+    assert _kept(tmp_path, site).read_text() == before
+    loaded = _tool(tmp_path, tool)
+    assert loaded.returncode == 0, loaded.stderr
+    out = loaded.stdout + loaded.stderr
+    assert case.seen not in out and "hostgw-orig" not in out
+    if case.format == "apache":  # exactly one vhost: the rewritten site's
+        assert out.count("(/") == 1 and f"({site}:1)" in out, out

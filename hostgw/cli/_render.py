@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.cli._options import DetectionArgs, detection_options
-from hostgw.cli._rewrite_options import map_option, rewrite_option, rewrite_step
+from hostgw.cli._rewrite_options import map_option, rewrite_option, rewrite_step, state_dir_option
 from hostgw.cli._wait import WaitArgs, exec_wait_options, wait_step
 from hostgw.cli._watch_options import WatchArgs, watch_options
 from hostgw.errors import GatewayNotFound, UsageError
@@ -348,10 +348,11 @@ def export_step(state: ExecState) -> None:
 @exec_wait_options
 @rewrite_option
 @map_option
+@state_dir_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def exec_(
     command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs, wait_args: WaitArgs,
-    *, rewrite_files: tuple[str, ...], maps: tuple[str, ...],
+    *, rewrite_files: tuple[str, ...], maps: tuple[str, ...], state_dir: str | None,
 ) -> int:
     """Render templates, export HOSTGW_*, then become COMMAND (same pid).
 
@@ -366,7 +367,7 @@ def exec_(
 
     With --rewrite FILE -m HOST[:PORT]=PORT (repeatable; HOSTGW_MAP adds
     more) it rewrites FILE in place after rendering, as hostgw rewrite does
-    (atomically, from its pristine copy); a rewrite error means the command
+    (atomically, from its original kept under --state-dir); a rewrite error means the command
     is not run (exit code of the error). With --watch, rewrites again when
     the address changes.
 
@@ -396,7 +397,7 @@ def exec_(
     # The steps before the exec, in order; each may raise (then nothing runs).
     steps: list[Step | None] = [
         render_step(render_args),
-        rewrite_step(rewrite_files, maps, quiet=render_args.quiet),
+        rewrite_step(rewrite_files, maps, quiet=render_args.quiet, state_dir=state_dir),
         export_step,
         wait_step(wait_args, quiet=render_args.quiet),
     ]
@@ -406,7 +407,7 @@ def exec_(
     if watch.enabled:
         from hostgw.cli._watch import exec_watch, rewrite_apply
 
-        extra = [rewrite_apply(rewrite_files, maps)] if rewrite_files else []
+        extra = [rewrite_apply(rewrite_files, maps, state_dir=state_dir)] if rewrite_files else []
         return exec_watch(command, state.env, render_args, watch, extra)
     exec_command(command, state.env)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hostgw.cli._rewrite_options import map_option
+from hostgw.cli._rewrite_options import map_option, state_dir_option
 from hostgw.errors import EXIT_ERROR
 from hostgw.rewriting import FORMATS
 
@@ -44,12 +44,13 @@ def run_rewrite(
     strict: bool = False,
     quiet: bool = False,
     gateway: Callable[[], str] | None = None,
+    state_dir: str | None = None,
 ) -> Plan:
     """Rewrite ``files`` as the CLI does and print the summary.
 
     ``maps`` are ``--map`` values (``HOSTGW_MAP`` adds more) or parsed
     mappings; ``gateway`` gives the gateway's ``host`` form (default: detect
-    it, once, if a rule needs it).
+    it, once, if a rule needs it); ``state_dir`` is ``--state-dir``.
     """
     from hostgw.rewriting import Mappings
     from hostgw.rewriting.apply import mappings_from, run
@@ -66,6 +67,7 @@ def run_rewrite(
         prefix=prefix,
         strict=strict,
         gateway=gateway,
+        state_dir=state_dir,
     )
     report(the_plan, quiet=quiet)
     return the_plan
@@ -123,6 +125,7 @@ nothing), 7 --validate: the proxy rejected the result (nothing written).""",
     "Apache's ServerRoot, else the config's directory; the one above for conf.d/ "
     "and sites-*/). Caddy reads them from the importing file's directory.",
 )
+@state_dir_option
 @click.option("--strict", is_flag=True, help="A --map that matched nothing is an error.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of changes (warnings still).")
 def rewrite(
@@ -136,6 +139,7 @@ def rewrite(
     validate: bool,
     follow_includes: bool,
     prefix: str | None,
+    state_dir: str | None,
     strict: bool,
     quiet: bool,
 ) -> int:
@@ -146,9 +150,9 @@ def rewrite(
     ProxyPassReverse, ProxyPassMatch, BalancerMember, RewriteRule [P]) and
     Caddy (reverse_proxy, to). Comments, variables, unix sockets and every
     other byte stay as they were. The first in-place run keeps the original
-    as .FILE.hostgw-orig and later runs start from it, so a new gateway
-    address after a restart is picked up. Without FILE (or with -), reads
-    stdin and writes stdout.
+    under --state-dir (/var/lib/hostgw/pristine/PATH) and later runs start
+    from it, so a new gateway address after a restart is picked up. Without
+    FILE (or with -), reads stdin and writes stdout.
     """
     if not files or files == ("-",):
         return _stdin(
@@ -165,6 +169,7 @@ def rewrite(
         prefix=prefix,
         strict=strict,
         quiet=quiet,
+        state_dir=state_dir,
     )
     if diff:
         from hostgw.rewriting.apply import unified_diff
@@ -184,7 +189,7 @@ def _stdin(
     strict: bool,
     quiet: bool,
 ) -> int:
-    """Rewrite stdin to stdout; the same checks, no pristine copy."""
+    """Rewrite stdin to stdout; the same checks, no original kept."""
     from hostgw.errors import RewriteError
     from hostgw.rewriting import rewrite as rewrite_text
     from hostgw.rewriting.apply import gateway_from, mappings_from, unified_diff

@@ -1,4 +1,4 @@
-"""The rewrite options other commands share: ``-m/--map`` and ``exec --rewrite``.
+"""The rewrite options other commands share: ``-m/--map``, ``--state-dir``, ``exec --rewrite``.
 
 Kept apart from :mod:`hostgw.cli._rewrite` so that ``exec`` takes them
 without importing the rewriting code when it has nothing to rewrite.
@@ -33,6 +33,19 @@ def map_option(fn: F) -> F:
     )(fn)
 
 
+def state_dir_option(fn: F) -> F:
+    """``--state-dir DIR`` (default: ``HOSTGW_STATE_DIR``, else /var/lib/hostgw)."""
+    return click.option(
+        "--state-dir",
+        metavar="DIR",
+        type=click.Path(file_okay=False),
+        help="Keep the originals of files rewritten in place under DIR/pristine/ "
+        "(default: HOSTGW_STATE_DIR, else /var/lib/hostgw). If DIR cannot be written, "
+        "nginx and HAProxy originals go beside the file (.FILE.hostgw-orig, with a "
+        "warning); Apache and Caddy ones are refused, as httpd and caddy may load them.",
+    )(fn)
+
+
 def rewrite_option(fn: F) -> F:
     """``--rewrite FILE`` (repeatable), for exec."""
     return click.option(
@@ -41,12 +54,31 @@ def rewrite_option(fn: F) -> F:
         multiple=True,
         metavar="FILE",
         help="Before the command runs, rewrite FILE in place as hostgw rewrite does "
-        "(atomically, from its pristine copy), with the --map rules; repeatable.",
+        "(atomically, from its kept original), with the --map rules; repeatable.",
     )(fn)
 
 
+def check_rewrite_options(
+    files: Sequence[str], maps: Sequence[str], state_dir: str | None = None
+) -> bool:
+    """Whether there is something to rewrite; ``--map`` or ``--state-dir`` alone is an error."""
+    if files:
+        return True
+    for given, name in ((maps, "--map"), (state_dir, "--state-dir")):
+        if given:
+            raise UsageError(
+                f"{name} needs --rewrite FILE",
+                hint="e.g. --rewrite nginx.conf -m backend:8000=18000",
+            )
+    return False
+
+
 def rewrite_step(
-    files: Sequence[str], maps: Sequence[str], *, quiet: bool = False
+    files: Sequence[str],
+    maps: Sequence[str],
+    *,
+    quiet: bool = False,
+    state_dir: str | None = None,
 ) -> Callable[[ExecState], None] | None:
     """``exec --rewrite FILE --map ...`` as a step before the exec (None: nothing to do).
 
@@ -54,11 +86,7 @@ def rewrite_step(
     with the gateway that exec detects once for everything (``HOSTGW_HOST``).
     A rewrite error propagates, so the command does not run.
     """
-    if not files:
-        if maps:
-            raise UsageError(
-                "--map needs --rewrite FILE", hint="e.g. --rewrite nginx.conf -m backend:8000=18000"
-            )
+    if not check_rewrite_options(files, maps, state_dir):
         return None
     from hostgw.rewriting.apply import mappings_from
 
@@ -67,6 +95,12 @@ def rewrite_step(
     def step(state: ExecState) -> None:
         from hostgw.cli._rewrite import run_rewrite
 
-        run_rewrite(files, mappings, quiet=quiet, gateway=lambda: state.own()["HOSTGW_HOST"])
+        run_rewrite(
+            files,
+            mappings,
+            quiet=quiet,
+            gateway=lambda: state.own()["HOSTGW_HOST"],
+            state_dir=state_dir,
+        )
 
     return step

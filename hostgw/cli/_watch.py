@@ -20,6 +20,7 @@ import click
 
 from hostgw.cli._render import RenderArgs, render_options
 from hostgw.cli._rewrite import map_option
+from hostgw.cli._rewrite_options import check_rewrite_options, state_dir_option
 from hostgw.cli._watch_options import WatchArgs, make_notifier, watch_options
 from hostgw.errors import UsageError
 
@@ -57,12 +58,13 @@ def render_apply(args: RenderArgs, env: Mapping[str, str]) -> Apply:
 
 
 def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool = False,
-                  follow_includes: bool = False) -> Apply:
-    """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the pristine copies.
+                  follow_includes: bool = False, state_dir: str | None = None) -> Apply:
+    """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the kept originals.
 
     Each pass first plans without writing; only when a file would change does
     it run again with ``--validate`` (if asked) and write. The rewrite's
     gateway is the watcher's answer (passed as ``HOSTGW_IP``: no second walk).
+    ``state_dir`` is ``--state-dir`` (see :mod:`hostgw.rewriting.pristine`).
     """
     from hostgw.rewriting.apply import mappings_from, run
 
@@ -72,7 +74,8 @@ def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool =
     def apply(found: Detection) -> list[Path]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_IP")}
         env["HOSTGW_IP"] = found.address
-        opts: dict[str, Any] = {"follow_includes": follow_includes, "env": env}
+        opts: dict[str, Any] = {
+            "follow_includes": follow_includes, "env": env, "state_dir": state_dir}
         preview = run(paths, mappings, write=False, **opts)
         changed = [f.path for f in preview.files if f.changed]
         if changed:
@@ -149,10 +152,12 @@ def exec_watch(command: Sequence[str], env: Mapping[str, str], args: RenderArgs,
 @click.option("--validate", is_flag=True,
               help="Run the real proxy's config test on a rewrite before writing it.")
 @click.option("--follow-includes", is_flag=True,
-              help="nginx: also rewrite the files that include reaches.")
+              help="Also rewrite the files a --rewrite FILE includes: nginx include, Apache "
+              "Include/IncludeOptional, Caddy import (HAProxy has no includes).")
+@state_dir_option
 @watch_options(for_exec=False)
 def watch(*, templates: tuple[str, ...], render_args: RenderArgs, rewrite_files: tuple[str, ...],
-          maps: tuple[str, ...], validate: bool, follow_includes: bool,
+          maps: tuple[str, ...], validate: bool, follow_includes: bool, state_dir: str | None,
           watch: WatchArgs) -> int:
     """Keep rendered and rewritten files in step with the host's address.
 
@@ -172,13 +177,14 @@ def watch(*, templates: tuple[str, ...], render_args: RenderArgs, rewrite_files:
     from hostgw.watch import serve
 
     args = dataclasses.replace(render_args, specs=templates + render_args.specs)
+    check_rewrite_options(rewrite_files, maps, state_dir)
     if not args.anything and not rewrite_files:
         raise UsageError("nothing to keep in step",
                          hint="give templates (TEMPLATE:OUT, --templates, --nginx) or --rewrite")
     applies = [render_apply(args, os.environ)] if args.anything else []
     if rewrite_files:
         applies.append(rewrite_apply(rewrite_files, maps, validate=validate,
-                                     follow_includes=follow_includes))
+                                     follow_includes=follow_includes, state_dir=state_dir))
     notifier = make_notifier(watch)
     watcher = _watcher(args, applies, watch, notifier)
     try:

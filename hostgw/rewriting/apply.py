@@ -1,20 +1,23 @@
 """One ``hostgw rewrite`` run over files: plan, validate, write (I/O edge).
 
-Used by the ``rewrite`` command and by ``exec --rewrite``. Nothing is
-written until every file was read, rewritten and (with ``validate``)
-accepted by the real proxy; then all files go at once through
+Used by the ``rewrite`` command, ``exec --rewrite`` and ``watch --rewrite``.
+Nothing is written until every file was read, rewritten and (with
+``validate``) accepted by the real proxy, and every original has a place;
+then all files and originals go at once through
 :func:`hostgw.atomic.write_many`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from hostgw.errors import RewriteError, UsageError
 from hostgw.rewriting import Mappings, parse_mappings
-from hostgw.rewriting.files import Plan, encode, orig_path, plan
+from hostgw.rewriting.engine import Note
+from hostgw.rewriting.files import FileResult, Plan, encode, plan
 
 
 def mappings_from(specs: Sequence[str], env: Mapping[str, str]) -> Mappings:
@@ -55,15 +58,21 @@ def run(
     strict: bool = False,
     env: Mapping[str, str] | None = None,
     gateway: Callable[[], str] | None = None,
+    state_dir: str | os.PathLike[str] | None = None,
 ) -> Plan:
     """Rewrite ``paths`` in place (or ``paths[0]`` to ``output``); return the plan.
 
-    With ``write=False`` nothing is written (``--check``, ``--diff``).
-    ``strict`` makes a mapping that matched nothing a :class:`RewriteError`.
-    ``gateway`` gives the gateway's ``host`` form; by default it is detected
-    (with ``env``), once, when a rule first needs it.
+    With ``write=False`` nothing is written (``--check``, ``--diff``), not
+    even an original. ``strict`` makes a mapping that matched nothing a
+    :class:`RewriteError`. ``gateway`` gives the gateway's ``host`` form; by
+    default it is detected (with ``env``), once, when a rule first needs it.
+    In place, originals are kept under ``state_dir`` (default:
+    ``HOSTGW_STATE_DIR`` in ``env``, else /var/lib/hostgw).
     """
+    from hostgw.rewriting.pristine import state_dir as find_state_dir
+
     env = os.environ if env is None else env
+    state = find_state_dir(state_dir, env)
     if output is not None and (len(paths) != 1 or follow_includes):
         raise UsageError(
             "-o takes one input file and no --follow-includes",
@@ -77,6 +86,7 @@ def run(
         in_place=output is None,
         follow_includes=follow_includes,
         prefix=prefix,
+        state=state,
     )
     if strict and the_plan.unused:
         raise RewriteError(
@@ -92,26 +102,81 @@ def run(
         texts.update({f.path: f.result.text for f in the_plan.files[1:]})
         check(the_plan.format, texts, at, prefix=prefix)
     if write:
-        _write(the_plan, output)
+        _write(the_plan, output, state)
     return the_plan
 
 
-def _write(the_plan: Plan, output: Path | None) -> None:
+def _write(the_plan: Plan, output: Path | None, state: Path) -> None:
     from hostgw.atomic import write_many
 
     if output is not None:
         write_many([(output, encode(the_plan.files[0].result.text))])
         return
     items: list[tuple[Path, bytes]] = []
+    copies: list[tuple[Path, os.stat_result]] = []
+    moved: list[Path] = []
     for f in the_plan.files:
-        keep = orig_path(f.path)
-        # A new pristine copy goes with the first change; a stale one is replaced.
-        if f.orig is not None and (f.changed or keep.exists()):
-            items.append((keep, encode(f.orig)))
+        copy = _copy_place(f, state, the_plan.notes)
+        if copy is not None and f.orig is not None:
+            if copy != f.kept or f.fresh:
+                items.append((copy, encode(f.orig)))
+                copies.append((copy, f.path.stat()))
+            if f.kept is not None and f.kept != copy:
+                moved.append(f.kept)
         if f.changed:
             items.append((f.path, encode(f.result.text)))
     if items:
         write_many(items)
+    _settle(copies, moved)
+
+
+def _copy_place(f: FileResult, state: Path, notes: list[Note]) -> Path | None:
+    """Where the original of ``f`` is to be kept (None: no copy needed).
+
+    The state directory if it can be written; else beside the file, with a
+    warning, except for servers that may load a copy there (a
+    :class:`UsageError`, raised before anything is written).
+    """
+    from hostgw.rewriting import pristine
+
+    if f.orig is None or (f.kept is None and not f.changed):
+        return None  # -o or stdin; or no copy before the first change
+    home = pristine.in_state(state, f.path)
+    if f.kept == home and not f.fresh:
+        return home
+    try:
+        return pristine.prepare(state, f.path)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != state else ""
+        why = f"cannot write {state}: {where}{(exc.strerror or str(exc)).lower()}"
+    fix = (
+        "point --state-dir (or HOSTGW_STATE_DIR) at a writable directory that lasts as "
+        "long as the config, or write the result elsewhere with -o OUT"
+    )
+    beside = f.kept if f.kept is not None and f.kept != home else pristine.besides(f.path)[-1]
+    if f.result.format in pristine.LOADED_BESIDE:
+        server = "httpd" if f.result.format == "apache" else "caddy"
+        raise UsageError(
+            f"will not rewrite {f.path} in place: its original cannot be kept in the state "
+            f"directory ({why}), and {server} may load a copy kept beside it ({beside.name}) "
+            "as a config of its own",
+            hint=fix,
+        )
+    notes.append(
+        Note(1, 1, f"original kept beside it as {beside.name} ({why}); {fix}", str(f.path))
+    )
+    return beside
+
+
+def _settle(copies: list[tuple[Path, os.stat_result]], moved: list[Path]) -> None:
+    """After the writes: originals get their file's mode and owner; moved copies go."""
+    from hostgw.rewriting.pristine import like
+
+    for copy, st in copies:
+        like(copy, st)
+    for old in moved:
+        with contextlib.suppress(OSError):  # it stays; the next run moves it again
+            old.unlink()
 
 
 def unified_diff(the_plan: Plan, output: Path | None = None) -> str:

@@ -1,11 +1,11 @@
-"""Rewrite config files: pristine copies, includes, one plan per run (I/O edge).
+"""Rewrite config files: pristine originals, includes, one plan per run (I/O edge).
 
-Re-runs: the first in-place rewrite of ``dir/FILE`` keeps the original bytes
-in ``dir/.FILE.hostgw-orig`` (hidden, so ``include dir/*`` globs skip it), and
-every later run rewrites from that copy. A restarted container that finds a
-new gateway therefore gets the right target, and running twice equals once.
-If ``FILE`` was edited since (it no longer equals the copy with only target
-tokens changed), the edited file becomes the new original, with a warning.
+Re-runs: the first in-place rewrite of a file keeps its original bytes (see
+:mod:`hostgw.rewriting.pristine` for where), and every later run rewrites
+from that copy. A restarted container that finds a new gateway therefore
+gets the right target, and running twice equals once. If the file was
+edited since (it no longer equals the copy with only target tokens
+changed), the edited file becomes the new original, with a warning.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from hostgw.errors import RewriteError, UsageError
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
 from hostgw.rewriting.engine import Editor
 
-ORIG_SUFFIX = ".hostgw-orig"
 _HOSTPORT = re.compile(r"[A-Za-z0-9._:\[\]-]*")
 
 
@@ -31,11 +30,6 @@ def decode(data: bytes) -> str:
 def encode(text: str) -> bytes:
     """Text back to the exact bytes :func:`decode` read."""
     return text.encode("utf-8", "surrogateescape")
-
-
-def orig_path(path: Path) -> Path:
-    """Where the pristine copy of ``path`` is kept."""
-    return path.with_name(f".{path.name}{ORIG_SUFFIX}")
 
 
 def read_text(path: Path) -> str:
@@ -56,7 +50,9 @@ class FileResult(NamedTuple):
     path: Path
     current: str
     result: RewriteResult
-    orig: str | None = None  # pristine text to store beside it (None: keep as is)
+    orig: str | None = None  # in place: the original it was rewritten from
+    kept: Path | None = None  # where a copy of the original is on disk (None: nowhere)
+    fresh: bool = False  # ``orig`` is newer than that copy (first run, or edited since)
 
     @property
     def changed(self) -> bool:
@@ -101,47 +97,49 @@ def plan(
     in_place: bool,
     follow_includes: bool = False,
     prefix: str | None = None,
+    state: Path | None = None,
 ) -> Plan:
     """Read ``paths`` (and with ``follow_includes`` what they include), rewrite each.
 
-    ``in_place`` uses and keeps pristine copies; otherwise each file is its
-    own original.
+    ``in_place`` rewrites from the originals kept under the state directory
+    ``state`` (default: :func:`hostgw.rewriting.pristine.state_dir`) or
+    beside the files; otherwise each file is its own original.
     """
+    from hostgw.rewriting.pristine import state_dir
+
+    state = state or state_dir()
     out = Plan()
     top: Path | None = None  # where relative includes start from
     snippets: set[str] = set()  # Caddy snippets defined so far
     todo = list(paths)
     seen: set[Path] = set()
-    texts: dict[Path, tuple[str, str, str | None]] = {}
+    texts: dict[Path, _Source] = {}
     while todo:
         path = todo.pop(0)
         key = path.resolve()
         if key in seen:
             continue
         seen.add(key)
-        current, base, orig, note = _source(path, in_place, fmt)
-        if note:
-            out.notes.append(note)
-        texts[path] = (current, base, orig)
-        out.format = fmt = fmt or detect_format(base, str(path))
+        source = _source(path, state if in_place else None, fmt)
+        if source.note:
+            out.notes.append(source.note)
+        texts[path] = source
+        out.format = fmt = fmt or detect_format(source.base, str(path))
         if follow_includes:
-            top = top or _include_root(fmt, path, base, prefix)
-            todo.extend(
-                _included(
-                    fmt, base, path, top, notes=out.notes, snippets=snippets, in_place=in_place
-                )
-            )
+            top = top or _include_root(fmt, path, source.base, prefix)
+            todo.extend(_included(fmt, source.base, path, top, notes=out.notes, snippets=snippets))
     upstreams: set[str] = set()
     if fmt == "nginx" and len(texts) > 1:
         from hostgw.rewriting.nginx import scan
 
-        for path, (_, base, _) in texts.items():
-            upstreams |= scan(base, path=str(path)).upstreams
-    for path, (current, base, orig) in texts.items():
+        for path, source in texts.items():
+            upstreams |= scan(source.base, path=str(path)).upstreams
+    for path, source in texts.items():
         result = rewrite(
-            base, mappings, format=fmt, gateway=gateway, path=str(path), upstreams=upstreams
+            source.base, mappings, format=fmt, gateway=gateway, path=str(path), upstreams=upstreams
         )
-        out.files.append(FileResult(path, current, result, orig))
+        orig = source.base if in_place else None
+        out.files.append(FileResult(path, source.current, result, orig, source.kept, source.fresh))
     return out
 
 
@@ -164,13 +162,10 @@ def _included(
     *,
     notes: list[Note],
     snippets: set[str],
-    in_place: bool,
 ) -> list[Path]:
-    """The files the includes of ``text`` reach, with warnings about some includes.
+    """The files the includes of ``text`` reach; a Caddy import of no file is warned about.
 
-    A Caddy import of no file may name a snippet defined elsewhere; an
-    include through which the server loads hidden files would load the
-    pristine copies kept beside files rewritten in place.
+    (Such an import may name a snippet defined in another file.)
     """
     import glob
 
@@ -179,44 +174,43 @@ def _included(
     found: list[Path] = []
     for inc in includes.find(fmt, text, path, top, snippets):
         reached = includes.expand(fmt, inc, path)
-        why = ""
         if not reached and fmt == "caddy" and not glob.has_magic(inc.full):
-            why = "no such file (a snippet?), not followed"
-        elif in_place and any(includes.loads_hidden(fmt, inc, orig_path(p).name) for p in reached):
-            server, such = ("httpd", "DIR/*.conf") if fmt == "apache" else ("caddy", "DIR/*.caddy")
-            why = (
-                f"{server} also loads the hidden files there, so it would load the pristine "
-                f"copies (.NAME{ORIG_SUFFIX}) too: include by a pattern such as {such}, or "
-                "rewrite with -o"
-            )
-        if why:
             line = text.count("\n", 0, inc.start) + 1
+            why = "no such file (a snippet?), not followed"
             notes.append(Note(line, 1, f"{inc.directive} {inc.raw}: {why}", str(path)))
         found.extend(reached)
     return found
 
 
-def _source(
-    path: Path, in_place: bool, fmt: str | None
-) -> tuple[str, str, str | None, Note | None]:
-    """``(current, base to rewrite from, pristine text to store, warning)``."""
+class _Source(NamedTuple):
+    current: str  # the file now
+    base: str  # what to rewrite from
+    kept: Path | None = None  # where its original is kept
+    fresh: bool = False  # base is newer than that copy
+    note: Note | None = None
+
+
+def _source(path: Path, state: Path | None, fmt: str | None) -> _Source:
+    """The file and its original (in place: ``state`` is the state directory)."""
+    from hostgw.rewriting.pristine import find
+
     current = read_text(path)
-    if not in_place:
-        return current, current, None, None
-    keep = orig_path(path)
-    if not keep.exists():
-        return current, current, current, None
-    base = read_text(keep)
+    if state is None:
+        return _Source(current, current)
+    kept = find(path, state)
+    if kept is None:
+        return _Source(current, current, fresh=True)
+    base = kept.text
     if current == base or derived(current, base, fmt or detect_format(base, str(path))):
-        return current, base, None, None
+        return _Source(current, base, kept.at)
     note = Note(
         1,
         1,
         f"{path} changed since hostgw last rewrote it: taking it as the new "
-        f"original (kept in {keep.name})",
+        f"original (replacing {kept.at})",
         str(path),
     )
-    return current, current, current, note
+    return _Source(current, current, kept.at, True, note)
 
 
 def derived(current: str, base: str, fmt: str) -> bool:

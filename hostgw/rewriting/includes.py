@@ -10,15 +10,15 @@
 
 Globs are expanded in sorted order and leave hidden files out, as nginx and
 httpd globs do; an Apache directory means every file below it. (httpd reads
-the dot files of an included directory, and Caddy's ``*`` matches them: see
-:func:`loads_hidden`.) A missing file is an error for nginx and for ``Include``,
-nothing for ``IncludeOptional``, and a warning for Caddy (the name may be a
-snippet defined in another file).
+the dot files of an included directory too, and Caddy's ``*`` matches them;
+so the originals are kept outside the config directories, see
+:mod:`hostgw.rewriting.pristine`.) A missing file is an error for nginx and
+for ``Include``, nothing for ``IncludeOptional``, and a warning for Caddy
+(the name may be a snippet defined in another file).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import os
 import re
@@ -142,18 +142,6 @@ def expand(fmt: str, inc: Include, path: Path) -> list[Path]:
             "ServerRoot); pass --prefix DIR",
         )
     return found
-
-
-def loads_hidden(fmt: str, inc: Include, name: str) -> bool:
-    """Whether the server, through ``inc``, also loads a hidden ``name`` beside what it reaches.
-
-    httpd reads every file of an included directory, dot files too; Caddy's
-    glob ``*`` matches a leading dot (``sites/*.caddy`` spares
-    ``.app.caddy.hostgw-orig``, ``sites/*`` does not).
-    """
-    if fmt == "apache":
-        return not glob.has_magic(inc.full) and os.path.isdir(inc.full)
-    return fmt == "caddy" and fnmatch.fnmatchcase(name, os.path.basename(inc.full))
 
 
 def _files_below(top: Path) -> list[Path]:
