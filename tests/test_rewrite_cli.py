@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,11 @@ def run(
     gw: str = "10.213.0.1",
     stdin: str | None = None,
     cwd: Path | None = None,
+    wrap: Sequence[str] = (),
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``hostgw rewrite ARGS`` with HOSTGW_IP=gw (detection's explicit override)."""
-    return hostgw("rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, **env)
+    return hostgw("rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, wrap=wrap, **env)
 
 
 def hostgw(
@@ -38,16 +40,20 @@ def hostgw(
     gw: str = "10.213.0.1",
     stdin: str | None = None,
     cwd: Path | None = None,
+    wrap: Sequence[str] = (),
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``.
+    """Run ``[WRAP...] hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``.
 
-    HOSTGW_STATE_DIR (the session's temp state directory) is kept.
+    HOSTGW_STATE_DIR (the session's temp state directory) is kept unless
+    ``env`` sets it; set to "" it is removed.
     """
     full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_") or k == STATE}
     full.update({"HOSTGW_IP": gw, **env})
+    if not full.get(STATE):
+        full.pop(STATE, None)
     proc = subprocess.run(
-        [*hostgw_cmd(), command, *args],
+        [*wrap, *hostgw_cmd(), command, *args],
         input=stdin,
         capture_output=True,
         text=True,
