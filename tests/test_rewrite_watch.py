@@ -1,0 +1,114 @@
+"""``hostgw exec --watch --rewrite FILE -m MAP -- CMD`` as a real process in a network namespace.
+
+The namespace's default route is the gateway; it is moved with ``ip route
+replace``. hostgw rewrites FILE before the command starts, then again from
+the kept original whenever the gateway moves, and sends the command SIGHUP.
+The command is a small recorder: on start and on each HUP it notes what
+FILE says at that moment. Waits are bounded polls on files.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.netns import Lab, hostgw_cmd
+
+pytestmark = pytest.mark.netns
+
+CONF = """\
+upstream app { server backend:8000 max_fails=2; }
+server {
+    listen 8080;
+    # proxy_pass http://backend:8000;
+    location /api/ { proxy_pass http://backend:8000/api/; }
+}
+"""
+
+# The command: notes FILE's upstream line at start and at each HUP; exits 0 on TERM.
+RECORDER = textwrap.dedent(
+    """
+    import signal, sys
+    conf, seen = sys.argv[1], sys.argv[2]
+    def note(why):
+        line = next(l for l in open(conf) if "upstream" in l).strip()
+        with open(seen, "a") as out:
+            out.write(f"{why} {line}\\n")
+    signal.signal(signal.SIGHUP, lambda *_: note("hup"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    note("start")
+    while True:
+        signal.pause()
+    """
+)
+
+
+def until(what: str, check: Callable[[], bool], log: Path, timeout: float = 20.0) -> None:
+    """Poll ``check`` (bounded); fail naming ``what`` and showing hostgw's log."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{_read(log)}")
+        time.sleep(0.02)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def upstream(gateway: str) -> str:
+    return f"upstream app {{ server {gateway}:18000 max_fails=2; }}"
+
+
+def test_exec_watch_rewrite_follows_the_gateway_and_hups_the_command(
+    lab: Lab, tmp_path: Path
+) -> None:
+    ns = lab.routed("hgwx", "10.213.71.2/24", "10.213.71.1")
+    conf, seen, log = tmp_path / "default.conf", tmp_path / "seen", tmp_path / "hostgw.log"
+    state = tmp_path / "state"
+    conf.write_text(CONF)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}
+    argv = [
+        *hostgw_cmd(), "exec", "--watch", "--rewrite", str(conf), "-m", "backend:8000=18000",
+        "--state-dir", str(state), "--", sys.executable, "-c", RECORDER, str(conf), str(seen),
+    ]  # fmt: skip
+    with log.open("w") as err:
+        proc = ns.spawn(*argv, env=env, stdin=subprocess.DEVNULL, stderr=err)
+    until("the command's start", lambda: _read(seen) != "", log)
+    until("the watcher", lambda: "watching" in _read(log), log)
+    # Rewritten before the command started; the original kept in the state dir.
+    assert _read(seen) == f"start {upstream('10.213.71.1')}\n"
+    assert "proxy_pass http://10.213.71.1:18000/api/;" in conf.read_text()
+    assert "# proxy_pass http://backend:8000;" in conf.read_text()
+    copy = state / "pristine" / conf.resolve().relative_to("/")
+    assert copy.read_text() == CONF
+
+    moves = ["10.213.71.254", "10.213.71.1"]  # away, and back: each from the original
+    for n, gateway in enumerate(moves, start=1):
+        ns.ip("route", "replace", "default", "via", gateway)
+        until(
+            f"the HUP after the move to {gateway}", lambda n=n: _read(seen).count("hup") == n, log
+        )
+        # The command was told after the file changed: at the HUP it read the new target.
+        assert _read(seen).splitlines()[-1] == f"hup {upstream(gateway)}"
+        assert conf.read_text() == CONF.replace("backend:8000", f"{gateway}:18000").replace(
+            f"# proxy_pass http://{gateway}:18000;", "# proxy_pass http://backend:8000;"
+        )
+    assert copy.read_text() == CONF
+    assert not list(tmp_path.glob(".*hostgw-orig"))
+    assert proc.poll() is None, _read(log)
+
+    proc.send_signal(signal.SIGTERM)  # forwarded; the recorder exits 0
+    assert proc.wait(timeout=20) == 0, _read(log)
+    assert _read(seen).count("hup") == len(moves), "one HUP per move, none more"
