@@ -82,9 +82,10 @@ Examples:
   hostgw rewrite -m backend=18000 -o /run/nginx.conf /etc/nginx/nginx.conf
   hostgw rewrite -m backend=18000 --format caddy < Caddyfile > Caddyfile.new
 
-Exit 0 ok, 1 --check found changes, 2 bad option or --map, 3 no gateway
-found, 6 config could not be parsed (or --strict and a --map matched
-nothing), 7 --validate: the proxy rejected the result (nothing written).""",
+Exit 0 ok, 1 --check found changes, 2 bad option or --map (or an Apache or
+Caddy file in place with no writable --state-dir), 3 no gateway found, 6
+config could not be parsed (or --strict and a --map matched nothing), 7
+--validate: the proxy rejected the result (nothing written).""",
 )
 @click.argument(
     "files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True), metavar="[FILE]..."

@@ -42,7 +42,8 @@ def state_dir_option(fn: F) -> F:
         help="Keep the originals of files rewritten in place under DIR/pristine/ "
         "(default: HOSTGW_STATE_DIR, else /var/lib/hostgw). If DIR cannot be written, "
         "nginx and HAProxy originals go beside the file (.FILE.hostgw-orig, with a "
-        "warning); Apache and Caddy ones are refused, as httpd and caddy may load them.",
+        "warning); Apache and Caddy files are not rewritten in place (exit 2), as httpd "
+        "and caddy may load such a copy.",
     )(fn)
 
 
