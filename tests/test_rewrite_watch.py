@@ -14,13 +14,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.netns import Lab, hostgw_cmd
+from tests.test_e2e_redeploy import _read, until
 
 pytestmark = pytest.mark.netns
 
@@ -51,22 +50,6 @@ RECORDER = textwrap.dedent(
 )
 
 
-def until(what: str, check: Callable[[], bool], log: Path, timeout: float = 20.0) -> None:
-    """Poll ``check`` (bounded); fail naming ``what`` and showing hostgw's log."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{_read(log)}")
-        time.sleep(0.02)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
-
-
 def upstream(gateway: str) -> str:
     return f"upstream app {{ server {gateway}:18000 max_fails=2; }}"
 
@@ -85,8 +68,8 @@ def test_exec_watch_rewrite_follows_the_gateway_and_hups_the_command(
     ]  # fmt: skip
     with log.open("w") as err:
         proc = ns.spawn(*argv, env=env, stdin=subprocess.DEVNULL, stderr=err)
-    until("the command's start", lambda: _read(seen) != "", log)
-    until("the watcher", lambda: "watching" in _read(log), log)
+    until("the command's start", lambda: _read(seen) != "", log=log)
+    until("the watcher", lambda: "watching" in _read(log), log=log)
     # Rewritten before the command started; the original kept in the state dir.
     assert _read(seen) == f"start {upstream('10.213.71.1')}\n"
     assert "proxy_pass http://10.213.71.1:18000/api/;" in conf.read_text()
@@ -97,9 +80,7 @@ def test_exec_watch_rewrite_follows_the_gateway_and_hups_the_command(
     moves = ["10.213.71.254", "10.213.71.1"]  # away, and back: each from the original
     for n, gateway in enumerate(moves, start=1):
         ns.ip("route", "replace", "default", "via", gateway)
-        until(
-            f"the HUP after the move to {gateway}", lambda n=n: _read(seen).count("hup") == n, log
-        )
+        until(f"HUP {n}, after the move", lambda n=n: _read(seen).count("hup") == n, log=log)
         # The command was told after the file changed: at the HUP it read the new target.
         assert _read(seen).splitlines()[-1] == f"hup {upstream(gateway)}"
         assert conf.read_text() == CONF.replace("backend:8000", f"{gateway}:18000").replace(
