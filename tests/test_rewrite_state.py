@@ -13,7 +13,9 @@ read-only bind mount in a private mount namespace.
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,6 +23,8 @@ import pytest
 
 from hostgw.rewriting.pristine import DEFAULT_STATE_DIR, in_state, state_dir
 from tests.conftest import require_tool
+from tests.netns import hostgw_cmd
+from tests.test_e2e_redeploy import until
 from tests.test_rewrite_cli import CONF, STATE, hostgw, kept, run
 
 MAP = "backend:8000=18000"
@@ -262,3 +266,24 @@ def test_state_dir_needs_rewrite(tmp_path: Path, args: list[str]) -> None:
     assert proc.returncode == 2
     assert "--state-dir needs --rewrite FILE" in proc.stderr
     assert not out.exists() and not state.exists()
+
+
+def test_watch_moves_an_earlier_copy_at_start(conf: Path, tmp_path: Path) -> None:
+    # The file is already right for this gateway: only the copy has to move.
+    # HOSTGW_IP is an address, so the watcher watches nothing and just waits.
+    beside(conf).write_text(CONF)
+    conf.write_text(rewritten("10.213.0.1"))
+    state, log = tmp_path / "state", tmp_path / "watch.log"
+    env = {**os.environ, "HOSTGW_IP": "10.213.0.1"}
+    argv = [*hostgw_cmd(), "watch", "--rewrite", str(conf), "-m", MAP, "--state-dir", str(state)]
+    with log.open("w") as err:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stderr=err, text=True)
+    try:
+        until("the watcher", lambda: "watching" in log.read_text() or proc.poll() is not None)
+        assert proc.poll() is None, log.read_text()
+        assert not beside(conf).exists() and kept(conf, state).read_text() == CONF
+        assert conf.read_text() == rewritten("10.213.0.1")
+        assert "wrote" not in log.read_text()  # the file itself did not change
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, log.read_text()

@@ -61,12 +61,14 @@ def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool =
                   follow_includes: bool = False, state_dir: str | None = None) -> Apply:
     """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the kept originals.
 
-    Each pass first plans without writing; only when a file would change does
+    Each pass first plans without writing; only when a file would change (or
+    an original kept beside a file is to move into the state directory) does
     it run again with ``--validate`` (if asked) and write. The rewrite's
     gateway is the watcher's answer (passed as ``HOSTGW_IP``: no second walk).
     ``state_dir`` is ``--state-dir`` (see :mod:`hostgw.rewriting.pristine`).
     """
     from hostgw.rewriting.apply import mappings_from, run
+    from hostgw.rewriting.pristine import SUFFIX
 
     mappings = mappings_from(maps, os.environ)  # a bad --map fails at start
     paths = [Path(f) for f in files]
@@ -78,7 +80,8 @@ def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool =
             "follow_includes": follow_includes, "env": env, "state_dir": state_dir}
         preview = run(paths, mappings, write=False, **opts)
         changed = [f.path for f in preview.files if f.changed]
-        if changed:
+        beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in preview.files)
+        if changed or beside:
             run(paths, mappings, write=True, validate=validate, **opts)
         return changed
 
