@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hostgw.cli._rewrite_options import LastWarnings
 from hostgw.detect import Attempt, Detection
 from hostgw.errors import GatewayNotFound, HostgwError, TemplateError, UsageError
 from hostgw.notify import parse_signal, run_command, signal_pid_file
@@ -264,3 +265,20 @@ def test_run_command_success_and_failure(tmp_path: Path) -> None:
     assert marker.read_text() == "reloaded\n"
     with pytest.raises(HostgwError, match=r"exited with 3: nginx: \[emerg\] bad"):
         run_command("echo 'nginx: [emerg] bad' >&2; exit 3")()
+
+
+@pytest.mark.parametrize(
+    ("passes", "shown"),
+    [
+        ([["a", "b"], ["a", "b"], ["b", "a"]], [["a", "b"], [], []]),
+        ([["a", "b"], ["a"], ["a", "b"]], [["a", "b"], [], ["b"]]),
+        ([["a"], [], ["a"]], [["a"], [], ["a"]]),
+        ([["a"], ["c", "a"]], [["a"], ["c"]]),
+    ],
+    ids=["same-every-pass", "gone-then-back", "gone-a-pass", "a-new-one"],
+)
+def test_a_warning_is_shown_again_only_after_a_pass_without_it(
+    passes: list[list[str]], shown: list[list[str]]
+) -> None:
+    last = LastWarnings()
+    assert [last.new(lines) for lines in passes] == shown

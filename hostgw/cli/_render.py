@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.cli._options import DetectionArgs, detection_options
-from hostgw.cli._rewrite_options import map_option, rewrite_option, rewrite_step, state_dir_option
+from hostgw.cli._rewrite_options import (
+    LastWarnings,
+    map_option,
+    rewrite_option,
+    rewrite_step,
+    state_dir_option,
+)
 from hostgw.cli._wait import WaitArgs, exec_wait_options, wait_step
 from hostgw.cli._watch_options import WatchArgs, watch_options
 from hostgw.errors import GatewayNotFound, UsageError
@@ -394,10 +400,12 @@ def exec_(
         )
     env = dict(os.environ)
     state = ExecState(env, detector(env, render_args.detection.kwargs()))
+    last = LastWarnings()  # with --watch, the watcher's passes do not repeat these
     # The steps before the exec, in order; each may raise (then nothing runs).
     steps: list[Step | None] = [
         render_step(render_args),
-        rewrite_step(rewrite_files, maps, quiet=render_args.quiet, state_dir=state_dir),
+        rewrite_step(rewrite_files, maps, quiet=render_args.quiet, state_dir=state_dir,
+                     last=last),
         export_step,
         wait_step(wait_args, quiet=render_args.quiet),
     ]
@@ -407,7 +415,8 @@ def exec_(
     if watch.enabled:
         from hostgw.cli._watch import exec_watch, rewrite_apply
 
-        extra = [rewrite_apply(rewrite_files, maps, state_dir=state_dir)] if rewrite_files else []
+        extra = [rewrite_apply(rewrite_files, maps, state_dir=state_dir, last=last)
+                 ] if rewrite_files else []
         return exec_watch(command, state.env, render_args, watch, extra)
     exec_command(command, state.env)
 

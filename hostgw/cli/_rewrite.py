@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hostgw.cli._rewrite_options import map_option, state_dir_option
+from hostgw.cli._rewrite_options import LastWarnings, map_option, state_dir_option
 from hostgw.errors import EXIT_ERROR
 from hostgw.rewriting import FORMATS
 
@@ -18,15 +18,25 @@ if TYPE_CHECKING:
     from hostgw.rewriting import Mappings
     from hostgw.rewriting.files import Plan
 
-__all__ = ["map_option", "report", "rewrite", "run_rewrite"]
+__all__ = ["map_option", "report", "rewrite", "run_rewrite", "warning_lines"]
 
 
-def report(the_plan: Plan, *, quiet: bool = False) -> None:
-    """The summary on stderr: one line per change, then the warnings."""
+def warning_lines(the_plan: Plan) -> list[str]:
+    """The plan's warnings, one line each, worded as every command shows them."""
+    lines = [str(note) for note in the_plan.notes]
+    lines += [str(n) for f in the_plan.files for n in f.result.notes]
+    lines += [f"--map {spec} matched nothing" for spec in the_plan.unused]
+    return lines
+
+
+def report(the_plan: Plan, *, quiet: bool = False, last: LastWarnings | None = None) -> None:
+    """The summary on stderr: one line per change, then the warnings.
+
+    With ``last``, only warnings it has not seen in the last pass are shown.
+    """
     lines = [] if quiet else [str(c) for f in the_plan.files for c in f.result.changes]
-    lines += [f"hostgw: warning: {note}" for note in the_plan.notes]
-    lines += [f"hostgw: warning: {n}" for f in the_plan.files for n in f.result.notes]
-    lines += [f"hostgw: warning: --map {spec} matched nothing" for spec in the_plan.unused]
+    found = warning_lines(the_plan)
+    lines += [f"hostgw: warning: {w}" for w in (found if last is None else last.new(found))]
     if lines:  # one write: a large config can have thousands of lines
         click.echo("\n".join(lines), err=True)
 
@@ -45,12 +55,14 @@ def run_rewrite(
     quiet: bool = False,
     gateway: Callable[[], str] | None = None,
     state_dir: str | None = None,
+    last: LastWarnings | None = None,
 ) -> Plan:
     """Rewrite ``files`` as the CLI does and print the summary.
 
     ``maps`` are ``--map`` values (``HOSTGW_MAP`` adds more) or parsed
     mappings; ``gateway`` gives the gateway's ``host`` form (default: detect
-    it, once, if a rule needs it); ``state_dir`` is ``--state-dir``.
+    it, once, if a rule needs it); ``state_dir`` is ``--state-dir``;
+    ``last`` records the warnings shown (see :func:`report`).
     """
     from hostgw.rewriting import Mappings
     from hostgw.rewriting.apply import mappings_from, run
@@ -69,7 +81,7 @@ def run_rewrite(
         gateway=gateway,
         state_dir=state_dir,
     )
-    report(the_plan, quiet=quiet)
+    report(the_plan, quiet=quiet, last=last)
     return the_plan
 
 

@@ -1,5 +1,8 @@
 """The rewrite options other commands share: ``-m/--map``, ``--state-dir``, ``exec --rewrite``.
 
+Also :class:`LastWarnings`, which ``exec --watch`` shares between its
+rewrite before the command and the watcher's passes.
+
 Kept apart from :mod:`hostgw.cli._rewrite` so that ``exec`` takes them
 without importing the rewriting code when it has nothing to rewrite.
 """
@@ -74,18 +77,39 @@ def check_rewrite_options(
     return False
 
 
+class LastWarnings:
+    """The warnings of the last pass, so that a watcher does not repeat them each pass.
+
+    :meth:`new` keeps only the lines the last call did not have; a warning
+    that goes away for a pass and comes back is shown again. Each line names
+    its file (``--map … matched nothing`` is about the whole set).
+    """
+
+    def __init__(self) -> None:
+        self._last: frozenset[str] = frozenset()
+
+    def new(self, lines: Sequence[str]) -> list[str]:
+        """The ``lines`` not in the last call's; ``lines`` become the last."""
+        fresh = [line for line in lines if line not in self._last]
+        self._last = frozenset(lines)
+        return fresh
+
+
 def rewrite_step(
     files: Sequence[str],
     maps: Sequence[str],
     *,
     quiet: bool = False,
     state_dir: str | None = None,
+    last: LastWarnings | None = None,
 ) -> Callable[[ExecState], None] | None:
     """``exec --rewrite FILE --map ...`` as a step before the exec (None: nothing to do).
 
     The mappings are checked now, before any step runs; the step rewrites
     with the gateway that exec detects once for everything (``HOSTGW_HOST``).
-    A rewrite error propagates, so the command does not run.
+    A rewrite error propagates, so the command does not run. ``last`` (under
+    ``--watch``) records the warnings shown, so the watcher's first pass does
+    not show them again.
     """
     if not check_rewrite_options(files, maps, state_dir):
         return None
@@ -102,6 +126,7 @@ def rewrite_step(
             quiet=quiet,
             gateway=lambda: state.own()["HOSTGW_HOST"],
             state_dir=state_dir,
+            last=last,
         )
 
     return step

@@ -20,7 +20,7 @@ import click
 
 from hostgw.cli._render import RenderArgs, render_options
 from hostgw.cli._rewrite import map_option
-from hostgw.cli._rewrite_options import check_rewrite_options, state_dir_option
+from hostgw.cli._rewrite_options import LastWarnings, check_rewrite_options, state_dir_option
 from hostgw.cli._watch_options import WatchArgs, make_notifier, watch_options
 from hostgw.errors import UsageError
 
@@ -58,7 +58,8 @@ def render_apply(args: RenderArgs, env: Mapping[str, str]) -> Apply:
 
 
 def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool = False,
-                  follow_includes: bool = False, state_dir: str | None = None) -> Apply:
+                  follow_includes: bool = False, state_dir: str | None = None,
+                  last: LastWarnings | None = None) -> Apply:
     """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the kept originals.
 
     Each pass first plans without writing; only when a file would change (or
@@ -66,23 +67,33 @@ def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool =
     it run again with ``--validate`` (if asked) and write. The rewrite's
     gateway is the watcher's answer (passed as ``HOSTGW_IP``: no second walk).
     ``state_dir`` is ``--state-dir`` (see :mod:`hostgw.rewriting.pristine`).
+
+    The pass's warnings are logged as ``rewrite`` words them, except those
+    the last pass had too (``last`` remembers them; ``exec --watch`` passes
+    the one its rewrite before the command filled).
     """
+    from hostgw.cli._rewrite import warning_lines
     from hostgw.rewriting.apply import mappings_from, run
     from hostgw.rewriting.pristine import SUFFIX
 
     mappings = mappings_from(maps, os.environ)  # a bad --map fails at start
     paths = [Path(f) for f in files]
+    shown = LastWarnings() if last is None else last
 
     def apply(found: Detection) -> list[Path]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_IP")}
         env["HOSTGW_IP"] = found.address
         opts: dict[str, Any] = {
             "follow_includes": follow_includes, "env": env, "state_dir": state_dir}
-        preview = run(paths, mappings, write=False, **opts)
-        changed = [f.path for f in preview.files if f.changed]
-        beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in preview.files)
-        if changed or beside:
-            run(paths, mappings, write=True, validate=validate, **opts)
+        the_plan = run(paths, mappings, write=False, **opts)
+        changed = [f.path for f in the_plan.files if f.changed]
+        beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in the_plan.files)
+        try:
+            if changed or beside:  # this run's warnings also say where originals went
+                the_plan = run(paths, mappings, write=True, validate=validate, **opts)
+        finally:  # the plan's warnings, even when --validate then rejects it
+            for line in shown.new(warning_lines(the_plan)):
+                _log(f"warning: {line}")
         return changed
 
     return apply
