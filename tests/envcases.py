@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tests.netns import Lab, Netns, sh
+from tests.waiting import until
 
 Build = Callable[[Lab], "tuple[Netns, dict[str, str]]"]
 
@@ -116,13 +116,13 @@ def start_dnsmasq(host: Netns, listen: str, answers: dict[str, str]) -> None:
         *(f"--address=/{name}/{ip}" for name, ip in answers.items()),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        listening = sh("ip", "netns", "exec", host.name, "ss", "-Hlun", f"src {listen}:53")
-        if listening.stdout.strip():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"dnsmasq did not listen on {listen}:53 in {host.name}")
+    until(f"dnsmasq to listen on {listen}:53 in {host.name}",
+          lambda: listening(host, "-Hlun", f"{listen}:53"), timeout=15, interval=0.05)
+
+
+def listening(host: Netns, flags: str, where: str) -> bool:
+    """Whether a socket in ``host`` listens on ``where`` (``ss FLAGS``: -Hltn TCP, -Hlun UDP)."""
+    return bool(sh("ip", "netns", "exec", host.name, "ss", flags, f"src {where}").stdout.strip())
 
 
 def drop_dns(host: Netns) -> None:

@@ -26,14 +26,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require_tool
 from tests.netns import Lab, Netns, hostgw_cmd, unique
+from tests.waiting import read, until
 
 pytestmark = pytest.mark.netns
 
@@ -72,18 +71,6 @@ NGINX_TAIL = """\
     }
 }
 """
-
-
-def until(
-    what: str, check: Callable[[], bool], timeout: float = 30.0, log: Path | None = None
-) -> None:
-    """Poll ``check`` (bounded); fail naming ``what`` (and showing ``log``) if it never holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            shown = f"\n{log}:\n{_read(log)}" if log is not None else ""
-            raise AssertionError(f"timed out waiting for {what}{shown}")
-        time.sleep(0.05)
 
 
 def children(pid: int) -> set[int]:
@@ -178,13 +165,6 @@ table ip {self.table} {{
                 + f"            proxy_pass http://{target}/;\n" + NGINX_TAIL)
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
-
-
 def _nginx_prefix(tmp: Path) -> Path:
     prefix = tmp / "nginx"
     prefix.mkdir()
@@ -221,7 +201,7 @@ def test_render_under_exec_watch(lab: Lab, tmp_path: Path) -> None:
         )
     until("nginx through hostgw", lambda: story.get() == "backend-1", log=log)
     assert f"proxy_pass http://{story.front_net}.1:8000/;" in conf.read_text()
-    master = int(_read(prefix / "nginx.pid"))
+    master = int(read(prefix / "nginx.pid"))
     assert children(sup.pid) == {master}, "nginx's master is hostgw's child"
 
     _redeploy_keeps_the_same_master(story, master)
@@ -230,12 +210,12 @@ def test_render_under_exec_watch(lab: Lab, tmp_path: Path) -> None:
     story.move_host()
     until("requests after the host moved", lambda: story.get() == "backend-2", log=log)
     assert f"proxy_pass http://{story.moved_net}.1:8000/;" in conf.read_text()
-    assert int(_read(prefix / "nginx.pid")) == master, "the master must stay"
+    assert int(read(prefix / "nginx.pid")) == master, "the master must stay"
     assert children(master) != workers, "nginx was not reloaded"
-    assert "rewrote" in _read(log)
+    assert "rewrote" in read(log)
 
     sup.send_signal(signal.SIGTERM)  # forwarded: nginx shuts down fast, exit 0
-    assert sup.wait(timeout=30) == 0, _read(log)
+    assert sup.wait(timeout=30) == 0, read(log)
     assert not Path(f"/proc/{master}").exists()
 
 
@@ -252,7 +232,7 @@ def test_rewrite_under_watch_with_pid_file(lab: Lab, tmp_path: Path) -> None:
                                     stdin=subprocess.DEVNULL)
     until("nginx", lambda: story.get() == "backend-1")
     master = master_proc.pid  # `ip netns exec` execs: the pid is nginx's master
-    assert int(_read(prefix / "nginx.pid")) == master
+    assert int(read(prefix / "nginx.pid")) == master
     log = tmp_path / "watch.log"
     with log.open("w") as err:
         watch = story.front.spawn(
@@ -260,8 +240,8 @@ def test_rewrite_under_watch_with_pid_file(lab: Lab, tmp_path: Path) -> None:
             "--validate", "--signal", "HUP", "--pid-file", str(prefix / "nginx.pid"),
             stdin=subprocess.DEVNULL, stderr=err,
         )
-    until("the watcher", lambda: "watching" in _read(log))
-    assert "rewrote" not in _read(log), "an up-to-date config must not be rewritten"
+    until("the watcher", lambda: "watching" in read(log))
+    assert "rewrote" not in read(log), "an up-to-date config must not be rewritten"
 
     _redeploy_keeps_the_same_master(story, master)
 
@@ -273,6 +253,6 @@ def test_rewrite_under_watch_with_pid_file(lab: Lab, tmp_path: Path) -> None:
     assert master_proc.poll() is None
 
     watch.send_signal(signal.SIGTERM)
-    assert watch.wait(timeout=30) == 0, _read(log)
+    assert watch.wait(timeout=30) == 0, read(log)
     master_proc.send_signal(signal.SIGQUIT)
     assert master_proc.wait(timeout=30) == 0

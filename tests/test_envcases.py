@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.envcases import BY_NAME, CASES, Case, container
-from tests.netns import Lab, Netns, hostgw_cmd, sh
+from tests.envcases import BY_NAME, CASES, Case, container, listening
+from tests.netns import Lab, Netns, hostgw_cmd
+from tests.waiting import until
 
 pytestmark = pytest.mark.netns
 
@@ -177,12 +177,8 @@ def listen(host: Netns, address: str, port: int) -> None:
         "time.sleep(3600)\n"
     )
     host.spawn(sys.executable, "-c", code)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if sh("ip", "netns", "exec", host.name, "ss", "-Hltn", f"src {address}:{port}").stdout:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no listener on {address}:{port}")
+    until(f"a listener on {address}:{port}",
+          lambda: listening(host, "-Hltn", f"{address}:{port}"), timeout=15, interval=0.05)
 
 
 def probe_rig(lab: Lab, *, listening: bool) -> tuple[Netns, dict[str, str]]:

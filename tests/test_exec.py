@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from tests.netns import hostgw_cmd
+from tests.waiting import until
 
 # HOSTGW_STRATEGIES=env: the given address only; nothing probes the real network.
 BASE = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
@@ -35,10 +35,8 @@ def test_the_command_replaces_hostgw() -> None:
 def test_signals_reach_the_command_directly() -> None:
     proc = subprocess.Popen([*hostgw_cmd(), "exec", "--", "sleep", "30"], env=BASE)
     try:
-        deadline = time.monotonic() + 30
-        while Path(f"/proc/{proc.pid}/comm").read_text().strip() != "sleep":
-            assert time.monotonic() < deadline, "hostgw never exec'd sleep"
-            time.sleep(0.01)
+        until("hostgw to exec sleep",
+              lambda: Path(f"/proc/{proc.pid}/comm").read_text().strip() == "sleep")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == -signal.SIGTERM
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.netns import Lab, Netns, hostgw_cmd, sh
+from tests.waiting import read, until
 
 pytestmark = pytest.mark.netns
 
@@ -26,22 +26,6 @@ TEMPLATE = "upstream api { server ${HOSTGW_HOST}:8000; }\n"
 
 def rendered(address: str) -> str:
     return f"upstream api {{ server {address}:8000; }}\n"
-
-
-def until(what: str, check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll ``check`` (bounded); fail naming ``what`` if it never holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return ""
 
 
 @dataclass
@@ -58,7 +42,7 @@ class Running:
 
     def notifies(self) -> int:
         """Notifies since start (the first pass writes a new file: one notify)."""
-        return len(_read(self.notified).splitlines()) - self.baseline
+        return len(read(self.notified).splitlines()) - self.baseline
 
     def fd_count(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
@@ -93,8 +77,8 @@ def watching(lab: Lab, tmp_path: Path) -> Iterator[Callable[..., Running]]:
             proc = ns.spawn(*cmd, env={**os.environ, **(env or {})}, stderr=err,
                             stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         running = Running(ns, proc, out, template, notified, log)
-        until("the first render", lambda: "watching" in _read(log) or proc.poll() is not None)
-        assert proc.poll() is None, _read(log)
+        until("the first render", lambda: "watching" in read(log) or proc.poll() is not None)
+        assert proc.poll() is None, read(log)
         # The output did not exist: the first pass wrote it, so it notified once.
         until("the first notify", lambda: running.notifies() == 1)
         running.baseline = 1
@@ -107,7 +91,7 @@ def test_route_change_rerenders_and_notifies(lab: Lab, watching: Callable[..., R
     ns = _netns_with_gateway(lab, 60)
     w = watching(ns)
     assert w.out.read_text() == rendered("10.213.60.1")
-    assert "watching" in _read(w.log) and "netlink" in _read(w.log)
+    assert "watching" in read(w.log) and "netlink" in read(w.log)
     ns.ip("route", "replace", "default", "via", "10.213.60.254")
     until("the new render", lambda: w.notifies() == 1)
     assert w.out.read_text() == rendered("10.213.60.254")
@@ -143,7 +127,7 @@ def test_burst_of_100_flaps_gives_one_final_render_and_no_growth(
     per_burst = (w.notifies() - before) / rounds
     # Each burst of 100 events ends in one render; a burst that outlasts the
     # 1 s max delay may add one intermediate render, never one per event.
-    assert 1 <= per_burst <= 2, (w.notifies(), _read(w.log))
+    assert 1 <= per_burst <= 2, (w.notifies(), read(w.log))
     assert w.fd_count() == fds, "open file descriptors grew"
     assert w.rss_kib() - rss < 1024, f"RSS grew from {rss} KiB to {w.rss_kib()} KiB"
     assert w.stop() == 0
@@ -154,7 +138,7 @@ def test_polling_without_netlink_sees_route_changes(
 ) -> None:
     ns = _netns_with_gateway(lab, 62)
     w = watching(ns, env={"HOSTGW_NETLINK": "0"})
-    assert "route-poll" in _read(w.log)
+    assert "route-poll" in read(w.log)
     ns.ip("route", "replace", "default", "via", "10.213.62.9")
     until("the polled render", lambda: w.out.read_text() == rendered("10.213.62.9"))
     until("the notify", lambda: w.notifies() == 1)
@@ -171,7 +155,7 @@ def test_without_pyroute2_it_falls_back_to_polling(
     (shadow / "__init__.py").write_text("raise ImportError('pyroute2 hidden by the test')\n")
     ns = _netns_with_gateway(lab, 70)
     w = watching(ns, env={"PYTHONPATH": str(shadow.parent)})
-    assert "netlink unavailable" in _read(w.log) and "route-poll" in _read(w.log)
+    assert "netlink unavailable" in read(w.log) and "route-poll" in read(w.log)
     ns.ip("route", "replace", "default", "via", "10.213.70.9")
     until("the polled render", lambda: w.out.read_text() == rendered("10.213.70.9"))
     assert w.stop() == 0
@@ -183,7 +167,7 @@ def test_etc_hosts_change_is_seen(lab: Lab, watching: Callable[..., Running]) ->
     ns.hosts("10.213.63.50 host.docker.internal\n")  # rewritten in place: same inode
     until("the hosts render", lambda: w.out.read_text() == rendered("10.213.63.50"))
     until("the notify", lambda: w.notifies() == 1)
-    assert "hosts" in _read(w.log)
+    assert "hosts" in read(w.log)
     assert w.stop() == 0
 
 
@@ -191,7 +175,7 @@ def test_no_route_keeps_files_then_recovers(lab: Lab, watching: Callable[..., Ru
     ns = _netns_with_gateway(lab, 64)
     w = watching(ns)
     ns.ip("route", "del", "default")
-    until("the no-answer log", lambda: "no host address now" in _read(w.log))
+    until("the no-answer log", lambda: "no host address now" in read(w.log))
     assert w.out.read_text() == rendered("10.213.64.1")
     assert w.proc.poll() is None
     ns.ip("route", "add", "default", "via", "10.213.64.7")
@@ -205,7 +189,7 @@ def test_render_error_keeps_the_old_file(lab: Lab, watching: Callable[..., Runni
     w = watching(ns)
     w.template.unlink()
     ns.ip("route", "replace", "default", "via", "10.213.65.8")
-    until("the error log", lambda: "files were kept" in _read(w.log))
+    until("the error log", lambda: "files were kept" in read(w.log))
     assert w.out.read_text() == rendered("10.213.65.1")
     assert w.notifies() == 0
     w.template.write_text(TEMPLATE)
@@ -229,10 +213,10 @@ def test_signal_to_pid_file(lab: Lab, tmp_path: Path) -> None:
     with log.open("w") as err:
         proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--signal", "HUP",
                         "--pid-file", str(pid_file), stderr=err, stdin=subprocess.DEVNULL)
-    until("the first render", lambda: "watching" in _read(log))
-    until("the HUP for the new file", lambda: _read(hups).count("hup") == 1)
+    until("the first render", lambda: "watching" in read(log))
+    until("the HUP for the new file", lambda: read(hups).count("hup") == 1)
     ns.ip("route", "replace", "default", "via", "10.213.66.3")
-    until("the HUP for the change", lambda: _read(hups).count("hup") == 2)
+    until("the HUP for the change", lambda: read(hups).count("hup") == 2)
     assert out.read_text() == rendered("10.213.66.3")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
@@ -253,7 +237,7 @@ def test_hup_makes_it_look_again(lab: Lab, watching: Callable[..., Running]) -> 
 def test_literal_override_watches_nothing(lab: Lab, watching: Callable[..., Running]) -> None:
     ns = _netns_with_gateway(lab, 67)
     w = watching(ns, env={"HOSTGW_IP": "10.213.67.40"})
-    assert "watching nothing" in _read(w.log)
+    assert "watching nothing" in read(w.log)
     assert w.out.read_text() == rendered("10.213.67.40")
     ns.ip("route", "replace", "default", "via", "10.213.67.9")
     fd_links = {os.readlink(f"/proc/{w.proc.pid}/fd/{fd}")
@@ -276,11 +260,11 @@ def test_up_to_date_files_at_start_notify_nobody(lab: Lab, tmp_path: Path) -> No
     with log.open("w") as err:
         proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--notify",
                         f"echo x >> {notified}", stderr=err, stdin=subprocess.DEVNULL)
-    until("the first pass", lambda: "watching" in _read(log))
+    until("the first pass", lambda: "watching" in read(log))
     ns.ip("route", "replace", "default", "via", "10.213.68.5")
     until("the render", lambda: out.read_text() == rendered("10.213.68.5"))
-    until("the notify", lambda: _read(notified) != "")
-    assert _read(notified) == "x\n", "only the change after start notifies"
+    until("the notify", lambda: read(notified) != "")
+    assert read(notified) == "x\n", "only the change after start notifies"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
 
