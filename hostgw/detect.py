@@ -79,8 +79,13 @@ class Attempt(Record):
         note: str = "",
     ) -> None:
         self._init(
-            strategy=strategy, address=address, detail=detail, family=family,
-            findings=findings, rejected=rejected, note=note,
+            strategy=strategy,
+            address=address,
+            detail=detail,
+            family=family,
+            findings=findings,
+            rejected=rejected,
+            note=note,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -121,8 +126,13 @@ class Detection(Record):
         probes: tuple[Probe, ...] = (),
     ) -> None:
         self._init(
-            address=address, family=family, strategy=strategy, attempts=tuple(attempts),
-            detail=detail, why=why, probes=probes,
+            address=address,
+            family=family,
+            strategy=strategy,
+            attempts=tuple(attempts),
+            detail=detail,
+            why=why,
+            probes=probes,
         )
 
     @property
@@ -154,7 +164,11 @@ class Options(Record):
     probe_timeout: float
 
     def __init__(
-        self, order: tuple[str, ...], family: int | None, context: Context, port: int | None,
+        self,
+        order: tuple[str, ...],
+        family: int | None,
+        context: Context,
+        port: int | None,
         probe_timeout: float,
     ) -> None:
         self._init(
@@ -186,9 +200,11 @@ def resolve_options(
     """
     env = os.environ if env is None else env
     explicit = strategies is not None or bool(env.get("HOSTGW_STRATEGIES", "").strip())
-    order = tuple(strategies) if strategies is not None else tuple(
-        _split(env.get("HOSTGW_STRATEGIES", ""))
-    ) or NAMES
+    order = (
+        tuple(strategies)
+        if strategies is not None
+        else tuple(_split(env.get("HOSTGW_STRATEGIES", ""))) or NAMES
+    )
     source = "--strategy" if strategies is not None else "HOSTGW_STRATEGIES"
     unknown = [s for s in order if s not in TABLE]
     if unknown:
@@ -342,8 +358,13 @@ def _probe(opts: Options, attempts: Sequence[Attempt], family: int | None) -> De
             if failed:
                 why += f"; before it: {', '.join(failed)}"
             return Detection(
-                found.address, found.family, name, tuple(attempts), detail=found.detail,
-                why=why, probes=tuple(probes),
+                found.address,
+                found.family,
+                name,
+                tuple(attempts),
+                detail=found.detail,
+                why=why,
+                probes=tuple(probes),
             )
     lines = [
         f"nothing accepted a connection on TCP port {opts.port} "
@@ -368,7 +389,11 @@ def _detect(opts: Options, exhaustive: bool) -> Detection:
         raise _not_found(opts, done.attempts)
     name, found = done.chosen
     return Detection(
-        found.address, found.family, name, tuple(done.attempts), detail=found.detail,
+        found.address,
+        found.family,
+        name,
+        tuple(done.attempts),
+        detail=found.detail,
         why=_why(opts, name, found),
     )
 
@@ -409,8 +434,15 @@ def detect(
     ``port``) or :class:`UsageError`.
     """
     opts = resolve_options(
-        strategies=strategies, family=family, names=names, k8s_var=k8s_var, timeout=timeout,
-        port=port, probe_timeout=probe_timeout, env=env, root=root,
+        strategies=strategies,
+        family=family,
+        names=names,
+        k8s_var=k8s_var,
+        timeout=timeout,
+        port=port,
+        probe_timeout=probe_timeout,
+        env=env,
+        root=root,
     )
     return _detect(opts, exhaustive)
 

@@ -13,9 +13,7 @@ from collections.abc import Mapping
 
 FORMATS = ("sh", "dotenv", "json")
 
-_PLAIN = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:%[]-/,+@"
-)
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:%[]-/,+@")
 
 
 def sh_quote(value: str) -> str:

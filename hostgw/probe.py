@@ -26,9 +26,9 @@ class Probe(NamedTuple):
 
 
 def _sockaddr(address: str, port: int) -> tuple[int, tuple[object, ...]]:
-    info = socket.getaddrinfo(
-        address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
-    )[0]
+    info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)[
+        0
+    ]
     return info[0], info[4]
 
 

@@ -104,8 +104,14 @@ def render_all(
             data = load(job.template, stdin)
             name = "<stdin>" if job.template == STDIO else job.template
             chunks = expand_bytes(
-                data, env, selection=settings.selection, strict=settings.strict,
-                no_empty=settings.no_empty, raw=settings.raw, own=own, path=name,
+                data,
+                env,
+                selection=settings.selection,
+                strict=settings.strict,
+                no_empty=settings.no_empty,
+                raw=settings.raw,
+                own=own,
+                path=name,
             )
         except TemplateError as exc:
             errors.append(exc if exc.problems else _as_problem(exc, job.template))
@@ -277,8 +283,9 @@ def unified_diff(path: Path, out: Output) -> str:
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), before, str(path)
     )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def write(outputs: Sequence[Output], stdout: BinaryIO | None = None) -> list[Path]:
@@ -334,8 +341,15 @@ def render(
 
     environ = os.environ if env is None else env
     return expand(
-        text, environ, vars=vars, filter=filter, strict=strict, no_empty=no_empty, raw=raw,
-        own=detector(environ, detection) if own is None else own, path=path,
+        text,
+        environ,
+        vars=vars,
+        filter=filter,
+        strict=strict,
+        no_empty=no_empty,
+        raw=raw,
+        own=detector(environ, detection) if own is None else own,
+        path=path,
     )
 
 

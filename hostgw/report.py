@@ -53,9 +53,7 @@ def doctor_text(
         lines += [f"  {p.address}: {p.detail}" for p in found.probes]
     lines.append("")
     if found is not None:
-        lines.append(
-            f"answer: {found.address} ({family_name(found.family)}) from {found.strategy}"
-        )
+        lines.append(f"answer: {found.address} ({family_name(found.family)}) from {found.strategy}")
         lines.append(f"why: {found.why}")
         lines.append(f"for host:port use {found.host}")
     else:

@@ -56,9 +56,7 @@ def _lookup(name: str) -> Resolution:
     return Resolution(name, tuple(seen))
 
 
-def _settled(
-    names: Sequence[str], results: dict[str, Resolution], families: Sequence[int]
-) -> bool:
+def _settled(names: Sequence[str], results: dict[str, Resolution], families: Sequence[int]) -> bool:
     """True when, for every family, the first name (in order) that can answer has."""
     for family in families:
         for name in names:

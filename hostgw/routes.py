@@ -26,6 +26,7 @@ RTF_UP = 0x0001
 RTF_GATEWAY = 0x0002
 RTF_REJECT = 0x0200
 
+
 class Route(Record):
     """One route line. ``gateway`` is None unless the route goes via one.
 
@@ -42,7 +43,7 @@ class Route(Record):
         "line",
         "metric",
         "prefix",
-        "text"
+        "text",
     )
     family: int
     iface: str
@@ -55,12 +56,28 @@ class Route(Record):
     text: str
 
     def __init__(
-        self, *, family: int, iface: str, destination: str, prefix: int, gateway: str | None,
-        flags: int, metric: int, line: int, text: str,
+        self,
+        *,
+        family: int,
+        iface: str,
+        destination: str,
+        prefix: int,
+        gateway: str | None,
+        flags: int,
+        metric: int,
+        line: int,
+        text: str,
     ) -> None:
         self._init(
-            family=family, iface=iface, destination=destination, prefix=prefix,
-            gateway=gateway, flags=flags, metric=metric, line=line, text=text,
+            family=family,
+            iface=iface,
+            destination=destination,
+            prefix=prefix,
+            gateway=gateway,
+            flags=flags,
+            metric=metric,
+            line=line,
+            text=text,
         )
 
     @property
@@ -209,7 +226,9 @@ def parse_ipv6_routes(data: str | bytes) -> RouteTable:
             skipped.append(Skipped(number, "an address is not 32 hex digits"))
             continue
         if not (
-            _is_hex(dest_len, 2, 2) and _is_hex(src_len, 2, 2) and _is_hex(metric)
+            _is_hex(dest_len, 2, 2)
+            and _is_hex(src_len, 2, 2)
+            and _is_hex(metric)
             and _is_hex(flags)
         ):
             skipped.append(Skipped(number, "prefix length, metric or flags not hex"))

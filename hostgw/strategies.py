@@ -99,8 +99,14 @@ class Context(Record):
         first_only: bool = False,
     ) -> None:
         self._init(
-            env=env, root=root, names=names, k8s_var=k8s_var, timeout=timeout,
-            families=families, live=live, first_only=first_only,
+            env=env,
+            root=root,
+            names=names,
+            k8s_var=k8s_var,
+            timeout=timeout,
+            families=families,
+            live=live,
+            first_only=first_only,
         )
 
     def path(self, relative: str) -> str:
@@ -221,8 +227,13 @@ def env(ctx: Context) -> Outcome:
 
 
 def _env_value(
-    ctx: Context, var: str, value: str, only: int | None,
-    *, findings: list[Finding], notes: list[str],
+    ctx: Context,
+    var: str,
+    value: str,
+    only: int | None,
+    *,
+    findings: list[Finding],
+    notes: list[str],
 ) -> Outcome | None:
     """Add what ``var=value`` gives to ``findings``/``notes``; a fatal Outcome if unusable."""
     parsed = parse_ip(value)
@@ -270,8 +281,7 @@ def _hostname_like(value: str) -> bool:
     """Letters, digits, ``-``, ``_`` and dots, in labels of 1 to 63 characters."""
     labels = value.rstrip(".").split(".")
     return len(value) <= 253 and all(
-        0 < len(label) <= 63 and label.isascii()
-        and all(c.isalnum() or c in "-_" for c in label)
+        0 < len(label) <= 63 and label.isascii() and all(c.isalnum() or c in "-_" for c in label)
         for label in labels
     )
 
@@ -310,9 +320,7 @@ def hosts(ctx: Context) -> Outcome:
         if hit is not None:
             _name, entry = hit
             findings.append(Finding(entry.address, family, f"{path}:{entry.line}: {entry.text}"))
-    reason = "" if findings else (
-        f"no {_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}"
-    )
+    reason = "" if findings else (f"no {_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}")
     return Outcome(tuple(findings), reason, tuple(rejected))
 
 
@@ -366,7 +374,7 @@ def is_runtime_bridge_name(name: str) -> bool:
     if name.startswith("br-") and len(name) == 15:
         return all(c in "0123456789abcdef" for c in name[3:])
     for prefix in ("podman", "cni-podman"):
-        if name.startswith(prefix) and name[len(prefix):].isdigit():
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
             return True
     return False
 
@@ -482,8 +490,9 @@ def route(ctx: Context) -> Outcome:
         best = defaults[0]
         where = f"{path}:{best.line}"
         if best.gateway is None:
-            seen.notes.append(f"{where}: the default route on {best.iface} has no gateway "
-                              "(on-link)")
+            seen.notes.append(
+                f"{where}: the default route on {best.iface} has no gateway (on-link)"
+            )
             continue
         among = f", lowest metric of {len(defaults)} defaults" if len(defaults) > 1 else ""
         detail = f"{where}: default via {best.gateway} dev {best.iface} metric {best.metric}{among}"
@@ -561,7 +570,9 @@ def netifaces(ctx: Context) -> Outcome:
     ``route`` and ``netlink`` strategies handle those.
     """
     module, skip = _live_module(
-        ctx, "netifaces", "netifaces would ask this kernel",
+        ctx,
+        "netifaces",
+        "netifaces would ask this kernel",
         "netifaces is not installed (pip install 'hostgw[netifaces]')",
     )
     if skip is not None:

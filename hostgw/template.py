@@ -171,7 +171,10 @@ class _ParseError(Exception):
 
 def _describe_char(c: int) -> str:
     return {
-        0x0A: "a newline", 0x00: "a NUL byte", 0x27: "a quote (')", 0x22: 'a quote (")',
+        0x0A: "a newline",
+        0x00: "a NUL byte",
+        0x27: "a quote (')",
+        0x22: 'a quote (")',
         0x60: "a backtick (`)",
     }.get(c, repr(chr(c)))
 
@@ -259,11 +262,12 @@ class _Parser:
                     i += 1
                     continue
                 raise _ParseError(
-                    i, f"unsupported '${_peek(data, i + 1)}' in a word "
-                    "(write \\$ for a literal $)",
+                    i,
+                    f"unsupported '${_peek(data, i + 1)}' in a word (write \\$ for a literal $)",
                 )
             raise _ParseError(
-                i, f"{_describe_char(c)} in a word is not supported "
+                i,
+                f"{_describe_char(c)} in a word is not supported "
                 "(no quotes or commands are expanded; write \\} for a literal '}')",
             )
 
@@ -299,9 +303,7 @@ def _pattern(names: frozenset[str]) -> re.Pattern[bytes]:
     (operator forms only)."""
     if names:
         trie = _trie(sorted(n.encode("ascii") for n in names))
-        body = (
-            rb"\{(?:" + trie + rb")\}|" + _OP_BRANCH + rb"|(?:" + trie + rb")(?![A-Za-z0-9_])"
-        )
+        body = rb"\{(?:" + trie + rb")\}|" + _OP_BRANCH + rb"|(?:" + trie + rb")(?![A-Za-z0-9_])"
     else:
         body = _OP_BRANCH
     return re.compile(rb"(\$(?:" + body + rb"))")
@@ -312,9 +314,9 @@ def _pattern(names: frozenset[str]) -> re.Pattern[bytes]:
 Atom = list[bytes] | Ref | bytes | _Bad
 
 
-def scan(data: bytes, names: frozenset[str], wants: Callable[[str], bool]) -> Iterator[
-    tuple[int, Atom]
-]:
+def scan(
+    data: bytes, names: frozenset[str], wants: Callable[[str], bool]
+) -> Iterator[tuple[int, Atom]]:
     """Split ``data`` into atoms, each with its byte offset.
 
     ``names`` are the selected plain names; ``wants(name)`` says whether an
@@ -506,7 +508,8 @@ class _Resolver:
         value = self.lookup(ref.name)
         if value is None and ref.name not in self.plain_names:
             return self.problem(
-                ref.start, ref.name,
+                ref.start,
+                ref.name,
                 f"is not set, so bash would expand it to nothing; write \\${ref.name} "
                 f"for the text ${ref.name}, or ${{{ref.name}-}} for nothing",
                 _HINT_UNSET,
@@ -545,9 +548,7 @@ def expand_bytes(
     selection = selection or Selection()
     names = selection.plain(env)
     raw_set: bool | frozenset[str] = raw if isinstance(raw, bool) else frozenset(raw)
-    resolver = _Resolver(
-        env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own
-    )
+    resolver = _Resolver(env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own)
     get = _Values(resolver).__getitem__
     out: list[bytes] = []
     spans: list[tuple[int, int]] = []  # operator forms: no plain references in them
@@ -618,8 +619,9 @@ def combine(errors: Iterable[TemplateError]) -> TemplateError:
 
 def _error(rows: list[tuple[str | None, int, int, str, str]], hints: list[str]) -> TemplateError:
     shown = [  # line 0: a problem with the whole file (it cannot be read)
-        f"{where or '<template>'}:{line}:{col} {name}: {reason}" if line else
-        f"{where or '<template>'}: {reason}"
+        f"{where or '<template>'}:{line}:{col} {name}: {reason}"
+        if line
+        else f"{where or '<template>'}: {reason}"
         for where, line, col, name, reason in rows[:_MAX_SHOWN]
     ]
     if len(rows) > _MAX_SHOWN:
@@ -628,7 +630,12 @@ def _error(rows: list[tuple[str | None, int, int, str, str]], hints: list[str]) 
     message = f"template not rendered ({count}; nothing was written):\n" + "\n".join(shown)
     where, line, col, name = rows[0][:4] if rows else (None, None, None, None)
     return TemplateError(
-        message, path=where, line=line, col=col, name=name, problems=rows,
+        message,
+        path=where,
+        line=line,
+        col=col,
+        name=name,
+        problems=rows,
         hint=_HINT_SEP.join(dict.fromkeys(h for h in hints if h)) or None,
     )
 
@@ -651,9 +658,13 @@ def expand(
     """
     data = text.encode("utf-8", "surrogateescape")
     chunks = expand_bytes(
-        data, env, selection=Selection.of(vars, filter), strict=strict, no_empty=no_empty,
-        raw=raw, own=own, path=path,
+        data,
+        env,
+        selection=Selection.of(vars, filter),
+        strict=strict,
+        no_empty=no_empty,
+        raw=raw,
+        own=own,
+        path=path,
     )
     return b"".join(chunks).decode("utf-8", "surrogateescape")
-
-

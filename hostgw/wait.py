@@ -160,6 +160,7 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
 
 # --- checking one target (the I/O edge) ---
 
+
 def _why(exc: BaseException, host: str) -> str:
     """A few words for why an attempt failed: 'refused', 'timeout', 'HTTP 500'…"""
     import errno
@@ -264,8 +265,10 @@ class Round:
         head = f"round {self.number} at {self.elapsed:.1f}s: {self.ready}/{self.total} ready"
         if not self.failed:
             return head
-        return head + "; waiting for " + ", ".join(
-            f"{t.label(self.gateway)} ({why})" for t, why in self.failed
+        return (
+            head
+            + "; waiting for "
+            + ", ".join(f"{t.label(self.gateway)} ({why})" for t, why in self.failed)
         )
 
 
@@ -351,4 +354,3 @@ def _timeout(
         hint="check that the backend runs and publishes that port on the host "
         "(docker ps, docker logs); if it is only slow to start, raise --timeout",
     )
-

@@ -299,8 +299,10 @@ class Watcher:
             try:
                 return {NETLINK: NetlinkSource()}
             except Exception as exc:  # any failure (no pyroute2, EPERM, NetlinkError): poll
-                self._log(f"netlink unavailable ({exc}); polling routes every "
-                          f"{self.timing.poll_interval:g}s")
+                self._log(
+                    f"netlink unavailable ({exc}); polling routes every "
+                    f"{self.timing.poll_interval:g}s"
+                )
         paths = [self._root / p for p in _ROUTE_FILES]
         return {"route-poll": PollSource(paths, self.timing.poll_interval, content=True)}
 
@@ -404,8 +406,9 @@ class Watcher:
             return
         if not changed:
             if moved:
-                self._log(f"host address is now {found.address} ({found.strategy}); "
-                          "files unchanged")
+                self._log(
+                    f"host address is now {found.address} ({found.strategy}); files unchanged"
+                )
             return
         names = ", ".join(str(p) for p in changed)
         self._log(f"host address is {found.address} ({found.strategy}); rewrote {names}")

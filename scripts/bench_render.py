@@ -67,8 +67,9 @@ def run_child(argv: list[str], stdin: Path, stdout: Path, env: dict[str, str]) -
     return wall, usage.ru_maxrss * 1024
 
 
-def measure(argv: list[str], src: Path, out: Path, env: dict[str, str], runs: int
-            ) -> tuple[float, int]:
+def measure(
+    argv: list[str], src: Path, out: Path, env: dict[str, str], runs: int
+) -> tuple[float, int]:
     """(median wall time, largest peak RSS) over ``runs`` runs."""
     times, peaks = [], []
     for _ in range(runs):
@@ -79,8 +80,13 @@ def measure(argv: list[str], src: Path, out: Path, env: dict[str, str], runs: in
 
 
 def interleaved(
-    anchor: list[str], ours: list[str], src: Path, outs: tuple[Path, Path], *,
-    env: dict[str, str], runs: int,
+    anchor: list[str],
+    ours: list[str],
+    src: Path,
+    outs: tuple[Path, Path],
+    *,
+    env: dict[str, str],
+    runs: int,
 ) -> tuple[float, float, int]:
     """Alternate the two commands run by run, so that both see the same load."""
     a_times, o_times, peaks = [], [], []
@@ -132,10 +138,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hostgw-bench-") as tmp:
         src, out_e, out_h = Path(tmp, "big.template"), Path(tmp, "e.out"), Path(tmp, "h.out")
         size, refs, own = make_template(src, opts.mb)
-        print(f"template: {size / 1e6:.1f} MB, {refs / 1e6:.2f} M references, "
-              f"{own / 1e3:.0f} k ${{HOSTGW_IP}}; {opts.runs} runs each, median wall time")
-        print(f"{'selection':<34}{'envsubst':>10}{'hostgw':>10}{'ratio':>8}"
-              f"{'peak MB':>10}{'x size':>8}")
+        print(
+            f"template: {size / 1e6:.1f} MB, {refs / 1e6:.2f} M references, "
+            f"{own / 1e3:.0f} k ${{HOSTGW_IP}}; {opts.runs} runs each, median wall time"
+        )
+        print(
+            f"{'selection':<34}{'envsubst':>10}{'hostgw':>10}{'ratio':>8}"
+            f"{'peak MB':>10}{'x size':>8}"
+        )
         ratios: list[float] = []
         peaks: list[int] = []
         for label, e_args, h_args in [
@@ -143,26 +153,39 @@ def main() -> None:
             (f"default ({len(env) + 2} names)", [all_names], []),
         ]:
             e_time, h_time, h_peak = interleaved(
-                [envsubst, *e_args], [hostgw, "render", *h_args], src, (out_e, out_h),
-                env=env, runs=opts.runs,
+                [envsubst, *e_args],
+                [hostgw, "render", *h_args],
+                src,
+                (out_e, out_h),
+                env=env,
+                runs=opts.runs,
             )
             differs = "" if out_e.read_bytes() == out_h.read_bytes() else "  OUTPUT DIFFERS"
             ratios.append(h_time / e_time)
             peaks.append(h_peak)
-            print(f"{label:<34}{e_time:>9.3f}s{h_time:>9.3f}s{h_time / e_time:>8.2f}"
-                  f"{h_peak / 1e6:>10.0f}{h_peak / size:>8.2f}{differs}")
+            print(
+                f"{label:<34}{e_time:>9.3f}s{h_time:>9.3f}s{h_time / e_time:>8.2f}"
+                f"{h_peak / 1e6:>10.0f}{h_peak / size:>8.2f}{differs}"
+            )
         target = Path(tmp, "atomic.conf")
-        o_time, o_peak = measure([hostgw, "render", "-", "-o", str(target)], src, out_h, env,
-                                 opts.runs)
-        print(f"{'-o FILE (atomic, fsync)':<34}{'':>10}{o_time:>9.3f}s{'':>8}"
-              f"{o_peak / 1e6:>10.0f}{o_peak / size:>8.2f}")
+        o_time, o_peak = measure(
+            [hostgw, "render", "-", "-o", str(target)], src, out_h, env, opts.runs
+        )
+        print(
+            f"{'-o FILE (atomic, fsync)':<34}{'':>10}{o_time:>9.3f}s{'':>8}"
+            f"{o_peak / 1e6:>10.0f}{o_peak / size:>8.2f}"
+        )
         core = core_inprocess(src, env)
         naive = callback_baseline(src)
-        print(f"in-process: hostgw core {core:.3f}s, re.sub + callback {naive:.3f}s "
-              f"({naive / core:.1f}x slower)")
+        print(
+            f"in-process: hostgw core {core:.3f}s, re.sub + callback {naive:.3f}s "
+            f"({naive / core:.1f}x slower)"
+        )
         verdict = "met" if max(ratios) <= 1.0 and max(*peaks, o_peak) <= 3 * size else "NOT met"
-        print(f"goals (ratio <= 1.00, peak <= 3x size): {verdict}; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other load skews times)")
+        print(
+            f"goals (ratio <= 1.00, peak <= 3x size): {verdict}; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other load skews times)"
+        )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ def inner(runs: int, extra: list[str]) -> None:
         )
     ratio = statistics.median(times["hostgw ip"]) / statistics.median(times["import click"])
     best = min(times["hostgw ip"]) / min(times["import click"])
-    print(f"ratio hostgw ip / import click: {ratio:.2f} of medians, {best:.2f} of minimums "
-          "(goal <= 1.15)")
+    print(
+        f"ratio hostgw ip / import click: {ratio:.2f} of medians, {best:.2f} of minimums "
+        "(goal <= 1.15)"
+    )
 
 
 def snapshot(directory: Path) -> None:
@@ -85,6 +87,7 @@ def in_netns(runs: int) -> None:
     etc = Path("/etc/netns") / name
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
+
         def ip(*args: str) -> None:
             subprocess.run(["ip", "-n", name, *args], check=True)
 

@@ -51,14 +51,21 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def start_watch(ns: Netns, work: Path, name: str, *extra: str,
-                env: dict[str, str] | None = None) -> tuple[int, Path]:
+def start_watch(
+    ns: Netns, work: Path, name: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, Path]:
     template, out, log = work / f"{name}.tmpl", work / f"{name}.conf", work / f"{name}.log"
     template.write_text(TEMPLATE)
     with log.open("w") as err:
-        proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", *extra,
-                        env={**os.environ, **(env or {})}, stderr=err,
-                        stdin=subprocess.DEVNULL)
+        proc = ns.spawn(
+            *hostgw_cmd(),
+            "watch",
+            f"{template}:{out}",
+            *extra,
+            env={**os.environ, **(env or {})},
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
     deadline = time.monotonic() + 30
     while "watching" not in log.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -77,8 +84,17 @@ def reaction(lab: Lab, work: Path, rounds: int, debounce: float) -> None:
     pid_file = work / "bench.pid"
     pid_file.write_text(f"{os.getpid()}\n")
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-    _pid, out = start_watch(ns, work, "react", "--signal", "USR1", "--pid-file", str(pid_file),
-                            "--debounce", str(debounce))
+    _pid, out = start_watch(
+        ns,
+        work,
+        "react",
+        "--signal",
+        "USR1",
+        "--pid-file",
+        str(pid_file),
+        "--debounce",
+        str(debounce),
+    )
     signal.sigtimedwait({signal.SIGUSR1}, 5)  # the first render's notify, if any
     samples = []
     for i in range(rounds):
@@ -101,14 +117,20 @@ def reaction(lab: Lab, work: Path, rounds: int, debounce: float) -> None:
     p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
     cold50 = statistics.median(cold)
     print(f"reaction over {rounds} route changes (debounce {debounce * 1000:.0f} ms):")
-    print(f"  p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   "
-          f"max {max(samples) * 1000:7.1f} ms   (goal: p95 <= 200 ms: "
-          f"{'met' if p95 <= 0.2 else 'NOT met'})")
-    print(f"  anchor debounce window {debounce * 1000:.0f} ms: p50 is "
-          f"{p50 / debounce:.2f}x it; work after the quiet window p50 "
-          f"{(p50 - debounce) * 1000:.1f} ms")
-    print(f"  anchor cold `hostgw ip` in the namespace: median {cold50 * 1000:.1f} ms; "
-          f"reaction p50 / cold = {p50 / cold50:.2f}")
+    print(
+        f"  p50 {p50 * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms   "
+        f"max {max(samples) * 1000:7.1f} ms   (goal: p95 <= 200 ms: "
+        f"{'met' if p95 <= 0.2 else 'NOT met'})"
+    )
+    print(
+        f"  anchor debounce window {debounce * 1000:.0f} ms: p50 is "
+        f"{p50 / debounce:.2f}x it; work after the quiet window p50 "
+        f"{(p50 - debounce) * 1000:.1f} ms"
+    )
+    print(
+        f"  anchor cold `hostgw ip` in the namespace: median {cold50 * 1000:.1f} ms; "
+        f"reaction p50 / cold = {p50 / cold50:.2f}"
+    )
 
 
 def idle(lab: Lab, work: Path, seconds: float) -> None:
@@ -121,10 +143,14 @@ def idle(lab: Lab, work: Path, seconds: float) -> None:
     time.sleep(seconds)
     used = {p: (cpu_ticks(p) - before[p]) / hz for p in (quiet, polled)}
     print(f"idle CPU over {seconds:.0f} s (utime+stime, tick {1000 / hz:.0f} ms):")
-    print(f"  netlink watcher: {used[quiet] * 1000:6.0f} ms "
-          f"({used[quiet] / seconds * 100:.3f} % of a CPU)")
-    print(f"  anchor, polling watcher (HOSTGW_NETLINK=0): {used[polled] * 1000:6.0f} ms "
-          f"({used[polled] / seconds * 100:.3f} % of a CPU)")
+    print(
+        f"  netlink watcher: {used[quiet] * 1000:6.0f} ms "
+        f"({used[quiet] / seconds * 100:.3f} % of a CPU)"
+    )
+    print(
+        f"  anchor, polling watcher (HOSTGW_NETLINK=0): {used[polled] * 1000:6.0f} ms "
+        f"({used[polled] / seconds * 100:.3f} % of a CPU)"
+    )
 
 
 def main() -> None:

@@ -61,22 +61,27 @@ class Case:
         """A clean environment: PATH and the case's variables, nothing inherited."""
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **extra}
 
-    def run(
-        self, lab: Lab, argv: Sequence[str], *more: str
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, lab: Lab, argv: Sequence[str], *more: str) -> subprocess.CompletedProcess[str]:
         """Build the case and run ``argv + args + more`` inside it; never raises on exit code."""
         ns, env = self.build(lab)
         return self.exec(ns, env, argv, *more)
 
     def exec(
-        self, ns: Netns, env: dict[str, str], argv: Sequence[str], *more: str,
+        self,
+        ns: Netns,
+        env: dict[str, str],
+        argv: Sequence[str],
+        *more: str,
         args: Sequence[str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv + args + more`` in a built namespace; ``args`` replaces the case's."""
         args = self.args if args is None else args
         return subprocess.run(
             ["ip", "netns", "exec", ns.name, *self.wrap, *argv, *args, *more],
-            env=self.environ(env), capture_output=True, text=True, timeout=self.timeout,
+            env=self.environ(env),
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
             check=False,
         )
 
@@ -84,9 +89,7 @@ class Case:
 # --- building blocks ---------------------------------------------------------
 
 
-def container(
-    lab: Lab, net: int, *, v4: bool = True, v6: bool = False
-) -> tuple[Netns, Netns, str]:
+def container(lab: Lab, net: int, *, v4: bool = True, v6: bool = False) -> tuple[Netns, Netns, str]:
     """A "host" namespace with a bridge and a "container" namespace on it (eth0).
 
     The bridge holds 10.213.NET.1/24 (and fd5e:NET::1/64); the container
@@ -111,13 +114,24 @@ def start_dnsmasq(host: Netns, listen: str, answers: dict[str, str]) -> None:
     """A real dnsmasq in ``host`` on ``listen``:53 answering ``answers`` (name -> IPv4)."""
     dnsmasq = "/usr/sbin/dnsmasq" if os.path.exists("/usr/sbin/dnsmasq") else "dnsmasq"
     host.spawn(
-        dnsmasq, "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-        "--bind-interfaces", f"--listen-address={listen}", "--port=53",
+        dnsmasq,
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        f"--listen-address={listen}",
+        "--port=53",
         *(f"--address=/{name}/{ip}" for name, ip in answers.items()),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    until(f"dnsmasq to listen on {listen}:53 in {host.name}",
-          lambda: listening(host, "-Hlun", f"{listen}:53"), timeout=15, interval=0.05)
+    until(
+        f"dnsmasq to listen on {listen}:53 in {host.name}",
+        lambda: listening(host, "-Hlun", f"{listen}:53"),
+        timeout=15,
+        interval=0.05,
+    )
 
 
 def listening(host: Netns, flags: str, where: str) -> bool:
@@ -233,9 +247,19 @@ def _override_hostname(lab: Lab) -> tuple[Netns, dict[str, str]]:
 def _ecmp(lab: Lab) -> tuple[Netns, dict[str, str]]:
     _, box, _ = container(lab, 13)
     box.ip(
-        "route", "add", "default",
-        "nexthop", "via", "10.213.13.1", "dev", "eth0",
-        "nexthop", "via", "10.213.13.254", "dev", "eth0",
+        "route",
+        "add",
+        "default",
+        "nexthop",
+        "via",
+        "10.213.13.1",
+        "dev",
+        "eth0",
+        "nexthop",
+        "via",
+        "10.213.13.254",
+        "dev",
+        "eth0",
     )
     return box, {}
 
@@ -294,62 +318,113 @@ CASES: list[Case] = [
     Case("docker-bridge", "1. Docker default bridge", _docker_bridge, "10.213.1.1", "route"),
     Case("compose-network", "2. user-defined network", _compose_network, "10.213.2.1", "route"),
     Case(
-        "compose-add-host", "2. --add-host=host.docker.internal:host-gateway wins",
-        _compose_add_host, "10.213.1.1", "hosts",
+        "compose-add-host",
+        "2. --add-host=host.docker.internal:host-gateway wins",
+        _compose_add_host,
+        "10.213.1.1",
+        "hosts",
     ),
     Case(
-        "several-defaults", "3. two defaults: metric 100 wins over 200",
-        _several_defaults, "10.213.4.254", "route",
+        "several-defaults",
+        "3. two defaults: metric 100 wins over 200",
+        _several_defaults,
+        "10.213.4.254",
+        "route",
     ),
     Case("internal-network", "4. --internal: no default route", _internal_network, None, None),
-    Case("host-network", "5. --network host: docker0 here", _host_network, "127.0.0.1",
-         "host-network"),
     Case(
-        "docker-desktop-dns", "6. host.docker.internal from DNS (dnsmasq)",
-        _docker_desktop_dns, "10.213.7.254", "dns", needs=frozenset({"dns"}),
+        "host-network",
+        "5. --network host: docker0 here",
+        _host_network,
+        "127.0.0.1",
+        "host-network",
     ),
     Case(
-        "dns-unreachable", "6. a resolver that never answers: bounded, then route",
-        _dns_unreachable, "10.213.8.1", "route", needs=frozenset({"dns"}), timeout=20.0,
+        "docker-desktop-dns",
+        "6. host.docker.internal from DNS (dnsmasq)",
+        _docker_desktop_dns,
+        "10.213.7.254",
+        "dns",
+        needs=frozenset({"dns"}),
+    ),
+    Case(
+        "dns-unreachable",
+        "6. a resolver that never answers: bounded, then route",
+        _dns_unreachable,
+        "10.213.8.1",
+        "route",
+        needs=frozenset({"dns"}),
+        timeout=20.0,
     ),
     Case("podman-rootful", "7. host.containers.internal", _podman_rootful, "10.213.9.1", "hosts"),
     Case("k8s-host-ip", "8. Kubernetes HOST_IP", _k8s_host_ip, "10.213.10.100", "k8s"),
     Case("ipv6-only", "9. IPv6 only", _ipv6_only, "fd5e:11::1", "route"),
     Case("ipv6-only-6", "9. IPv6 only, -6", _ipv6_only, "fd5e:11::1", "route", args=("-6",)),
     Case(
-        "ipv6-only-bracket", "9. IPv6 only, --bracket", _ipv6_only, "[fd5e:11::1]", "route",
+        "ipv6-only-bracket",
+        "9. IPv6 only, --bracket",
+        _ipv6_only,
+        "[fd5e:11::1]",
+        "route",
         args=("--bracket",),
     ),
     Case("explicit-override", "10. HOSTGW_IP", _explicit_override, "10.1.2.3", "env"),
     Case(
-        "override-hostname", "10. HOSTGW_IP=a hostname, resolved (here from /etc/hosts)",
-        _override_hostname, "10.213.21.5", "env", needs=frozenset({"dns"}),
+        "override-hostname",
+        "10. HOSTGW_IP=a hostname, resolved (here from /etc/hosts)",
+        _override_hostname,
+        "10.213.21.5",
+        "env",
+        needs=frozenset({"dns"}),
     ),
     Case("ecmp", "multipath default: the first next hop", _ecmp, "10.213.13.1", "route"),
     Case(
-        "policy-routing", "default only in table 100 (ip rule)", _policy_routing,
-        "10.213.14.1", "netlink", needs=frozenset({"netlink"}),
+        "policy-routing",
+        "default only in table 100 (ip rule)",
+        _policy_routing,
+        "10.213.14.1",
+        "netlink",
+        needs=frozenset({"netlink"}),
     ),
     Case(
-        "calico-no-host-ip", "Calico 169.254.1.1 is not the node; no HOST_IP",
-        lambda lab: _calico(lab, host_ip=False), None, None,
+        "calico-no-host-ip",
+        "Calico 169.254.1.1 is not the node; no HOST_IP",
+        lambda lab: _calico(lab, host_ip=False),
+        None,
+        None,
     ),
     Case(
-        "calico-host-ip", "Calico with HOST_IP", lambda lab: _calico(lab, host_ip=True),
-        "10.213.15.100", "k8s",
+        "calico-host-ip",
+        "Calico with HOST_IP",
+        lambda lab: _calico(lab, host_ip=True),
+        "10.213.15.100",
+        "k8s",
     ),
     Case(
-        "ipv6-link-local-gateway", "default via fe80::1: scoped to eth0",
-        _ipv6_link_local_gateway, "fe80::1%eth0", "route",
+        "ipv6-link-local-gateway",
+        "default via fe80::1: scoped to eth0",
+        _ipv6_link_local_gateway,
+        "fe80::1%eth0",
+        "route",
     ),
     Case("dual-stack", "IPv4 and IPv6: IPv4 first", _dual_stack, "10.213.17.1", "route"),
     Case(
-        "dual-stack-6", "IPv4 and IPv6, -6", _dual_stack, "fd5e:17::1", "route", args=("-6",),
+        "dual-stack-6",
+        "IPv4 and IPv6, -6",
+        _dual_stack,
+        "fd5e:17::1",
+        "route",
+        args=("-6",),
     ),
     Case("onlink-default", "default dev eth0, no gateway", _onlink_default, None, None),
     Case(
-        "no-proc", "no /proc: the kernel's lookup still answers", _no_proc, "10.213.19.1",
-        "netlink", needs=frozenset({"netlink"}), wrap=_HIDE_PROC,
+        "no-proc",
+        "no /proc: the kernel's lookup still answers",
+        _no_proc,
+        "10.213.19.1",
+        "netlink",
+        needs=frozenset({"netlink"}),
+        wrap=_HIDE_PROC,
     ),
 ]
 """Every case, ENVIRONMENTS.md 1 to 10 first, then the extras."""

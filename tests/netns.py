@@ -75,9 +75,15 @@ class Netns:
     ) -> subprocess.CompletedProcess[str]:
         """Run ``cmd`` inside the namespace (with its /etc/netns files mounted)."""
         return sh(
-            "ip", "netns", "exec", self.name, *cmd,
-            check=check, env=dict(env) if env is not None else None,
-            timeout=timeout, input=input,
+            "ip",
+            "netns",
+            "exec",
+            self.name,
+            *cmd,
+            check=check,
+            env=dict(env) if env is not None else None,
+            timeout=timeout,
+            input=input,
         )
 
     def ip(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -90,7 +96,9 @@ class Netns:
         """Start a long-running process inside the namespace; killed by pid on close."""
         proc: subprocess.Popen[str] = subprocess.Popen(  # type: ignore[call-overload]
             ["ip", "netns", "exec", self.name, *cmd],
-            env=dict(env) if env is not None else None, text=True, **kw,
+            env=dict(env) if env is not None else None,
+            text=True,
+            **kw,
         )
         self.lab.processes.append(proc)
         return proc

@@ -50,13 +50,20 @@ class Shell:
         return {"PATH": self.path, **extra}
 
     def run(
-        self, *args: str, env: Mapping[str, str], script: Path = SCRIPT,
+        self,
+        *args: str,
+        env: Mapping[str, str],
+        script: Path = SCRIPT,
         prefix: tuple[str, ...] = (),
     ) -> subprocess.CompletedProcess[str]:
         """Execute the script with ``args`` (``prefix`` e.g. ``ip netns exec NS``)."""
         return subprocess.run(
-            [*prefix, *self.argv, str(script), *args], env=self.env(env),
-            capture_output=True, text=True, timeout=60, check=False,
+            [*prefix, *self.argv, str(script), *args],
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
 
@@ -80,7 +87,7 @@ def parse_exports(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
         assert line.startswith("export "), line
-        name, _, value = line[len("export "):].partition("=")
+        name, _, value = line[len("export ") :].partition("=")
         assert value.startswith("'") and value.endswith("'"), line
         out[name] = value[1:-1].replace("'\\''", "'")
     return out
@@ -147,6 +154,7 @@ def root_tree(
 def environ_without_hostgw() -> dict[str, str]:
     """This process's environment minus every HOSTGW_* and HOST_IP setting."""
     return {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith("HOSTGW_") and k not in ("HOST_IP", "KUBERNETES_SERVICE_HOST")
     }

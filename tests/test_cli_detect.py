@@ -18,8 +18,15 @@ from hostgw.cli import main
 from hostgw.envformat import format_env, sh_quote
 from tests.test_detect import make_root, r4, r6
 
-CLEAN = ("HOSTGW_IP", "HOSTGW_IP6", "HOSTGW_STRATEGIES", "HOSTGW_NAMES", "HOSTGW_K8S_VAR",
-         "HOST_IP", "KUBERNETES_SERVICE_HOST")
+CLEAN = (
+    "HOSTGW_IP",
+    "HOSTGW_IP6",
+    "HOSTGW_STRATEGIES",
+    "HOSTGW_NAMES",
+    "HOSTGW_K8S_VAR",
+    "HOST_IP",
+    "KUBERNETES_SERVICE_HOST",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,42 +62,53 @@ def test_ip_json(capsys: pytest.CaptureFixture[str], dual: str) -> None:
     assert {"address", "family", "strategy", "attempts"} <= set(found)
     assert (found["address"], found["family"], found["strategy"]) == ("172.17.0.1", 4, "route")
     assert found["attempts"][0] == {
-        "strategy": "env", "address": None, "detail": "HOSTGW_IP is not set", "family": None,
+        "strategy": "env",
+        "address": None,
+        "detail": "HOSTGW_IP is not set",
+        "family": None,
     }
 
 
-def test_options_reach_the_library(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_options_reach_the_library(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_root(tmp_path, route=r4("172.17.0.1"), hosts="10.0.0.5 gw.example\n")
     assert run(capsys, "ip", "--root", root, "--name", "gw.example")[1] == "10.0.0.5\n"
     monkeypatch.setenv("NODE_IP", "10.0.0.6")
     assert run(capsys, "ip", "--root", root, "--k8s-var", "NODE_IP")[1] == "10.0.0.6\n"
-    assert run(capsys, "ip", "--root", root, "--strategy", "route", "--k8s-var", "NODE_IP")[1] \
+    assert (
+        run(capsys, "ip", "--root", root, "--strategy", "route", "--k8s-var", "NODE_IP")[1]
         == "172.17.0.1\n"
+    )
     monkeypatch.setenv("HOSTGW_STRATEGIES", "route")
     assert run(capsys, "ip", "--root", root, "--k8s-var", "NODE_IP")[1] == "172.17.0.1\n"
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["-4", "-6"], "-4 and -6 exclude each other"),
-    (["--strategy", "psychic"], "'psychic' is not one of"),
-    (["--timeout", "-1"], "--timeout"),
-    (["--port", "70000"], "--port"),
-    (["--root", "/nonexistent/dir"], "--root"),
-    (["--name", "a b"], "names must be non-empty hostnames"),
-], ids=["both-families", "strategy", "timeout", "port", "root", "name"])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-4", "-6"], "-4 and -6 exclude each other"),
+        (["--strategy", "psychic"], "'psychic' is not one of"),
+        (["--timeout", "-1"], "--timeout"),
+        (["--port", "70000"], "--port"),
+        (["--root", "/nonexistent/dir"], "--root"),
+        (["--name", "a b"], "names must be non-empty hostnames"),
+    ],
+    ids=["both-families", "strategy", "timeout", "port", "root", "name"],
+)
 @pytest.mark.parametrize("command", ["ip", "doctor", "env"])
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], dual: str, command: str,
-                             argv: list[str], message: str) -> None:
+def test_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], dual: str, command: str, argv: list[str], message: str
+) -> None:
     code, out, err = run(capsys, command, "--root", dual, *argv)
     assert (code, out) == (2, "")
     assert message in err
     assert "Traceback" not in err
 
 
-def test_bad_env_strategies_exit_2_with_the_choices(capsys: pytest.CaptureFixture[str],
-                                                    dual: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_env_strategies_exit_2_with_the_choices(
+    capsys: pytest.CaptureFixture[str], dual: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOSTGW_STRATEGIES", "route,crystal-ball")
     code, out, err = run(capsys, "ip", "--root", dual)
     assert (code, out) == (2, "")
@@ -98,8 +116,9 @@ def test_bad_env_strategies_exit_2_with_the_choices(capsys: pytest.CaptureFixtur
     assert "hint: choose from env, hosts, k8s, host-network, dns, route, netlink, netifaces" in err
 
 
-def test_not_found_exit_3_prints_nothing_on_stdout(capsys: pytest.CaptureFixture[str],
-                                                   tmp_path: Path) -> None:
+def test_not_found_exit_3_prints_nothing_on_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     root = make_root(tmp_path)
     for command in ("ip", "env"):
         code, out, err = run(capsys, command, "--root", root)
@@ -117,14 +136,20 @@ def test_env_formats(capsys: pytest.CaptureFixture[str], dual: str) -> None:
         "HOSTGW_IP=fd00::1\nHOSTGW_IP6=fd00::1\nHOSTGW_HOST=[fd00::1]\n"
     )
     assert json.loads(run(capsys, "env", "--root", dual, "--format", "json")[1]) == {
-        "HOSTGW_IP": "172.17.0.1", "HOSTGW_IP6": "fd00::1", "HOSTGW_HOST": "172.17.0.1",
+        "HOSTGW_IP": "172.17.0.1",
+        "HOSTGW_IP6": "fd00::1",
+        "HOSTGW_HOST": "172.17.0.1",
     }
     assert run(capsys, "env", "--root", dual, "--format", "yaml")[0] == 2
 
 
 def test_doctor_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    root = make_root(tmp_path, route=r4("169.254.1.1"), route6=r6("fd00::1"),
-                     hosts="10.0.0.300 host.docker.internal\n")
+    root = make_root(
+        tmp_path,
+        route=r4("169.254.1.1"),
+        route6=r6("fd00::1"),
+        hosts="10.0.0.300 host.docker.internal\n",
+    )
     code, out, _ = run(capsys, "doctor", "--root", root)
     assert code == 0
     lines = out.splitlines()
@@ -150,8 +175,9 @@ def test_doctor_json_and_failure(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 3 and "answer: none" in out and "fix: tell hostgw" in out
 
 
-def test_doctor_stops_on_a_broken_override(capsys: pytest.CaptureFixture[str], dual: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_stops_on_a_broken_override(
+    capsys: pytest.CaptureFixture[str], dual: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOSTGW_IP", "not valid!")
     code, out, err = run(capsys, "doctor", "--root", dual)
     assert code == 3
@@ -162,8 +188,10 @@ def test_doctor_stops_on_a_broken_override(capsys: pytest.CaptureFixture[str], d
 # --- quoting ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["172.17.0.1", "[fd00::1]", "fe80::1%eth0", "it's", "$HOME",
-                                   "a b", "`x`", "", "\\", "\n"])
+@pytest.mark.parametrize(
+    "value",
+    ["172.17.0.1", "[fd00::1]", "fe80::1%eth0", "it's", "$HOME", "a b", "`x`", "", "\\", "\n"],
+)
 @pytest.mark.parametrize("shell", ["dash", "bash"])
 def test_sh_output_round_trips_through_a_shell(value: str, shell: str) -> None:
     if shutil.which(shell) is None:

@@ -21,17 +21,25 @@ HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\
 
 
 def r4(gateway: str, metric: int = 0, iface: str = "eth0", flags: int = 3) -> str:
-    return (f"{iface}\t00000000\t{ipv4_to_hex(gateway)}\t{flags:04X}\t0\t0\t{metric}\t"
-            "00000000\t0\t0\t0\n")
+    return (
+        f"{iface}\t00000000\t{ipv4_to_hex(gateway)}\t{flags:04X}\t0\t0\t{metric}\t"
+        "00000000\t0\t0\t0\n"
+    )
 
 
 def r6(gateway: str, metric: int = 1024, iface: str = "eth0") -> str:
-    return (f"{'0' * 32} 00 {'0' * 32} 00 {ipv6_to_hex(gateway)} {metric:08x} 00000001 "
-            f"00000000 00000003 {iface:>8}\n")
+    return (
+        f"{'0' * 32} 00 {'0' * 32} 00 {ipv6_to_hex(gateway)} {metric:08x} 00000001 "
+        f"00000000 00000003 {iface:>8}\n"
+    )
 
 
 def make_root(
-    base: Path, *, route: str = "", route6: str = "", hosts: str = "",
+    base: Path,
+    *,
+    route: str = "",
+    route6: str = "",
+    hosts: str = "",
     links: dict[str, bool] | None = None,
 ) -> str:
     """A snapshot: proc/net/route(6), etc/hosts, sys/class/net/NAME[/bridge]."""
@@ -53,14 +61,22 @@ def test_route_answers_with_file_and_line(tmp_path: Path) -> None:
     assert (found.address, found.family, found.strategy) == ("172.17.0.1", 4, "route")
     assert found.detail.startswith(f"{root}/proc/net/route:2: default via 172.17.0.1 dev eth0")
     assert found.host == "172.17.0.1"
-    assert [a.strategy for a in found.attempts] == ["env", "hosts", "k8s", "host-network",
-                                                    "dns", "route"]
+    assert [a.strategy for a in found.attempts] == [
+        "env",
+        "hosts",
+        "k8s",
+        "host-network",
+        "dns",
+        "route",
+    ]
     assert "not run: --root" in found.attempts[4].detail
 
 
 def test_order_of_trust(tmp_path: Path) -> None:
     root = make_root(
-        tmp_path, route=r4("172.17.0.1"), hosts="10.0.0.7 host.docker.internal\n",
+        tmp_path,
+        route=r4("172.17.0.1"),
+        hosts="10.0.0.7 host.docker.internal\n",
         links={"docker0": True, "eth0": False},
     )
     env = {"HOST_IP": "10.0.0.8", "HOSTGW_IP": "10.0.0.9"}
@@ -87,7 +103,9 @@ def test_families(tmp_path: Path) -> None:
     six = detect(root=root, env={}, family=6)
     assert (six.address, six.family, six.host) == ("fd00::1", 6, "[fd00::1]")
     assert gateway_env(root=root, env={}) == {
-        "HOSTGW_IP": "172.17.0.1", "HOSTGW_HOST": "172.17.0.1", "HOSTGW_IP6": "fd00::1",
+        "HOSTGW_IP": "172.17.0.1",
+        "HOSTGW_HOST": "172.17.0.1",
+        "HOSTGW_IP6": "fd00::1",
     }
     assert "HOSTGW_IP6" not in gateway_env(root=root, env={}, family=4)
 
@@ -98,7 +116,9 @@ def test_ipv6_only(tmp_path: Path) -> None:
     assert (found.address, found.family) == ("fd00::1", 6)
     assert "it had no IPv4 one" in found.why
     assert gateway_env(root=root, env={}) == {
-        "HOSTGW_IP": "fd00::1", "HOSTGW_HOST": "[fd00::1]", "HOSTGW_IP6": "fd00::1",
+        "HOSTGW_IP": "fd00::1",
+        "HOSTGW_HOST": "[fd00::1]",
+        "HOSTGW_IP6": "fd00::1",
     }
     with pytest.raises(GatewayNotFound, match="no IPv4 gateway found"):
         detect(root=root, env={}, family=4)
@@ -114,7 +134,9 @@ def test_a_strategy_answers_its_own_ipv6_before_a_later_ipv4(tmp_path: Path) -> 
 def test_ipv6_answer_of_a_later_strategy_fills_hostgw_ip6(tmp_path: Path) -> None:
     root = make_root(tmp_path, route6=r6("fd00::1"), hosts="10.0.0.7 host.docker.internal\n")
     assert gateway_env(root=root, env={}) == {
-        "HOSTGW_IP": "10.0.0.7", "HOSTGW_HOST": "10.0.0.7", "HOSTGW_IP6": "fd00::1",
+        "HOSTGW_IP": "10.0.0.7",
+        "HOSTGW_HOST": "10.0.0.7",
+        "HOSTGW_IP6": "fd00::1",
     }
 
 
@@ -133,10 +155,14 @@ def test_internal_network_names_strategies_and_fixes(tmp_path: Path) -> None:
     assert [a.strategy for a in error.attempts] == list(NAMES)
 
 
-@pytest.mark.parametrize(("route", "message"), [
-    (r4("169.254.1.1"), "169.254.1.1 is link-local"),
-    (r4(ANY4, flags=1), r"has no gateway \(on-link\)"),
-], ids=["calico-link-local", "on-link"])
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        (r4("169.254.1.1"), "169.254.1.1 is link-local"),
+        (r4(ANY4, flags=1), r"has no gateway \(on-link\)"),
+    ],
+    ids=["calico-link-local", "on-link"],
+)
 def test_route_refuses_known_wrong_answers(tmp_path: Path, route: str, message: str) -> None:
     root = make_root(tmp_path, route=route)
     with pytest.raises(GatewayNotFound, match=message):
@@ -170,11 +196,16 @@ def test_judge_gateway() -> None:
 
 
 def test_hosts_evidence_and_names(tmp_path: Path) -> None:
-    root = make_root(tmp_path, route=r4("172.17.0.1"),
-                     hosts="10.0.0.2 host.containers.internal\n10.0.0.1 gw.example\n")
+    root = make_root(
+        tmp_path,
+        route=r4("172.17.0.1"),
+        hosts="10.0.0.2 host.containers.internal\n10.0.0.1 gw.example\n",
+    )
     found = detect(root=root, env={})
     assert (found.address, found.detail) == (
-        "10.0.0.2", f"{root}/etc/hosts:2: 10.0.0.2 host.containers.internal")
+        "10.0.0.2",
+        f"{root}/etc/hosts:2: 10.0.0.2 host.containers.internal",
+    )
     assert detect(root=root, env={}, names=["gw.example"]).address == "10.0.0.1"
     assert detect(root=root, env={"HOSTGW_NAMES": "gw.example, x"}).address == "10.0.0.1"
 
@@ -183,25 +214,38 @@ def test_k8s_variable_and_dual_stack_list(tmp_path: Path) -> None:
     root = make_root(tmp_path)
     env = {"NODE_IP": "10.1.0.5,fd00::5"}
     assert detect(root=root, env=env, k8s_var="NODE_IP").address == "10.1.0.5"
-    assert detect(root=root, env={**env, "HOSTGW_K8S_VAR": "NODE_IP"}, family=6).address == \
-        "fd00::5"
+    assert (
+        detect(root=root, env={**env, "HOSTGW_K8S_VAR": "NODE_IP"}, family=6).address == "fd00::5"
+    )
     with pytest.raises(GatewayNotFound, match="'nonsense' is not an IP address"):
         detect(root=root, env={"HOST_IP": "nonsense"}, strategies=["k8s"])
     with pytest.raises(GatewayNotFound, match=r"valueFrom\.fieldRef\.fieldPath: status\.hostIP"):
         detect(root=root, env={"KUBERNETES_SERVICE_HOST": "10.96.0.1"}, strategies=["k8s"])
 
 
-@pytest.mark.parametrize(("links", "answer"), [
-    ({"docker0": True}, "127.0.0.1"),
-    ({"br-0123456789ab": True}, "127.0.0.1"),
-    ({"podman0": True}, "127.0.0.1"),
-    ({"cni-podman1": True}, "127.0.0.1"),
-    ({"docker0": False}, None),  # named docker0 but not a bridge
-    ({"cni0": True}, None),  # a Kubernetes node inside a container has one too
-    ({"br-lan": True}, None),
-    ({"eth0": False, "lo": False}, None),
-], ids=["docker0", "docker-user-net", "podman", "cni-podman", "not-a-bridge", "cni0",
-        "other-bridge", "none"])
+@pytest.mark.parametrize(
+    ("links", "answer"),
+    [
+        ({"docker0": True}, "127.0.0.1"),
+        ({"br-0123456789ab": True}, "127.0.0.1"),
+        ({"podman0": True}, "127.0.0.1"),
+        ({"cni-podman1": True}, "127.0.0.1"),
+        ({"docker0": False}, None),  # named docker0 but not a bridge
+        ({"cni0": True}, None),  # a Kubernetes node inside a container has one too
+        ({"br-lan": True}, None),
+        ({"eth0": False, "lo": False}, None),
+    ],
+    ids=[
+        "docker0",
+        "docker-user-net",
+        "podman",
+        "cni-podman",
+        "not-a-bridge",
+        "cni0",
+        "other-bridge",
+        "none",
+    ],
+)
 def test_host_network(tmp_path: Path, links: dict[str, bool], answer: str | None) -> None:
     root = make_root(tmp_path, links=links)
     outcome = host_network(Context(env={}, root=root, families=(4, 6)))
@@ -234,13 +278,18 @@ def test_env_override(tmp_path: Path) -> None:
     assert caught.value.attempts[1].strategy == "route"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"HOSTGW_IP": "not an address!"}, "is neither an IP address nor a hostname"),
-    ({"HOSTGW_IP": "10.0.0.1%eth0"}, "is neither an IP address nor a hostname"),
-    ({"HOSTGW_IP6": "10.0.0.1"}, "is not an IPv6 address"),
-], ids=["junk", "zone-on-v4", "v4-in-ip6"])
-def test_unusable_override_stops_with_the_fix(tmp_path: Path, env: dict[str, str],
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HOSTGW_IP": "not an address!"}, "is neither an IP address nor a hostname"),
+        ({"HOSTGW_IP": "10.0.0.1%eth0"}, "is neither an IP address nor a hostname"),
+        ({"HOSTGW_IP6": "10.0.0.1"}, "is not an IPv6 address"),
+    ],
+    ids=["junk", "zone-on-v4", "v4-in-ip6"],
+)
+def test_unusable_override_stops_with_the_fix(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
     root = make_root(tmp_path, route=r4("172.17.0.1"))
     with pytest.raises(GatewayNotFound, match=message) as caught:
         detect(root=root, env=env)
@@ -248,17 +297,21 @@ def test_unusable_override_stops_with_the_fix(tmp_path: Path, env: dict[str, str
     assert [a.strategy for a in caught.value.attempts] == ["env"]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"strategies": ["route", "psychic"]}, "unknown strategy 'psychic'"),
-    ({"strategies": []}, "no strategy given"),
-    ({"env": {"HOSTGW_STRATEGIES": "route,nope"}}, "HOSTGW_STRATEGIES: unknown strategy"),
-    ({"family": 5}, "family must be 4, 6 or None"),
-    ({"timeout": -1.0}, "timeouts must be zero or more"),
-    ({"timeout": float("nan")}, "timeouts must be zero or more"),
-    ({"port": 0}, "port must be 1-65535"),
-    ({"names": ["host docker"]}, "names must be non-empty hostnames"),
-    ({"k8s_var": ""}, "must not be empty"),
-], ids=["unknown", "empty", "env-unknown", "family", "timeout", "nan", "port", "names", "k8s"])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"strategies": ["route", "psychic"]}, "unknown strategy 'psychic'"),
+        ({"strategies": []}, "no strategy given"),
+        ({"env": {"HOSTGW_STRATEGIES": "route,nope"}}, "HOSTGW_STRATEGIES: unknown strategy"),
+        ({"family": 5}, "family must be 4, 6 or None"),
+        ({"timeout": -1.0}, "timeouts must be zero or more"),
+        ({"timeout": float("nan")}, "timeouts must be zero or more"),
+        ({"port": 0}, "port must be 1-65535"),
+        ({"names": ["host docker"]}, "names must be non-empty hostnames"),
+        ({"k8s_var": ""}, "must not be empty"),
+    ],
+    ids=["unknown", "empty", "env-unknown", "family", "timeout", "nan", "port", "names", "k8s"],
+)
 def test_usage_errors(tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
     options: dict[str, object] = {"root": make_root(tmp_path), "env": {}, **kwargs}
     with pytest.raises(UsageError, match=message) as caught:
@@ -272,7 +325,10 @@ def test_public_api(tmp_path: Path) -> None:
     assert issubclass(hostgw.GatewayNotFound, LookupError)
     found = hostgw.detect(root=root, env={})
     assert found.as_dict()["attempts"][-1] == {
-        "strategy": "route", "address": "172.17.0.1", "detail": found.detail, "family": 4,
+        "strategy": "route",
+        "address": "172.17.0.1",
+        "detail": found.detail,
+        "family": 4,
     }
 
 
@@ -292,8 +348,7 @@ def test_port_probe_on_loopback(tmp_path: Path) -> None:
 
     from hostgw.errors import GatewayUnreachable
 
-    root = make_root(tmp_path, hosts="127.0.0.2 host.docker.internal\n",
-                     links={"docker0": True})
+    root = make_root(tmp_path, hosts="127.0.0.2 host.docker.internal\n", links={"docker0": True})
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
@@ -303,7 +358,8 @@ def test_port_probe_on_loopback(tmp_path: Path) -> None:
         assert "127.0.0.2 refused" in found.why
         assert [p.address for p in found.probes][:2] == ["127.0.0.2", "127.0.0.1"]
         assert gateway_env(root=root, env={}, port=port) == {
-            "HOSTGW_IP": "127.0.0.1", "HOSTGW_HOST": "127.0.0.1",
+            "HOSTGW_IP": "127.0.0.1",
+            "HOSTGW_HOST": "127.0.0.1",
         }
         with pytest.raises(GatewayUnreachable) as caught:
             detect(root=root, env={}, port=port, family=6)
@@ -313,8 +369,11 @@ def test_port_probe_on_loopback(tmp_path: Path) -> None:
 
 
 def test_hosts_unspecified_address_is_rejected(tmp_path: Path) -> None:
-    root = make_root(tmp_path, route=r4("172.17.0.1"),
-                     hosts=f"{ANY4} host.docker.internal\n10.0.0.3 host.containers.internal\n")
+    root = make_root(
+        tmp_path,
+        route=r4("172.17.0.1"),
+        hosts=f"{ANY4} host.docker.internal\n10.0.0.3 host.containers.internal\n",
+    )
     found = detect(root=root, env={})
     assert (found.address, found.strategy) == ("10.0.0.3", "hosts")
     (rejected,) = found.attempts[1].rejected
@@ -325,7 +384,8 @@ def test_env_override_ends_the_search_even_for_hostgw_ip6(tmp_path: Path) -> Non
     # ENVIRONMENTS.md 10: HOSTGW_IP answers "with no other probing" — not even for IPv6.
     root = make_root(tmp_path, route6=r6("fd00::1"), hosts="fd00::7 host.docker.internal\n")
     assert gateway_env(root=root, env={"HOSTGW_IP": "10.9.8.7"}) == {
-        "HOSTGW_IP": "10.9.8.7", "HOSTGW_HOST": "10.9.8.7",
+        "HOSTGW_IP": "10.9.8.7",
+        "HOSTGW_HOST": "10.9.8.7",
     }
     found = detect(root=root, env={"HOSTGW_IP": "10.9.8.7"})
     assert [a.strategy for a in found.attempts] == ["env"]

@@ -104,15 +104,21 @@ class Story:
         self.host.ip("addr", "add", f"{self.front_net}.1/24", "dev", self.br_front)
         self.host.ip("addr", "add", f"{self.back_net}.1/24", "dev", self.br_back)
         self.table = unique("hgwp")
-        self.host.exec("nft", "-f", "-", input=f"""
+        self.host.exec(
+            "nft",
+            "-f",
+            "-",
+            input=f"""
 table ip {self.table} {{
     chain prerouting {{ type nat hook prerouting priority dstnat; policy accept; jump publish; }}
     chain output {{ type nat hook output priority -100; policy accept; jump publish; }}
     chain publish {{ }}
 }}
-""")
-        lab.on_close(lambda: self.host.exec("nft", "delete", "table", "ip", self.table,
-                                            check=False))
+""",
+        )
+        lab.on_close(
+            lambda: self.host.exec("nft", "delete", "table", "ip", self.table, check=False)
+        )
         self.front = self.attach("hgwf", self.br_front, f"{self.front_net}.2", self.front_net)
         self.backend_proc: subprocess.Popen[str] | None = None
 
@@ -130,15 +136,40 @@ table ip {self.table} {{
         """Start backend ``name`` in a new namespace and point the DNAT at it."""
         address = f"{self.back_net}.{last_octet}"
         ns = self.attach("hgwb", self.br_back, address, self.back_net)
-        self.backend_proc = ns.spawn(sys.executable, "-c", BACKEND, name,
-                                     stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.backend_proc = ns.spawn(
+            sys.executable, "-c", BACKEND, name, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.host.exec("nft", "flush", "chain", "ip", self.table, "publish")
-        self.host.exec("nft", "add", "rule", "ip", self.table, "publish",
-                       "fib", "daddr", "type", "local", "tcp", "dport", "8000",
-                       "dnat", "to", f"{address}:8000")
-        until(f"{name} to listen", lambda: self.host.exec(
-            "python3", "-c", f"import socket; socket.create_connection(('{address}', 8000), 1)",
-            check=False).returncode == 0)
+        self.host.exec(
+            "nft",
+            "add",
+            "rule",
+            "ip",
+            self.table,
+            "publish",
+            "fib",
+            "daddr",
+            "type",
+            "local",
+            "tcp",
+            "dport",
+            "8000",
+            "dnat",
+            "to",
+            f"{address}:8000",
+        )
+        until(
+            f"{name} to listen",
+            lambda: (
+                self.host.exec(
+                    "python3",
+                    "-c",
+                    f"import socket; socket.create_connection(('{address}', 8000), 1)",
+                    check=False,
+                ).returncode
+                == 0
+            ),
+        )
 
     def kill_backend(self) -> None:
         """Kill the running backend process (by pid)."""
@@ -156,13 +187,17 @@ table ip {self.table} {{
 
     def get(self) -> str:
         """GET /api/ through nginx, from inside the frontend; '' when it fails."""
-        done = self.front.exec("curl", "-sS", "--max-time", "3", "http://127.0.0.1:1600/api/",
-                               check=False)
+        done = self.front.exec(
+            "curl", "-sS", "--max-time", "3", "http://127.0.0.1:1600/api/", check=False
+        )
         return done.stdout.strip() if done.returncode == 0 else ""
 
     def nginx_config(self, prefix: Path, target: str) -> str:
-        return (NGINX_HEAD.format(prefix=prefix)
-                + f"            proxy_pass http://{target}/;\n" + NGINX_TAIL)
+        return (
+            NGINX_HEAD.format(prefix=prefix)
+            + f"            proxy_pass http://{target}/;\n"
+            + NGINX_TAIL
+        )
 
 
 def _nginx_prefix(tmp: Path) -> Path:
@@ -195,9 +230,21 @@ def test_render_under_exec_watch(lab: Lab, tmp_path: Path) -> None:
     log = tmp_path / "hostgw.log"
     with log.open("w") as err:
         sup = story.front.spawn(
-            *hostgw_cmd(), "exec", "--watch", "-t", f"{template}:{conf}", "--",
-            require_tool("nginx"), "-p", str(prefix), "-c", str(conf), "-g", "daemon off;",
-            stdin=subprocess.DEVNULL, stderr=err,
+            *hostgw_cmd(),
+            "exec",
+            "--watch",
+            "-t",
+            f"{template}:{conf}",
+            "--",
+            require_tool("nginx"),
+            "-p",
+            str(prefix),
+            "-c",
+            str(conf),
+            "-g",
+            "daemon off;",
+            stdin=subprocess.DEVNULL,
+            stderr=err,
         )
     until("nginx through hostgw", lambda: story.get() == "backend-1", log=log)
     assert f"proxy_pass http://{story.front_net}.1:8000/;" in conf.read_text()
@@ -228,17 +275,28 @@ def test_rewrite_under_watch_with_pid_file(lab: Lab, tmp_path: Path) -> None:
     conf.write_text("daemon off;\n" + story.nginx_config(prefix, "backend:8000"))
     story.front.exec(*hostgw_cmd(), "rewrite", "-m", "backend:8000=8000", str(conf))
     assert f"proxy_pass http://{story.front_net}.1:8000/;" in conf.read_text()
-    master_proc = story.front.spawn(nginx, "-p", str(prefix), "-c", str(conf),
-                                    stdin=subprocess.DEVNULL)
+    master_proc = story.front.spawn(
+        nginx, "-p", str(prefix), "-c", str(conf), stdin=subprocess.DEVNULL
+    )
     until("nginx", lambda: story.get() == "backend-1")
     master = master_proc.pid  # `ip netns exec` execs: the pid is nginx's master
     assert int(read(prefix / "nginx.pid")) == master
     log = tmp_path / "watch.log"
     with log.open("w") as err:
         watch = story.front.spawn(
-            *hostgw_cmd(), "watch", "--rewrite", str(conf), "-m", "backend:8000=8000",
-            "--validate", "--signal", "HUP", "--pid-file", str(prefix / "nginx.pid"),
-            stdin=subprocess.DEVNULL, stderr=err,
+            *hostgw_cmd(),
+            "watch",
+            "--rewrite",
+            str(conf),
+            "-m",
+            "backend:8000=8000",
+            "--validate",
+            "--signal",
+            "HUP",
+            "--pid-file",
+            str(prefix / "nginx.pid"),
+            stdin=subprocess.DEVNULL,
+            stderr=err,
         )
     until("the watcher", lambda: "watching" in read(log))
     assert "rewrote" not in read(log), "an up-to-date config must not be rewritten"

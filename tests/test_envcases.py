@@ -54,8 +54,20 @@ def test_case(lab: Lab, case: Case) -> None:
     assert f"answer: {case.address} " in report.stdout
 
 
-HEAVY = ("pyroute2", "netifaces", "json", "subprocess", "tempfile", "socket", "selectors",
-         "dataclasses", "hostgw.rewriting", "hostgw.probe", "hostgw.report", "hostgw.envformat")
+HEAVY = (
+    "pyroute2",
+    "netifaces",
+    "json",
+    "subprocess",
+    "tempfile",
+    "socket",
+    "selectors",
+    "dataclasses",
+    "hostgw.rewriting",
+    "hostgw.probe",
+    "hostgw.report",
+    "hostgw.envformat",
+)
 
 
 def test_default_path_imports_nothing_heavy(lab: Lab) -> None:
@@ -66,8 +78,12 @@ def test_default_path_imports_nothing_heavy(lab: Lab) -> None:
     imported = _imported(done.stderr)
     assert "hostgw.routes" in imported and "hostgw.resolve" in imported
     # What click itself imports (it differs between Pythons) is not ours to save.
-    anchor = subprocess.run([sys.executable, "-X", "importtime", "-c", "import click"],
-                            capture_output=True, text=True, check=True)
+    anchor = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import click"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     ours = imported - _imported(anchor.stderr)
     assert not {m for m in ours if m.split(".")[0] in HEAVY or m in HEAVY}
 
@@ -140,7 +156,9 @@ def test_dual_stack_env_has_both(lab: Lab) -> None:
     ns, env = case.build(lab)
     done = case.exec(ns, env, [*hostgw_cmd(), "env", "--format", "json"])
     assert json.loads(done.stdout) == {
-        "HOSTGW_IP": "10.213.17.1", "HOSTGW_IP6": "fd5e:17::1", "HOSTGW_HOST": "10.213.17.1",
+        "HOSTGW_IP": "10.213.17.1",
+        "HOSTGW_IP6": "fd5e:17::1",
+        "HOSTGW_HOST": "10.213.17.1",
     }
     only4 = case.exec(ns, env, [*hostgw_cmd(), "env", "-4", "--format", "dotenv"])
     assert only4.stdout == "HOSTGW_IP=10.213.17.1\nHOSTGW_HOST=10.213.17.1\n"
@@ -150,8 +168,10 @@ def test_dual_stack_env_has_both(lab: Lab) -> None:
 def test_env_output_evals_in_a_shell(lab: Lab, shell: str) -> None:
     case = BY_NAME["ipv6-only"]
     ns, env = case.build(lab)
-    script = f'eval "$({" ".join(hostgw_cmd())} env)" && printf "%s|%s|%s" ' \
+    script = (
+        f'eval "$({" ".join(hostgw_cmd())} env)" && printf "%s|%s|%s" '
         '"$HOSTGW_IP" "$HOSTGW_IP6" "$HOSTGW_HOST"'
+    )
     done = case.exec(ns, env, [shell, "-c", script])
     assert done.stdout == "fd5e:11::1|fd5e:11::1|[fd5e:11::1]", show(done)
 
@@ -177,8 +197,12 @@ def listen(host: Netns, address: str, port: int) -> None:
         "time.sleep(3600)\n"
     )
     host.spawn(sys.executable, "-c", code)
-    until(f"a listener on {address}:{port}",
-          lambda: listening(host, "-Hltn", f"{address}:{port}"), timeout=15, interval=0.05)
+    until(
+        f"a listener on {address}:{port}",
+        lambda: listening(host, "-Hltn", f"{address}:{port}"),
+        timeout=15,
+        interval=0.05,
+    )
 
 
 def probe_rig(lab: Lab, *, listening: bool) -> tuple[Netns, dict[str, str]]:
@@ -214,6 +238,9 @@ def test_port_nothing_accepts_exit_4_lists_what_was_tried(lab: Lab) -> None:
     done = case.exec(box, env, [*hostgw_cmd(), "ip", "--port", str(PORT), "--probe-timeout", "0.3"])
     assert done.returncode == 4, show(done)
     assert done.stdout == ""
-    for line in ("10.213.20.99 (hosts): timed out after 0.3 s", "10.213.20.7 (k8s): refused",
-                 "10.213.20.1 (route): refused"):
+    for line in (
+        "10.213.20.99 (hosts): timed out after 0.3 s",
+        "10.213.20.7 (k8s): refused",
+        "10.213.20.1 (route): refused",
+    ):
         assert line in done.stderr, show(done)

@@ -86,8 +86,9 @@ def compose() -> dict[str, object]:
     python = "/usr/bin/python3"
     code = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"
     path = EXAMPLES / "compose-redeploy/compose.yaml"
-    done = subprocess.run([python, "-c", code, str(path)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [python, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"needs PyYAML for {python} (apt python3-yaml): {done.stderr.strip()}")
     parsed: dict[str, object] = json.loads(done.stdout)
@@ -159,8 +160,13 @@ def nginx_args(prefix: Path) -> list[str]:
 
 def nginx_t(prefix: Path) -> subprocess.CompletedProcess[str]:
     """The real nginx -t on the stand-in prefix."""
-    return subprocess.run([require_tool("nginx"), "-t", "-q", *nginx_args(prefix)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [require_tool("nginx"), "-t", "-q", *nginx_args(prefix)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def copy_templates(name: str, tmp: Path) -> Path:
@@ -171,8 +177,9 @@ def copy_templates(name: str, tmp: Path) -> Path:
 
 
 @pytest.mark.proxies
-@pytest.mark.parametrize(("address", "host"), [("10.213.70.1", "10.213.70.1"),
-                                               ("fd5e:70::1", "[fd5e:70::1]")])
+@pytest.mark.parametrize(
+    ("address", "host"), [("10.213.70.1", "10.213.70.1"), ("fd5e:70::1", "[fd5e:70::1]")]
+)
 @pytest.mark.parametrize("listen", [None, "1600"])
 def test_debian_pip_template_renders_and_passes_nginx_t(
     tmp_path: Path, address: str, host: str, listen: str | None
@@ -184,7 +191,11 @@ def test_debian_pip_template_renders_and_passes_nginx_t(
     template = EXAMPLES / "nginx-debian-pip/templates/default.conf.template"
     done = subprocess.run(
         [*hostgw_cmd(), "render", f"{template}:{prefix}/conf.d/default.conf"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     conf = (prefix / "conf.d/default.conf").read_text()
@@ -264,8 +275,13 @@ def entrypoint_d(tmp: Path) -> Path:
 
 
 def run_stock_entrypoint(
-    box: Netns, shell: Shell, tmp: Path, example: str, command: list[str],
-    *, env: dict[str, str] | None = None,
+    box: Netns,
+    shell: Shell,
+    tmp: Path,
+    example: str,
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """The stand-in entrypoint under ``shell`` in ``box``, with the example's ENV."""
     prefix = nginx_prefix(tmp)
@@ -277,9 +293,20 @@ def run_stock_entrypoint(
         **(env or {}),
     }
     done = subprocess.run(
-        [IP, "netns", "exec", box.name, *shell.argv, str(STAND_IN / "docker-entrypoint.sh"),
-         *[a.replace("{prefix}", str(prefix)) for a in command]],
-        env=shell.env(full_env), capture_output=True, text=True, timeout=60, check=False,
+        [
+            IP,
+            "netns",
+            "exec",
+            box.name,
+            *shell.argv,
+            str(STAND_IN / "docker-entrypoint.sh"),
+            *[a.replace("{prefix}", str(prefix)) for a in command],
+        ],
+        env=shell.env(full_env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return done, prefix
 
@@ -297,7 +324,10 @@ def test_stock_entrypoint_sources_the_dropin(
     shell = image_shell(kind, tmp_path)
     require_tool("nginx")  # found on the shell's PATH: the entrypoint configures only for "nginx"
     done, prefix = run_stock_entrypoint(
-        box, shell, tmp_path, example,
+        box,
+        shell,
+        tmp_path,
+        example,
         ["nginx", "-t", "-p", "{prefix}", "-c", "{prefix}/nginx.conf", "-e", "{prefix}/error.log"],
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -318,16 +348,26 @@ def test_stock_entrypoint_stops_when_there_is_no_host(
     shell = image_shell(kind, tmp_path)
     marker = tmp_path / "nginx-started"
     assert env_of(EXAMPLES / example / "Dockerfile")["HOSTGW_REQUIRED"] == "1"
-    done, _ = run_stock_entrypoint(box, shell, tmp_path / "a", example,
-                                   ["nginx", "touch", str(marker)],
-                                   env={"ENTRYPOINT_ANY_COMMAND": "1"})
+    done, _ = run_stock_entrypoint(
+        box,
+        shell,
+        tmp_path / "a",
+        example,
+        ["nginx", "touch", str(marker)],
+        env={"ENTRYPOINT_ANY_COMMAND": "1"},
+    )
     assert done.returncode != 0 and not marker.exists()
     assert "no IPv4 or IPv6 gateway found" in done.stderr
     assert "hostgw-sh: HOSTGW_REQUIRED=1: stopping" in done.stderr
     # Without HOSTGW_REQUIRED the entrypoint goes on, and says what it left unset.
-    done, prefix = run_stock_entrypoint(box, shell, tmp_path / "b", example,
-                                        ["touch", str(marker)],
-                                        env={"HOSTGW_REQUIRED": "", "ENTRYPOINT_ANY_COMMAND": "1"})
+    done, prefix = run_stock_entrypoint(
+        box,
+        shell,
+        tmp_path / "b",
+        example,
+        ["touch", str(marker)],
+        env={"HOSTGW_REQUIRED": "", "ENTRYPOINT_ANY_COMMAND": "1"},
+    )
     assert done.returncode == 0 and marker.exists(), done.stderr
     assert "HOSTGW_IP left unset" in done.stderr
     assert "${HOSTGW_HOST}" in (prefix / "conf.d/default.conf").read_text()
@@ -364,11 +404,13 @@ def _free_port() -> int:
 def test_backend_app_answers_api_only() -> None:
     port = _free_port()
     app = EXAMPLES / "compose-redeploy/backend/app.py"
-    proc = subprocess.Popen([sys.executable, str(app)], env={**os.environ, "PORT": str(port)},
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(app)], env={**os.environ, "PORT": str(port)}, stderr=subprocess.DEVNULL
+    )
     try:
-        done = subprocess.run([*hostgw_cmd(), "wait", "-q", f"http://127.0.0.1:{port}/api/x"],
-                              check=False)
+        done = subprocess.run(
+            [*hostgw_cmd(), "wait", "-q", f"http://127.0.0.1:{port}/api/x"], check=False
+        )
         assert done.returncode == 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/hello", timeout=10) as r:
             body = json.loads(r.read())
@@ -383,9 +425,7 @@ def test_backend_app_answers_api_only() -> None:
 
 @pytest.mark.netns
 @pytest.mark.proxies
-def test_compose_frontend_waits_then_proxies_api_through_the_host(
-    lab: Lab, tmp_path: Path
-) -> None:
+def test_compose_frontend_waits_then_proxies_api_through_the_host(lab: Lab, tmp_path: Path) -> None:
     services = compose()["services"]
     assert isinstance(services, dict)
     frontend = services["frontend"]
@@ -394,9 +434,17 @@ def test_compose_frontend_waits_then_proxies_api_through_the_host(
     env.update(frontend["environment"])
     # compose's entrypoint and command, hostgw from this checkout, nginx pointed at prefix.
     # (A shorter retry gap than the default 1 s only makes the test quicker.)
-    argv = [*hostgw_cmd(), *frontend["entrypoint"][1:-1], "--wait-interval", "0.1", "--",
-            require_tool("nginx"), *frontend["command"][1:], *nginx_args(prefix)]
-    assert argv[-len(nginx_args(prefix)) - 2:-len(nginx_args(prefix))] == ["-g", "daemon off;"]
+    argv = [
+        *hostgw_cmd(),
+        *frontend["entrypoint"][1:-1],
+        "--wait-interval",
+        "0.1",
+        "--",
+        require_tool("nginx"),
+        *frontend["command"][1:],
+        *nginx_args(prefix),
+    ]
+    assert argv[-len(nginx_args(prefix)) - 2 : -len(nginx_args(prefix))] == ["-g", "daemon off;"]
     nginx = box.spawn(*argv, env=env, stderr=subprocess.PIPE)
     assert nginx.stderr is not None
     seen = [nginx.stderr.readline() for _ in range(2)]  # "wrote ...", then the first round
@@ -404,10 +452,25 @@ def test_compose_frontend_waits_then_proxies_api_through_the_host(
     assert "waiting for 10.213.75.1:8000 (refused)" in seen[1], seen
     # The backend comes up on the host side, listening on every address.
     app = EXAMPLES / "compose-redeploy/backend/app.py"
-    host.spawn(sys.executable, str(app), env={"PATH": os.environ["PATH"], "PORT": "8000"},
-               stderr=subprocess.DEVNULL)
-    done = box.exec("curl", "-sS", "--retry", "50", "--retry-delay", "0", "--retry-connrefused",
-                    "--max-time", "30", "http://127.0.0.1:1600/api/hello", check=False)
+    host.spawn(
+        sys.executable,
+        str(app),
+        env={"PATH": os.environ["PATH"], "PORT": "8000"},
+        stderr=subprocess.DEVNULL,
+    )
+    done = box.exec(
+        "curl",
+        "-sS",
+        "--retry",
+        "50",
+        "--retry-delay",
+        "0",
+        "--retry-connrefused",
+        "--max-time",
+        "30",
+        "http://127.0.0.1:1600/api/hello",
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["path"] == "/api/hello"

@@ -14,18 +14,27 @@ from tests.waiting import until
 BASE = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*hostgw_cmd(), "exec", *args], env={**BASE, **(env or {})}, cwd=cwd,
-        capture_output=True, text=True, timeout=60, check=False,
+        [*hostgw_cmd(), "exec", *args],
+        env={**BASE, **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 def test_the_command_replaces_hostgw() -> None:
     proc = subprocess.Popen(
-        [*hostgw_cmd(), "exec", "--", "sh", "-c", "echo $$"], env=BASE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*hostgw_cmd(), "exec", "--", "sh", "-c", "echo $$"],
+        env=BASE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -35,8 +44,10 @@ def test_the_command_replaces_hostgw() -> None:
 def test_signals_reach_the_command_directly() -> None:
     proc = subprocess.Popen([*hostgw_cmd(), "exec", "--", "sleep", "30"], env=BASE)
     try:
-        until("hostgw to exec sleep",
-              lambda: Path(f"/proc/{proc.pid}/comm").read_text().strip() == "sleep")
+        until(
+            "hostgw to exec sleep",
+            lambda: Path(f"/proc/{proc.pid}/comm").read_text().strip() == "sleep",
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == -signal.SIGTERM
     finally:
@@ -66,14 +77,24 @@ def test_the_command_gets_default_signal_dispositions() -> None:
 def test_hostgw_variables_are_exported() -> None:
     done = run("--", "sh", "-c", 'echo "$HOSTGW_IP $HOSTGW_HOST ${HOSTGW_IP6-none}"')
     assert done.stdout == "10.213.0.1 10.213.0.1 none\n", done.stderr
-    done = run("--", "sh", "-c", 'echo "$HOSTGW_IP $HOSTGW_HOST $HOSTGW_IP6"',
-               env={"HOSTGW_IP": "fd5e::1"})
+    done = run(
+        "--", "sh", "-c", 'echo "$HOSTGW_IP $HOSTGW_HOST $HOSTGW_IP6"', env={"HOSTGW_IP": "fd5e::1"}
+    )
     assert done.stdout == "fd5e::1 [fd5e::1] fd5e::1\n", done.stderr
 
 
 def test_detection_failure_that_no_template_needs_only_warns(tmp_path: Path) -> None:
-    done = run("--root", str(tmp_path), "--strategy", "route", "--",
-               "sh", "-c", 'echo "ran ${HOSTGW_IP:-without}"', env={"HOSTGW_IP": ""})
+    done = run(
+        "--root",
+        str(tmp_path),
+        "--strategy",
+        "route",
+        "--",
+        "sh",
+        "-c",
+        'echo "ran ${HOSTGW_IP:-without}"',
+        env={"HOSTGW_IP": ""},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ran without\n"
     assert "warning: HOSTGW_* not exported" in done.stderr

@@ -51,8 +51,11 @@ def supervised(*argv: str, work: Path | None) -> subprocess.Popen[str]:
         extra = ["-t", f"{work / 't'}:{work / 'o'}"]
     return subprocess.Popen(
         [*hostgw_cmd(), "exec", "--watch", *extra, "--", *argv],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -69,8 +72,9 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
 @pytest.mark.parametrize("render", [True, False], ids=["watching", "supervising-only"])
 @pytest.mark.parametrize("code", [0, 1, 7, 255])
 def test_exit_code_is_the_commands(code: int, render: bool, tmp_path: Path) -> None:
-    rc, _out, err = _finish(supervised("sh", "-c", f"exit {code}",
-                                       work=tmp_path if render else None))
+    rc, _out, err = _finish(
+        supervised("sh", "-c", f"exit {code}", work=tmp_path if render else None)
+    )
     assert rc == code, err
 
 
@@ -88,8 +92,14 @@ def test_signals_are_forwarded_once_each_in_order(tmp_path: Path) -> None:
     child_pid, child_pgrp = int(ready[1]), int(ready[2])
     assert child_pid != proc.pid
     assert child_pgrp == child_pid, "the command runs in its own process group"
-    sent = [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGINT, signal.SIGUSR2,
-            signal.SIGWINCH]
+    sent = [
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGUSR1,
+        signal.SIGINT,
+        signal.SIGUSR2,
+        signal.SIGWINCH,
+    ]
     for sig in sent:
         proc.send_signal(sig)
         assert proc.stdout.readline().strip() == sig.name
@@ -146,9 +156,24 @@ def test_as_pid_1_orphans_are_reaped() -> None:
     )
     env = {**os.environ, "HOSTGW_IP": "10.213.0.1"}
     done = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc",
-         *hostgw_cmd(), "exec", "--watch", "--", "sh", "-c", script],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        [
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            *hostgw_cmd(),
+            "exec",
+            "--watch",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert done.stdout.strip().endswith("reaped")

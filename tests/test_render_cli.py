@@ -24,8 +24,14 @@ def run(
     """The real hostgw, with a small known environment (the env strategy only: no probing)."""
     base = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
     return subprocess.run(
-        [*hostgw_cmd(), *args], env={**base, **(env or {})}, input=input, text=True,
-        capture_output=True, cwd=cwd, timeout=60, check=False,
+        [*hostgw_cmd(), *args],
+        env={**base, **(env or {})},
+        input=input,
+        text=True,
+        capture_output=True,
+        cwd=cwd,
+        timeout=60,
+        check=False,
     )
 
 
@@ -100,8 +106,16 @@ def test_errors_name_every_place_and_nothing_is_written(tmp_path: Path) -> None:
     (tmp_path / "b.template").write_text("ok\n  $V\n")
     (tmp_path / "b.conf").write_text("old\n")
     done = ok(
-        run("render", "a.template:a.conf", "b.template:b.conf", "--vars", "PORT NEED V",
-            "--strict", env={"V": "a;b"}, cwd=tmp_path),
+        run(
+            "render",
+            "a.template:a.conf",
+            "b.template:b.conf",
+            "--vars",
+            "PORT NEED V",
+            "--strict",
+            env={"V": "a;b"},
+            cwd=tmp_path,
+        ),
         5,
     )
     assert "a.template:1:8 PORT: is not set" in done.stderr
@@ -151,8 +165,17 @@ def _fake_root(tmp_path: Path) -> Path:
 
 def test_detected_address_is_substituted(tmp_path: Path) -> None:
     root = _fake_root(tmp_path)
-    done = ok(run("render", "--root", str(root), "--strategy", "route", env={"HOSTGW_IP": ""},
-                  input="http://${HOSTGW_HOST}:8080 [$HOSTGW_IP6]\n"))
+    done = ok(
+        run(
+            "render",
+            "--root",
+            str(root),
+            "--strategy",
+            "route",
+            env={"HOSTGW_IP": ""},
+            input="http://${HOSTGW_HOST}:8080 [$HOSTGW_IP6]\n",
+        )
+    )
     assert done.stdout == "http://10.213.0.1:8080 []\n"
 
 
@@ -166,18 +189,23 @@ def _tree(base: Path, files: dict[str, str]) -> None:
 
 
 def test_directory_mode_keeps_subdirectories(tmp_path: Path) -> None:
-    _tree(tmp_path / "t", {
-        "default.conf.template": TEMPLATE,
-        "sites/api.conf.template": "proxy_pass http://$HOSTGW_IP:9000;\n",
-        "README": "not a template $HOSTGW_IP",
-        ".template": "no name",
-    })
+    _tree(
+        tmp_path / "t",
+        {
+            "default.conf.template": TEMPLATE,
+            "sites/api.conf.template": "proxy_pass http://$HOSTGW_IP:9000;\n",
+            "README": "not a template $HOSTGW_IP",
+            ".template": "no name",
+        },
+    )
     done = ok(run("render", "--templates", str(tmp_path / "t"), "--output", str(tmp_path / "o")))
     out = tmp_path / "o"
     assert (out / "default.conf").read_text() == RENDERED
     assert (out / "sites/api.conf").read_text() == "proxy_pass http://10.213.0.1:9000;\n"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        "default.conf", "sites", "sites/api.conf",
+        "default.conf",
+        "sites",
+        "sites/api.conf",
     ]
     assert "wrote" in done.stderr
     assert ok(run("render", "--templates", str(tmp_path / "t"), "-o", str(out), "-q")).stderr == ""
@@ -231,18 +259,24 @@ def test_dotdot_and_absolute_paths_are_refused(tmp_path: Path, rel: str) -> None
 
 def test_nginx_mode_replaces_the_image_script(tmp_path: Path) -> None:
     tdir, conf_d, stream_d = tmp_path / "templates", tmp_path / "conf.d", tmp_path / "stream-conf.d"
-    _tree(tdir, {
-        "default.conf.template": "server { listen ${NGINX_PORT}; location / { proxy_pass "
-        "http://${HOSTGW_IP}:${APP_PORT:-3000}; proxy_set_header Host $host; } }\n",
-        "tcp.conf.stream-template":
-            "server { listen 5432; proxy_pass ${HOSTGW_IP}:${OTHER_PG}; }\n",
-    })
+    _tree(
+        tdir,
+        {
+            "default.conf.template": "server { listen ${NGINX_PORT}; location / { proxy_pass "
+            "http://${HOSTGW_IP}:${APP_PORT:-3000}; proxy_set_header Host $host; } }\n",
+            "tcp.conf.stream-template": "server { listen 5432; "
+            "proxy_pass ${HOSTGW_IP}:${OTHER_PG}; }\n",
+        },
+    )
     conf = tmp_path / "nginx.conf"
     conf.write_text("events {}\nhttp { include conf.d/*.conf; }")
     env = {
-        "NGINX_ENVSUBST_TEMPLATE_DIR": str(tdir), "NGINX_ENVSUBST_OUTPUT_DIR": str(conf_d),
-        "NGINX_ENVSUBST_STREAM_OUTPUT_DIR": str(stream_d), "NGINX_ENVSUBST_FILTER": "^NGINX_",
-        "NGINX_PORT": "8080", "OTHER_PG": "5432",
+        "NGINX_ENVSUBST_TEMPLATE_DIR": str(tdir),
+        "NGINX_ENVSUBST_OUTPUT_DIR": str(conf_d),
+        "NGINX_ENVSUBST_STREAM_OUTPUT_DIR": str(stream_d),
+        "NGINX_ENVSUBST_FILTER": "^NGINX_",
+        "NGINX_PORT": "8080",
+        "OTHER_PG": "5432",
     }
     ok(run("render", "--nginx", "--nginx-conf", str(conf), env=env))
     assert (conf_d / "default.conf").read_text() == (
@@ -262,8 +296,10 @@ def test_nginx_mode_replaces_the_image_script(tmp_path: Path) -> None:
 
 
 def test_nginx_mode_without_templates_does_nothing(tmp_path: Path) -> None:
-    env = {"NGINX_ENVSUBST_TEMPLATE_DIR": str(tmp_path / "none"),
-           "NGINX_ENVSUBST_OUTPUT_DIR": str(tmp_path / "out")}
+    env = {
+        "NGINX_ENVSUBST_TEMPLATE_DIR": str(tmp_path / "none"),
+        "NGINX_ENVSUBST_OUTPUT_DIR": str(tmp_path / "out"),
+    }
     done = ok(run("render", "--nginx", env=env))
     assert "no templates" in done.stderr
     assert not (tmp_path / "out").exists()

@@ -61,9 +61,17 @@ def _render(*args: str, fsize: int | None = None) -> subprocess.CompletedProcess
 
     return subprocess.run(
         [*hostgw_cmd(), "render", *args],
-        env={"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env",
-             "BIG": "x" * 1000},
-        capture_output=True, text=True, preexec_fn=limit, timeout=60, check=False,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOSTGW_IP": "10.213.0.1",
+            "HOSTGW_STRATEGIES": "env",
+            "BIG": "x" * 1000,
+        },
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        timeout=60,
+        check=False,
     )
 
 

@@ -126,9 +126,21 @@ def _setup(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 def _nginx_t(prefix: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [require_tool("nginx"), "-t", "-q", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-         "-e", str(prefix / "error.log")],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            require_tool("nginx"),
+            "-t",
+            "-q",
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-e",
+            str(prefix / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -138,7 +150,10 @@ def test_rendered_nginx_templates_pass_nginx_t(tmp_path: Path, address: str) -> 
     prefix, env = _setup(tmp_path)
     done = subprocess.run(
         [*hostgw_cmd(), "render", "--nginx", "--nginx-conf", str(prefix / "nginx.conf")],
-        env={**env, "HOSTGW_IP": address}, capture_output=True, text=True, timeout=60,
+        env={**env, "HOSTGW_IP": address},
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -163,10 +178,26 @@ def test_the_one_line_entrypoint(tmp_path: Path) -> None:
     """``hostgw exec --nginx -- nginx ...`` renders, then becomes nginx (here: nginx -t)."""
     prefix, env = _setup(tmp_path)
     done = subprocess.run(
-        [*hostgw_cmd(), "exec", "--nginx", "--nginx-conf", str(prefix / "nginx.conf"), "--",
-         require_tool("nginx"), "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-         "-e", str(prefix / "error.log")],
-        env={**env, "HOSTGW_IP": "10.213.0.1"}, capture_output=True, text=True, timeout=60,
+        [
+            *hostgw_cmd(),
+            "exec",
+            "--nginx",
+            "--nginx-conf",
+            str(prefix / "nginx.conf"),
+            "--",
+            require_tool("nginx"),
+            "-t",
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-e",
+            str(prefix / "error.log"),
+        ],
+        env={**env, "HOSTGW_IP": "10.213.0.1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -182,9 +213,19 @@ def test_envsubst_without_a_format_breaks_the_same_config(tmp_path: Path) -> Non
     source = source.replace(":-3000", "").replace(":-3001", "").replace(":-8081", "")
     source = source.replace("${LISTEN_PORT:-8080}", "8080").replace("${SERVER_NAME:-_}", "_")
     done = subprocess.run(
-        [require_tool("envsubst")], input=source, capture_output=True, text=True, check=True,
-        env={**env, "HOSTGW_IP": "10.213.0.1", "HOSTGW_HOST": "10.213.0.1", "APP_PORT": "3000",
-             "APP_PORT2": "3001", "WS_PORT": "8081"},
+        [require_tool("envsubst")],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **env,
+            "HOSTGW_IP": "10.213.0.1",
+            "HOSTGW_HOST": "10.213.0.1",
+            "APP_PORT": "3000",
+            "APP_PORT2": "3001",
+            "WS_PORT": "8081",
+        },
     )
     assert "proxy_set_header Host ;" in done.stdout
     (prefix / "conf.d/default.conf").write_text(done.stdout)

@@ -100,8 +100,10 @@ def test_exec_watch_rewrite_follows_the_gateway_and_hups_the_command(
 # Three warnings every pass finds again: a target behind a variable, a --map that
 # matches nothing, and (the state directory is below a regular file) the original
 # kept beside the file.
-WARNED = CONF.replace("    listen 8080;\n", (
-    "    listen 8080;\n    set $up backend:8000;\n    location / { proxy_pass http://$up; }\n"))
+WARNED = CONF.replace(
+    "    listen 8080;\n",
+    ("    listen 8080;\n    set $up backend:8000;\n    location / { proxy_pass http://$up; }\n"),
+)
 WARNINGS = [
     "default.conf:1:1: original kept beside it as .default.conf.hostgw-orig (cannot write ",
     "default.conf:4:13: not rewritten: 'backend:8000' in 'set'",
@@ -128,8 +130,18 @@ def test_each_rewrite_warning_is_logged_once_over_many_passes(
     conf.write_text(WARNED)
     blocker = tmp_path / "blocker"
     blocker.write_text("a regular file: no state directory can be made below it\n")
-    argv = [*hostgw_cmd(), *command, "--rewrite", str(conf), "-m", "backend:8000=18000",
-            "-m", "ghost:9=19", "--state-dir", str(blocker / "state")]
+    argv = [
+        *hostgw_cmd(),
+        *command,
+        "--rewrite",
+        str(conf),
+        "-m",
+        "backend:8000=18000",
+        "-m",
+        "ghost:9=19",
+        "--state-dir",
+        str(blocker / "state"),
+    ]
     if command[0] == "exec":
         argv += ["--", sys.executable, "-c", RECORDER, str(conf), str(seen)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_")}

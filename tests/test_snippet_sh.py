@@ -33,18 +33,37 @@ ANY4 = ".".join("0" * 4)  # the unspecified address, as route files hold it
 HEADER4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 
 
-def r4(gw: str = ANY4, *, dest: str = ANY4, mask: str = ANY4, flags: int = 3,
-       metric: int = 0, iface: str = "eth0") -> str:
+def r4(
+    gw: str = ANY4,
+    *,
+    dest: str = ANY4,
+    mask: str = ANY4,
+    flags: int = 3,
+    metric: int = 0,
+    iface: str = "eth0",
+) -> str:
     """One /proc/net/route line, as the kernel prints it on this machine."""
-    return (f"{iface}\t{ipv4_to_hex(dest)}\t{ipv4_to_hex(gw)}\t{flags:04X}\t0\t0\t{metric}\t"
-            f"{ipv4_to_hex(mask)}\t0\t0\t0\n")
+    return (
+        f"{iface}\t{ipv4_to_hex(dest)}\t{ipv4_to_hex(gw)}\t{flags:04X}\t0\t0\t{metric}\t"
+        f"{ipv4_to_hex(mask)}\t0\t0\t0\n"
+    )
 
 
-def r6(gw: str = "::", *, dest: str = "::", plen: int = 0, flags: int = 3, metric: int = 1024,
-       iface: str = "eth0", src_len: int = 0) -> str:
+def r6(
+    gw: str = "::",
+    *,
+    dest: str = "::",
+    plen: int = 0,
+    flags: int = 3,
+    metric: int = 1024,
+    iface: str = "eth0",
+    src_len: int = 0,
+) -> str:
     """One /proc/net/ipv6_route line."""
-    return (f"{ipv6_to_hex(dest)} {plen:02x} {'0' * 32} {src_len:02x} {ipv6_to_hex(gw)} "
-            f"{metric:08x} 00000001 00000000 {flags:08x} {iface:>8}\n")
+    return (
+        f"{ipv6_to_hex(dest)} {plen:02x} {'0' * 32} {src_len:02x} {ipv6_to_hex(gw)} "
+        f"{metric:08x} 00000001 00000000 {flags:08x} {iface:>8}\n"
+    )
 
 
 LINK4 = r4(dest="172.17.0.0", mask="255.255.0.0", flags=1)
@@ -82,103 +101,233 @@ CASES = [
     Case("docker-bridge", v4("172.17.0.1"), route=HEADER4 + r4("172.17.0.1") + LINK4),
     # 2: a compose network; with --add-host the hosts entry wins.
     Case("compose-network", v4("172.18.0.1"), route=HEADER4 + r4("172.18.0.1")),
-    Case("add-host-wins", v4("172.17.0.1"), route=HEADER4 + r4("172.18.0.1"),
-         hosts="127.0.0.1 localhost\n172.17.0.1\thost.docker.internal\n"),
-    Case("hosts-case-insensitive-and-comment", v4("172.17.0.9"), route=HEADER4,
-         hosts="#172.17.0.8 host.docker.internal\n172.17.0.9 other HOST.Docker.Internal # x\n"),
-    Case("hosts-name-order-beats-file-order", v4("10.88.0.1"),
-         hosts="10.88.0.2 host.containers.internal\n10.88.0.1 host.docker.internal\n"),
-    Case("hosts-unspecified-rejected", v4("10.88.0.4"),
-         hosts=f"{ANY4} host.docker.internal\n:: host.docker.internal\n"
-               "10.88.0.4 host.containers.internal\n"),
-    Case("hosts-bad-address-skipped", v4("10.88.0.3"),
-         hosts="010.88.0.1 host.docker.internal\n10.88.0.256 host.docker.internal\n"
-               "10.88.0.3 host.docker.internal\n"),
+    Case(
+        "add-host-wins",
+        v4("172.17.0.1"),
+        route=HEADER4 + r4("172.18.0.1"),
+        hosts="127.0.0.1 localhost\n172.17.0.1\thost.docker.internal\n",
+    ),
+    Case(
+        "hosts-case-insensitive-and-comment",
+        v4("172.17.0.9"),
+        route=HEADER4,
+        hosts="#172.17.0.8 host.docker.internal\n172.17.0.9 other HOST.Docker.Internal # x\n",
+    ),
+    Case(
+        "hosts-name-order-beats-file-order",
+        v4("10.88.0.1"),
+        hosts="10.88.0.2 host.containers.internal\n10.88.0.1 host.docker.internal\n",
+    ),
+    Case(
+        "hosts-unspecified-rejected",
+        v4("10.88.0.4"),
+        hosts=f"{ANY4} host.docker.internal\n:: host.docker.internal\n"
+        "10.88.0.4 host.containers.internal\n",
+    ),
+    Case(
+        "hosts-bad-address-skipped",
+        v4("10.88.0.3"),
+        hosts="010.88.0.1 host.docker.internal\n10.88.0.256 host.docker.internal\n"
+        "10.88.0.3 host.docker.internal\n",
+    ),
     # 3: several defaults: the lowest metric, whichever comes first; ties by order.
-    Case("metrics", v4("172.19.0.254"),
-         route=HEADER4 + r4("172.19.0.1", metric=200) + r4("172.19.0.254", metric=100)),
-    Case("metric-tie-first-wins", v4("172.19.0.1"),
-         route=HEADER4 + r4("172.19.0.1", metric=5) + r4("172.19.0.2", metric=5)),
-    Case("metric-leading-zeros-decimal", v4("172.19.0.2"),
-         route=HEADER4 + r4("172.19.0.1", metric=20).replace("\t20\t", "\t0100\t")
-         + r4("172.19.0.2", metric=99)),
-    Case("down-and-reject-ignored", v4("172.19.0.3"),
-         route=HEADER4 + r4("172.19.0.1", flags=2) + r4("172.19.0.2", flags=0x203)
-         + r4("172.19.0.3", metric=9)),
-    Case("garbage-lines", v4("172.19.0.4"),
-         route=HEADER4 + "eth0 zz\n\n  \nnonsense 00000000 010013AC 0003 0 0 x 00000000\n"
-         + "eth0\t00000000\t0100GGAC\t0003\t0\t0\t0\t00000000\n" + r4("172.19.0.4", metric=7)),
+    Case(
+        "metrics",
+        v4("172.19.0.254"),
+        route=HEADER4 + r4("172.19.0.1", metric=200) + r4("172.19.0.254", metric=100),
+    ),
+    Case(
+        "metric-tie-first-wins",
+        v4("172.19.0.1"),
+        route=HEADER4 + r4("172.19.0.1", metric=5) + r4("172.19.0.2", metric=5),
+    ),
+    Case(
+        "metric-leading-zeros-decimal",
+        v4("172.19.0.2"),
+        route=HEADER4
+        + r4("172.19.0.1", metric=20).replace("\t20\t", "\t0100\t")
+        + r4("172.19.0.2", metric=99),
+    ),
+    Case(
+        "down-and-reject-ignored",
+        v4("172.19.0.3"),
+        route=HEADER4
+        + r4("172.19.0.1", flags=2)
+        + r4("172.19.0.2", flags=0x203)
+        + r4("172.19.0.3", metric=9),
+    ),
+    Case(
+        "garbage-lines",
+        v4("172.19.0.4"),
+        route=HEADER4
+        + "eth0 zz\n\n  \nnonsense 00000000 010013AC 0003 0 0 x 00000000\n"
+        + "eth0\t00000000\t0100GGAC\t0003\t0\t0\t0\t00000000\n"
+        + r4("172.19.0.4", metric=7),
+    ),
     # 4: an internal network: only the link route.
     Case("internal-network", "GatewayNotFound", route=HEADER4 + LINK4),
-    Case("on-link-default-is-no-answer", "GatewayNotFound",
-         route=HEADER4 + r4(ANY4, flags=1)),
+    Case("on-link-default-is-no-answer", "GatewayNotFound", route=HEADER4 + r4(ANY4, flags=1)),
     Case("no-proc-files", "GatewayNotFound", route=None, route6=None, hosts=None),
     # 5: host network: a docker0 bridge in our namespace means loopback.
-    Case("host-network", v4("127.0.0.1", "::1"), route=HEADER4 + r4("192.168.1.1"),
-         links={"lo": False, "eth0": False, "docker0": True}),
-    Case("docker0-not-a-bridge", v4("192.168.1.1"), route=HEADER4 + r4("192.168.1.1"),
-         links={"lo": False, "docker0": False}),
-    Case("podman-bridge", v4("127.0.0.1", "::1"),
-         links={"lo": False, "podman0": True, "br-0123456789ab": False}),
-    Case("user-network-bridge", v4("127.0.0.1", "::1"),
-         links={"lo": False, "br-0123456789ab": True}),
-    Case("cni0-is-not-a-runtime-bridge", v4("10.244.0.1"), route=HEADER4 + r4("10.244.0.1"),
-         links={"lo": False, "cni0": True, "podmanX": True, "br-short": True}),
+    Case(
+        "host-network",
+        v4("127.0.0.1", "::1"),
+        route=HEADER4 + r4("192.168.1.1"),
+        links={"lo": False, "eth0": False, "docker0": True},
+    ),
+    Case(
+        "docker0-not-a-bridge",
+        v4("192.168.1.1"),
+        route=HEADER4 + r4("192.168.1.1"),
+        links={"lo": False, "docker0": False},
+    ),
+    Case(
+        "podman-bridge",
+        v4("127.0.0.1", "::1"),
+        links={"lo": False, "podman0": True, "br-0123456789ab": False},
+    ),
+    Case(
+        "user-network-bridge", v4("127.0.0.1", "::1"), links={"lo": False, "br-0123456789ab": True}
+    ),
+    Case(
+        "cni0-is-not-a-runtime-bridge",
+        v4("10.244.0.1"),
+        route=HEADER4 + r4("10.244.0.1"),
+        links={"lo": False, "cni0": True, "podmanX": True, "br-short": True},
+    ),
     # 7: Podman rootful.
-    Case("podman-hosts", v4("10.88.0.1"), route=HEADER4 + r4("10.88.0.1"),
-         hosts="10.88.0.1 host.containers.internal\n"),
+    Case(
+        "podman-hosts",
+        v4("10.88.0.1"),
+        route=HEADER4 + r4("10.88.0.1"),
+        hosts="10.88.0.1 host.containers.internal\n",
+    ),
     # 8: Kubernetes.
-    Case("k8s-host-ip", v4("192.168.49.2"), route=HEADER4 + r4("169.254.1.1"),
-         env={"HOST_IP": "192.168.49.2", "KUBERNETES_SERVICE_HOST": "10.96.0.1"}),
-    Case("k8s-dual-stack", v4("192.168.49.2", "fd00:49::2"),
-         env={"HOST_IP": " fd00:49::2 , junk, 192.168.49.2 ,192.168.49.3"}),
-    Case("k8s-var-renamed", v4("192.168.49.7"),
-         env={"NODE_IP": "192.168.49.7", "HOSTGW_K8S_VAR": "NODE_IP", "HOST_IP": "1.2.3.4"}),
-    Case("calico-link-local-rejected", "GatewayNotFound", route=HEADER4 + r4("169.254.1.1"),
-         env={"KUBERNETES_SERVICE_HOST": "10.96.0.1"}),
-    Case("calico-link-local-then-v6", v6only("fd00:9::1"), route=HEADER4 + r4("169.254.1.1"),
-         route6=r6("fd00:9::1")),
+    Case(
+        "k8s-host-ip",
+        v4("192.168.49.2"),
+        route=HEADER4 + r4("169.254.1.1"),
+        env={"HOST_IP": "192.168.49.2", "KUBERNETES_SERVICE_HOST": "10.96.0.1"},
+    ),
+    Case(
+        "k8s-dual-stack",
+        v4("192.168.49.2", "fd00:49::2"),
+        env={"HOST_IP": " fd00:49::2 , junk, 192.168.49.2 ,192.168.49.3"},
+    ),
+    Case(
+        "k8s-var-renamed",
+        v4("192.168.49.7"),
+        env={"NODE_IP": "192.168.49.7", "HOSTGW_K8S_VAR": "NODE_IP", "HOST_IP": "1.2.3.4"},
+    ),
+    Case(
+        "calico-link-local-rejected",
+        "GatewayNotFound",
+        route=HEADER4 + r4("169.254.1.1"),
+        env={"KUBERNETES_SERVICE_HOST": "10.96.0.1"},
+    ),
+    Case(
+        "calico-link-local-then-v6",
+        v6only("fd00:9::1"),
+        route=HEADER4 + r4("169.254.1.1"),
+        route6=r6("fd00:9::1"),
+    ),
     # 9: IPv6 only.
-    Case("ipv6-only", v6only("fd00::1"), route=HEADER4,
-         route6=r6(dest="fd00::", plen=64, flags=1, metric=256) + r6("fd00::1")),
-    Case("ipv6-metric-and-unreachable", v6only("fd00::2"),
-         route6=r6("fd00::1", metric=2048) + r6("fd00::2", metric=1024)
-         + r6(flags=0x00200200, metric=0xFFFFFFFF, iface="lo")),
+    Case(
+        "ipv6-only",
+        v6only("fd00::1"),
+        route=HEADER4,
+        route6=r6(dest="fd00::", plen=64, flags=1, metric=256) + r6("fd00::1"),
+    ),
+    Case(
+        "ipv6-metric-and-unreachable",
+        v6only("fd00::2"),
+        route6=r6("fd00::1", metric=2048)
+        + r6("fd00::2", metric=1024)
+        + r6(flags=0x00200200, metric=0xFFFFFFFF, iface="lo"),
+    ),
     Case("ipv6-link-local-gets-zone", v6only("fe80::1%eth1"), route6=r6("fe80::1", iface="eth1")),
     Case("ipv6-calico-rejected", "GatewayNotFound", route6=r6("fe80::ecee:eeff:feee:eeee")),
-    Case("ipv6-source-specific-not-default", "GatewayNotFound",
-         route6=r6("fd00::1", src_len=64)),
+    Case("ipv6-source-specific-not-default", "GatewayNotFound", route6=r6("fd00::1", src_len=64)),
     Case("ipv6-v4-mapped-form", v6only("::ffff:10.0.0.1"), route6=r6("::ffff:10.0.0.1")),
-    Case("both-families", v4("172.17.0.1", "fd00::1"), route=HEADER4 + r4("172.17.0.1"),
-         route6=r6("fd00::1")),
-    Case("only-v4-asked", v4("172.17.0.1"), route=HEADER4 + r4("172.17.0.1"),
-         route6=r6("fd00::1"), family=4),
-    Case("only-v6-asked", v6only("fd00::1"), route=HEADER4 + r4("172.17.0.1"),
-         route6=r6("fd00::1"), family=6),
+    Case(
+        "both-families",
+        v4("172.17.0.1", "fd00::1"),
+        route=HEADER4 + r4("172.17.0.1"),
+        route6=r6("fd00::1"),
+    ),
+    Case(
+        "only-v4-asked",
+        v4("172.17.0.1"),
+        route=HEADER4 + r4("172.17.0.1"),
+        route6=r6("fd00::1"),
+        family=4,
+    ),
+    Case(
+        "only-v6-asked",
+        v6only("fd00::1"),
+        route=HEADER4 + r4("172.17.0.1"),
+        route6=r6("fd00::1"),
+        family=6,
+    ),
     # 10: the explicit override.
-    Case("override", v4("10.1.2.3"), route=HEADER4 + r4("172.17.0.1"),
-         env={"HOSTGW_IP": "10.1.2.3"}),
-    Case("override-ends-the-search", v4("10.1.2.3"), route6=r6("fd00::1"),
-         hosts="fd00::7 host.docker.internal\n", env={"HOSTGW_IP": "10.1.2.3"}),
+    Case(
+        "override", v4("10.1.2.3"), route=HEADER4 + r4("172.17.0.1"), env={"HOSTGW_IP": "10.1.2.3"}
+    ),
+    Case(
+        "override-ends-the-search",
+        v4("10.1.2.3"),
+        route6=r6("fd00::1"),
+        hosts="fd00::7 host.docker.internal\n",
+        env={"HOSTGW_IP": "10.1.2.3"},
+    ),
     Case("override-v6-normalised", v6only("fd00::5"), env={"HOSTGW_IP": " FD00:0:0::5\t"}),
-    Case("override-ip6-too", v4("10.1.2.3", "fd00::7"),
-         env={"HOSTGW_IP": "10.1.2.3", "HOSTGW_IP6": "fd00::7"}),
-    Case("override-garbage-is-fatal", "GatewayNotFound", route=HEADER4 + r4("172.17.0.1"),
-         env={"HOSTGW_IP": "not an address!"}),
-    Case("override-ip6-with-v4-is-fatal", "GatewayNotFound", route=HEADER4 + r4("172.17.0.1"),
-         env={"HOSTGW_IP6": "10.0.0.1"}),
-    Case("override-wrong-family-is-a-note", v4("172.17.0.1"), route=HEADER4 + r4("172.17.0.1"),
-         env={"HOSTGW_IP": "fd00::9"}, family=4),
+    Case(
+        "override-ip6-too",
+        v4("10.1.2.3", "fd00::7"),
+        env={"HOSTGW_IP": "10.1.2.3", "HOSTGW_IP6": "fd00::7"},
+    ),
+    Case(
+        "override-garbage-is-fatal",
+        "GatewayNotFound",
+        route=HEADER4 + r4("172.17.0.1"),
+        env={"HOSTGW_IP": "not an address!"},
+    ),
+    Case(
+        "override-ip6-with-v4-is-fatal",
+        "GatewayNotFound",
+        route=HEADER4 + r4("172.17.0.1"),
+        env={"HOSTGW_IP6": "10.0.0.1"},
+    ),
+    Case(
+        "override-wrong-family-is-a-note",
+        v4("172.17.0.1"),
+        route=HEADER4 + r4("172.17.0.1"),
+        env={"HOSTGW_IP": "fd00::9"},
+        family=4,
+    ),
     # The order and names are the user's.
-    Case("strategies-reordered", v4("172.17.0.1"), route=HEADER4 + r4("172.17.0.1"),
-         hosts="10.0.0.9 host.docker.internal\n", env={"HOSTGW_STRATEGIES": " route , hosts"}),
+    Case(
+        "strategies-reordered",
+        v4("172.17.0.1"),
+        route=HEADER4 + r4("172.17.0.1"),
+        hosts="10.0.0.9 host.docker.internal\n",
+        env={"HOSTGW_STRATEGIES": " route , hosts"},
+    ),
     Case("strategies-unknown", "UsageError", env={"HOSTGW_STRATEGIES": "hosts,bogus"}),
-    Case("names", v4("10.0.0.2"), hosts="10.0.0.1 host.docker.internal\n10.0.0.2 gw.local\n",
-         env={"HOSTGW_NAMES": ",gw.local,"}),
+    Case(
+        "names",
+        v4("10.0.0.2"),
+        hosts="10.0.0.1 host.docker.internal\n10.0.0.2 gw.local\n",
+        env={"HOSTGW_NAMES": ",gw.local,"},
+    ),
     Case("names-with-blank", "UsageError", env={"HOSTGW_NAMES": "a b"}),
     # `hostgw env` goes on for IPv6 and meets the bad override; `hostgw ip` stops first.
-    Case("bad-override-after-the-answer", "GatewayNotFound", route=HEADER4 + r4("172.17.0.1"),
-         env={"HOSTGW_STRATEGIES": "route,env", "HOSTGW_IP": "not an address!"}),
+    Case(
+        "bad-override-after-the-answer",
+        "GatewayNotFound",
+        route=HEADER4 + r4("172.17.0.1"),
+        env={"HOSTGW_STRATEGIES": "route,env", "HOSTGW_IP": "not an address!"},
+    ),
 ]
 
 
@@ -198,8 +347,9 @@ def run_case(
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_same_answer_as_hostgw(case: Case, tmp_path: Path, all_shells: list[Shell]) -> None:
-    root = root_tree(tmp_path, route=case.route, route6=case.route6, hosts=case.hosts,
-                     links=case.links)
+    root = root_tree(
+        tmp_path, route=case.route, route6=case.route6, hosts=case.hosts, links=case.links
+    )
     expected = python_answer(case.env, str(root), case.family)
     assert expected == case.expected, "the case does not mean what it says"
     address = python_ip(case.env, str(root), case.family)
@@ -223,8 +373,16 @@ def test_not_found_message_lists_every_strategy(tmp_path: Path, all_shells: list
         lines = done.stderr.splitlines()
         assert lines[0] == "hostgw-sh: no IPv4 or IPv6 gateway found; tried, in order of trust:"
         tried = [ln.split(":")[1].strip() for ln in lines[1:-1]]
-        assert tried == ["env", "hosts", "k8s", "host-network", "dns", "route", "netlink",
-                         "netifaces"]
+        assert tried == [
+            "env",
+            "hosts",
+            "k8s",
+            "host-network",
+            "dns",
+            "route",
+            "netlink",
+            "netifaces",
+        ]
         assert "dns: not in the sh drop-in" in done.stderr
         assert "no default route" in done.stderr and "internal network" in done.stderr
         assert "HOSTGW_IP=" in lines[-1] and "--add-host" in lines[-1]
@@ -239,9 +397,7 @@ def test_python_only_strategies_are_skipped_and_said_so(
         done = shell.run("ip", env={"HOSTGW_ROOT": str(root), "HOSTGW_STRATEGIES": only})
         assert done.returncode == 3 and done.stdout == ""
         assert f"  {only}: not in the sh drop-in (needs Python hostgw)" in done.stderr
-        done = shell.run(
-            "ip", env={"HOSTGW_ROOT": str(root), "HOSTGW_STRATEGIES": f"{only},route"}
-        )
+        done = shell.run("ip", env={"HOSTGW_ROOT": str(root), "HOSTGW_STRATEGIES": f"{only},route"})
         assert done.stdout == "172.17.0.1\n"
 
 
@@ -266,8 +422,11 @@ def test_export_lines_are_evaluable(tmp_path: Path, all_shells: list[Shell]) -> 
         done = shell.run(env={"HOSTGW_ROOT": str(root)})
         assert parse_exports(done.stdout)["HOSTGW_IP"] == "fe80::1%it's"
         evaluated = subprocess.run(
-            [*shell.argv, "-c", f"{done.stdout}\nprintf '%s|%s' \"$HOSTGW_IP\" \"$HOSTGW_HOST\""],
-            env=shell.env({}), capture_output=True, text=True, check=True,
+            [*shell.argv, "-c", f'{done.stdout}\nprintf \'%s|%s\' "$HOSTGW_IP" "$HOSTGW_HOST"'],
+            env=shell.env({}),
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert evaluated.stdout == "fe80::1%it's|[fe80::1%it's]"
 
@@ -305,17 +464,31 @@ def test_script_uses_no_bashisms_or_ip() -> None:
     import re
 
     text = SCRIPT.read_text()
-    shell_part = text[: text.index("    awk -v fam=")] + text[text.index("_hostgw_bigendian() {"):]
+    shell_part = text[: text.index("    awk -v fam=")] + text[text.index("_hostgw_bigendian() {") :]
     code = [ln for ln in shell_part.splitlines() if not ln.lstrip().startswith("#")]
-    banned = [r"\[\[", r"^\s*local\s", r"^\s*function\s", r"\$'", r"^\s*source\s",
-              r"echo -[en]", r"\bip (route|addr|-)", r"pipefail", r"\bdeclare\b", r"<<<",
-              r"\$\{[A-Za-z_]+:[0-9]", r"\$\{[A-Za-z_]+/", r"\$\(\(", r"\bsed\b", r"&>"]
+    banned = [
+        r"\[\[",
+        r"^\s*local\s",
+        r"^\s*function\s",
+        r"\$'",
+        r"^\s*source\s",
+        r"echo -[en]",
+        r"\bip (route|addr|-)",
+        r"pipefail",
+        r"\bdeclare\b",
+        r"<<<",
+        r"\$\{[A-Za-z_]+:[0-9]",
+        r"\$\{[A-Za-z_]+/",
+        r"\$\(\(",
+        r"\bsed\b",
+        r"&>",
+    ]
     for pattern in banned:
         hits = [ln for ln in code if re.search(pattern, ln)]
         assert not hits, (pattern, hits)
     # exit only where the script runs as its own process, never where it is sourced
     sourced = "\n".join(
-        ln for ln in text[text.index("# Sourced: export"):].splitlines() if not ln.startswith("#")
+        ln for ln in text[text.index("# Sourced: export") :].splitlines() if not ln.startswith("#")
     )
     assert not re.search(r"\bexit\b", sourced)
     assert not re.search(r"^\s*set -[eu]", text, re.M)

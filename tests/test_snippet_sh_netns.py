@@ -50,12 +50,17 @@ def sh_args(case: Case) -> tuple[list[str], str]:
     return family, "host" if "--bracket" in case.args else "ip"
 
 
-def run_sh(case: Case, ns: Netns, env: dict[str, str], shell: Shell, *args: str,
-           script: Path = SCRIPT) -> subprocess.CompletedProcess[str]:
+def run_sh(
+    case: Case, ns: Netns, env: dict[str, str], shell: Shell, *args: str, script: Path = SCRIPT
+) -> subprocess.CompletedProcess[str]:
     """The script, executed inside the case's namespace (and wrapper)."""
     return subprocess.run(
         [IP, "netns", "exec", ns.name, *case.wrap, *shell.argv, str(script), *args],
-        env=shell.env(env), capture_output=True, text=True, timeout=case.timeout, check=False,
+        env=shell.env(env),
+        capture_output=True,
+        text=True,
+        timeout=case.timeout,
+        check=False,
     )
 
 
@@ -108,8 +113,11 @@ def test_hostname_override_is_bounded_when_the_resolver_never_answers(
     dash = next(s for s in all_shells if s.name == "dash")
     done = subprocess.run(
         [IP, "netns", "exec", box.name, *dash.argv, str(SCRIPT), "ip"],
-        env=dash.env({"HOSTGW_IP": "backend.example"}), capture_output=True, text=True,
-        timeout=20, check=False,
+        env=dash.env({"HOSTGW_IP": "backend.example"}),
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
     )
     assert (done.returncode, done.stdout) == (3, ""), show(done)
     assert "HOSTGW_IP='backend.example' did not resolve within 1 s" in done.stderr

@@ -43,7 +43,12 @@ def all_shells(tmp_path_factory: pytest.TempPathFactory) -> list[Shell]:
 
 
 def source(
-    shell: Shell, tmp: Path, root: Path, *, options: str = "", env: dict[str, str] | None = None,
+    shell: Shell,
+    tmp: Path,
+    root: Path,
+    *,
+    options: str = "",
+    env: dict[str, str] | None = None,
     args: tuple[str, ...] = ("nginx", "-g", "daemon off;"),
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run the harness; $0 is /docker-entrypoint.sh as in the nginx image."""
@@ -51,9 +56,13 @@ def source(
     out.mkdir(parents=True)
     done = subprocess.run(
         [*shell.argv, "-c", HARNESS.format(options=options), "/docker-entrypoint.sh", *args],
-        env=shell.env({"OUT": str(out), "SCRIPT": str(SCRIPT), "HOSTGW_ROOT": str(root),
-                       **(env or {})}),
-        capture_output=True, text=True, timeout=60, check=False,
+        env=shell.env(
+            {"OUT": str(out), "SCRIPT": str(SCRIPT), "HOSTGW_ROOT": str(root), **(env or {})}
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return done, out
 
@@ -83,8 +92,12 @@ def test_exports_and_leaves_the_shell_as_it_was(
         assert (out / "pwd-after").read_text() == (out / "pwd-before").read_text()
         assert (out / "functions").read_text() == "", "helper functions are unset"
         assert (out / "args").read_text() == "nginx\n-g\ndaemon off;\n"
-        assert done.stderr == "hostgw-sh: HOSTGW_IP=172.17.0.1 from route (" + str(root) + \
-            "/proc/net/route:2: default via 172.17.0.1 dev eth0 metric 0)\n"
+        assert (
+            done.stderr
+            == "hostgw-sh: HOSTGW_IP=172.17.0.1 from route ("
+            + str(root)
+            + "/proc/net/route:2: default via 172.17.0.1 dev eth0 metric 0)\n"
+        )
 
 
 @pytest.mark.parametrize("quiet", ["HOSTGW_QUIET", "NGINX_ENTRYPOINT_QUIET_LOGS"])
@@ -124,8 +137,7 @@ def test_nothing_found_goes_on_by_default(tmp_path: Path, all_shells: list[Shell
 def test_required_stops_an_entrypoint_under_set_e(tmp_path: Path, all_shells: list[Shell]) -> None:
     root = root_tree(tmp_path / "root", route=INTERNAL)
     for shell in all_shells:
-        done, out = source(shell, tmp_path, root, options="set -e",
-                           env={"HOSTGW_REQUIRED": "1"})
+        done, out = source(shell, tmp_path, root, options="set -e", env={"HOSTGW_REQUIRED": "1"})
         assert done.returncode == 1 and done.stdout == "", (shell, done.stderr)
         assert done.stderr.splitlines()[-1] == "hostgw-sh: HOSTGW_REQUIRED=1: stopping"
         # Without set -e the status says so, and the shell goes on.
@@ -140,7 +152,9 @@ def test_override_is_normalised_and_exported(tmp_path: Path, all_shells: list[Sh
         done, out = source(shell, tmp_path, root, env={"HOSTGW_IP": " FD5E:0::1 "})
         assert (out / "answer").read_text() == "fd5e::1|[fd5e::1]|fd5e::1|0\n", done.stderr
         assert exported(out) == {
-            "HOSTGW_IP": "fd5e::1", "HOSTGW_HOST": "[fd5e::1]", "HOSTGW_IP6": "fd5e::1"
+            "HOSTGW_IP": "fd5e::1",
+            "HOSTGW_HOST": "[fd5e::1]",
+            "HOSTGW_IP6": "fd5e::1",
         }
 
 
@@ -151,9 +165,13 @@ def test_sourced_from_a_file_named_like_the_script(tmp_path: Path, all_shells: l
     entry = tmp_path / "entrypoint.sh"
     entry.write_text(f'#!/bin/sh\n. "{SCRIPT}"\nexec printf "%s\\n" "$HOSTGW_HOST" "$@"\n')
     for shell in all_shells:
-        done = subprocess.run([*shell.argv, str(entry), "ip"],
-                              env=shell.env({"HOSTGW_ROOT": str(root)}),
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*shell.argv, str(entry), "ip"],
+            env=shell.env({"HOSTGW_ROOT": str(root)}),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.stdout == "172.17.0.1\nip\n", (shell, done.stderr)
 
 
@@ -161,10 +179,13 @@ def test_settings_may_be_plain_shell_variables(tmp_path: Path, all_shells: list[
     # Sourced, a setting need not be exported: HOSTGW_NAMES and NODE_IP are plain.
     root = root_tree(tmp_path / "root", route=ROUTE, hosts="10.0.0.9 gw.local\n")
     for shell in all_shells:
-        for options, expected in (("HOSTGW_NAMES=gw.local", "10.0.0.9"),
-                                  ("HOSTGW_K8S_VAR=NODE_IP NODE_IP=10.0.0.7", "10.0.0.7")):
-            done, out = source(shell, tmp_path / options.replace(" ", "_"), root,
-                               options=options)
+        for options, expected in (
+            ("HOSTGW_NAMES=gw.local", "10.0.0.9"),
+            ("HOSTGW_K8S_VAR=NODE_IP NODE_IP=10.0.0.7", "10.0.0.7"),
+        ):
+            done, out = source(shell, tmp_path / options.replace(" ", "_"), root, options=options)
             assert (out / "answer").read_text() == f"{expected}|{expected}|unset|0\n", (
-                shell, done.stderr)
+                shell,
+                done.stderr,
+            )
             assert "NODE_IP" not in (out / "exported").read_text()

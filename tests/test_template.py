@@ -14,8 +14,11 @@ SYNTAX = [
     ("plain", "$A ${A}", "a a"),
     ("greedy-name", "$AB ${A}B", "$AB aB"),
     ("unset-plain-stays", "$NOPE ${NOPE}", "$NOPE ${NOPE}"),
-    ("nginx-vars-stay", "proxy_set_header Host $host; return 301 ${scheme}://$1;",
-     "proxy_set_header Host $host; return 301 ${scheme}://$1;"),
+    (
+        "nginx-vars-stay",
+        "proxy_set_header Host $host; return 301 ${scheme}://$1;",
+        "proxy_set_header Host $host; return 301 ${scheme}://$1;",
+    ),
     ("own-name", "http://${HOSTGW_IP}:80", "http://10.213.0.9:80"),
     ("dollar-dollar", "$$A", "$a"),
     ("lone-dollar", "a $ b $", "a $ b $"),
@@ -55,8 +58,7 @@ SELECTION = [
     ("vars-shell-format", {"vars": "${A} $NOPE"}, "$A|$NOPE|$IP", "a||$IP"),
     ("vars-list", {"vars": ["A", "IP"]}, "$A $IP $HOSTGW_IP", "a 10.213.0.1 $HOSTGW_IP"),
     ("vars-comma", {"vars": "A,IP"}, "$A $IP", "a 10.213.0.1"),
-    ("vars-unselected-operator-is-text",
-     {"vars": "A"}, "${IP:-$A}", "${IP:-a}"),
+    ("vars-unselected-operator-is-text", {"vars": "A"}, "${IP:-$A}", "${IP:-a}"),
     ("filter", {"filter": "^I"}, "$A $IP ${HOSTGW_IP}", "$A 10.213.0.1 10.213.0.9"),
     ("filter-leaves-operators", {"filter": "^I"}, "${A:-x} ${IP:-x} ${N:-n}", "a 10.213.0.1 n"),
     ("vars-and-filter", {"vars": "A IP", "filter": "P$"}, "$A $IP", "$A 10.213.0.1"),
@@ -101,8 +103,13 @@ def test_missing_v6_is_empty_and_strict_says_so() -> None:
         expand("[$HOSTGW_IP6]", {}, own=own, strict=True)
 
 
-UNSAFE = [("newline", "a\nb", "a newline"), ("semicolon", "a;b", "';'"),
-          ("open-brace", "{", "'{'"), ("close-brace", "a}", "'}'"), ("nul", "a\x00", "a NUL byte")]
+UNSAFE = [
+    ("newline", "a\nb", "a newline"),
+    ("semicolon", "a;b", "';'"),
+    ("open-brace", "{", "'{'"),
+    ("close-brace", "a}", "'}'"),
+    ("nul", "a\x00", "a NUL byte"),
+]
 
 
 @pytest.mark.parametrize(("value", "what"), [u[1:] for u in UNSAFE], ids=[u[0] for u in UNSAFE])
@@ -121,12 +128,12 @@ def test_values_that_change_structure_are_refused(value: str, what: str) -> None
 def test_every_problem_at_once_with_line_and_column() -> None:
     template = (
         "server {\n"
-        "  listen $PORT;\n"                      # 2:10 unset (strict)
-        "  server_name ${NAME};\n"               # 2 ok
-        "  add_header X \"$EMPTY\";\n"           # 4:17 empty (no-empty)
-        "  é $BAD ${REQ:?set REQ}\n"             # 5:5 unsafe, 5:10 required
-        "  ${X#y} ${Q:-'quoted'}\n"              # 6:3 unsupported, 6:15 quote
-        "  $PORT\n"                              # 7:3 unset again
+        "  listen $PORT;\n"  # 2:10 unset (strict)
+        "  server_name ${NAME};\n"  # 2 ok
+        '  add_header X "$EMPTY";\n'  # 4:17 empty (no-empty)
+        "  é $BAD ${REQ:?set REQ}\n"  # 5:5 unsafe, 5:10 required
+        "  ${X#y} ${Q:-'quoted'}\n"  # 6:3 unsupported, 6:15 quote
+        "  $PORT\n"  # 7:3 unset again
         "}\n"
     )
     env = {"NAME": "n", "EMPTY": "", "BAD": "a;b"}

@@ -139,8 +139,12 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``hostgw`` and show its output when an assertion fails."""
     done = subprocess.run(
-        [*hostgw_cmd(), *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, check=False,
+        [*hostgw_cmd(), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
     print("rc:", done.returncode, "\nstdout:", done.stdout, "\nstderr:", done.stderr)
     return done
@@ -159,7 +163,8 @@ def test_port_that_opens_late(reserved: socket.socket) -> None:
     target = f"127.0.0.1:{port_of(reserved)}"
     proc = subprocess.Popen(
         [*hostgw_cmd(), "wait", target, "--interval", "0.05", "--timeout", "120"],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     lines = []
@@ -220,9 +225,7 @@ def test_http_that_stays_500_names_the_status(
 
 
 @pytest.mark.parametrize("status", [204, 301, 302, 304, 399])
-def test_http_2xx_and_3xx_count(
-    http_server: Served, status: int
-) -> None:
+def test_http_2xx_and_3xx_count(http_server: Served, status: int) -> None:
     server, handler = http_server
     handler.statuses[:] = [status]
     done = run("wait", f"http://127.0.0.1:{port_of(server)}/x", "--timeout", "5")
@@ -231,9 +234,7 @@ def test_http_2xx_and_3xx_count(
 
 
 @pytest.mark.parametrize("status", [400, 404, 418])
-def test_http_4xx_does_not_count(
-    http_server: Served, status: int
-) -> None:
+def test_http_4xx_does_not_count(http_server: Served, status: int) -> None:
     server, handler = http_server
     handler.statuses[:] = [status]
     done = run("wait", f"http://127.0.0.1:{port_of(server)}/", "--timeout", "0.3")
@@ -328,10 +329,26 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("tls")
     crt, key = d / "c.pem", d / "k.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(crt)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(crt),
+        ],
+        check=True,
+        capture_output=True,
     )
     return crt, key
 
@@ -386,12 +403,26 @@ def test_port_on_the_route_detected_host(lab: Lab) -> None:
     box.ip("route", "add", "default", "via", "10.213.50.1")
     server = host.spawn(*_listener("10.213.50.1", 8000), stdout=subprocess.PIPE)
     assert server.stdout is not None and server.stdout.readline() == "ready\n"
-    done = box.exec(*hostgw_cmd(), "wait", "8000", "--timeout", "10", check=False,
-                    env={"PATH": os.environ["PATH"]})
+    done = box.exec(
+        *hostgw_cmd(),
+        "wait",
+        "8000",
+        "--timeout",
+        "10",
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert done.returncode == 0, done.stderr
     # Nothing listens on 8001: the message names the address it was detected at.
-    done = box.exec(*hostgw_cmd(), "wait", "8001", "--timeout", "0.3", check=False,
-                    env={"PATH": os.environ["PATH"]})
+    done = box.exec(
+        *hostgw_cmd(),
+        "wait",
+        "8001",
+        "--timeout",
+        "0.3",
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert "10.213.50.1:8001: refused" in done.stderr
 
@@ -400,10 +431,14 @@ def test_port_on_the_route_detected_host(lab: Lab) -> None:
 def test_dropped_syn_is_a_timeout_within_the_total(lab: Lab) -> None:
     _, box, _ = container(lab, 51)
     # The host side would refuse at once; the box drops its own SYNs: only time can tell.
-    box.exec("nft", "add table inet t; add chain inet t o { type filter hook output priority 0; }; "
-             "add rule inet t o tcp dport 9 drop")
-    done = box.exec(*hostgw_cmd(), "wait", "10.213.51.1:9", "--timeout", "0.6",
-                    "--interval", "0.1", check=False)
+    box.exec(
+        "nft",
+        "add table inet t; add chain inet t o { type filter hook output priority 0; }; "
+        "add rule inet t o tcp dport 9 drop",
+    )
+    done = box.exec(
+        *hostgw_cmd(), "wait", "10.213.51.1:9", "--timeout", "0.6", "--interval", "0.1", check=False
+    )
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert "10.213.51.1:9: timeout" in done.stderr
 
@@ -416,9 +451,23 @@ def test_exec_waits_then_runs_the_command(reserved: socket.socket, tmp_path: Pat
     template.write_text("up ${HOSTGW_HOST}:" + str(port_of(reserved)) + "\n")
     out = tmp_path / "t.conf"
     proc = subprocess.Popen(
-        [*hostgw_cmd(), "exec", "-t", f"{template}:{out}", "--wait", str(port_of(reserved)),
-         "--wait-interval", "0.05", "--", "sh", "-c", "echo ran as $$; cat " + str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            *hostgw_cmd(),
+            "exec",
+            "-t",
+            f"{template}:{out}",
+            "--wait",
+            str(port_of(reserved)),
+            "--wait-interval",
+            "0.05",
+            "--",
+            "sh",
+            "-c",
+            "echo ran as $$; cat " + str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "HOSTGW_IP": "127.0.0.1"},
     )
     assert proc.stderr is not None and proc.stdout is not None
@@ -437,8 +486,16 @@ def test_exec_waits_then_runs_the_command(reserved: socket.socket, tmp_path: Pat
 
 def test_exec_wait_timeout_runs_nothing(reserved: socket.socket, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    done = run("exec", "--wait", f"127.0.0.1:{port_of(reserved)}", "--wait-timeout", "0.3",
-               "--", "touch", str(marker))
+    done = run(
+        "exec",
+        "--wait",
+        f"127.0.0.1:{port_of(reserved)}",
+        "--wait-timeout",
+        "0.3",
+        "--",
+        "touch",
+        str(marker),
+    )
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert f"127.0.0.1:{port_of(reserved)}: refused" in done.stderr
     assert not marker.exists()
@@ -460,20 +517,29 @@ def test_exec_without_wait_does_not_import_the_checks() -> None:
         "cli.main(['exec', '--help'], standalone_mode=False)\n"
         "print(sorted(m for m in ('ssl', 'http.client') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]")
 
 
 def test_exec_watch_waits_too(reserved: socket.socket, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    done = run("exec", "--watch", "--wait", f"127.0.0.1:{port_of(reserved)}",
-               "--wait-timeout", "0.3", "--", "touch", str(marker))
+    done = run(
+        "exec",
+        "--watch",
+        "--wait",
+        f"127.0.0.1:{port_of(reserved)}",
+        "--wait-timeout",
+        "0.3",
+        "--",
+        "touch",
+        str(marker),
+    )
     assert done.returncode == EXIT_WAIT_TIMEOUT, done.stderr
     assert not marker.exists()
     reserved.listen()
-    done = run("exec", "--watch", "--wait", f"127.0.0.1:{port_of(reserved)}",
-               "--", "touch", str(marker))
+    done = run(
+        "exec", "--watch", "--wait", f"127.0.0.1:{port_of(reserved)}", "--", "touch", str(marker)
+    )
     assert done.returncode == 0, done.stderr
     assert marker.exists()
 
@@ -503,7 +569,15 @@ def test_a_resolver_that_never_answers_cannot_stretch_the_timeout(lab: Lab) -> N
     host.ip("addr", "add", "10.213.53.53/24", "dev", bridge)
     drop_dns(host)
     box.resolv("nameserver 10.213.53.53\noptions timeout:10 attempts:3\n")
-    done = box.exec(*hostgw_cmd(), "wait", "backend.example:80", "--timeout", "1",
-                    check=False, timeout=20, env={"PATH": os.environ["PATH"]})
+    done = box.exec(
+        *hostgw_cmd(),
+        "wait",
+        "backend.example:80",
+        "--timeout",
+        "1",
+        check=False,
+        timeout=20,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert "backend.example:80: timeout" in done.stderr

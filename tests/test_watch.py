@@ -71,11 +71,22 @@ def watching(lab: Lab, tmp_path: Path) -> Iterator[Callable[..., Running]]:
         out = tmp_path / "api.conf"
         notified = tmp_path / "notified"
         log = tmp_path / "watch.log"
-        cmd = [*hostgw_cmd(), "watch", f"{template}:{out}",
-               "--notify", f"echo reload >> {notified}", *extra]
+        cmd = [
+            *hostgw_cmd(),
+            "watch",
+            f"{template}:{out}",
+            "--notify",
+            f"echo reload >> {notified}",
+            *extra,
+        ]
         with log.open("w") as err:
-            proc = ns.spawn(*cmd, env={**os.environ, **(env or {})}, stderr=err,
-                            stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            proc = ns.spawn(
+                *cmd,
+                env={**os.environ, **(env or {})},
+                stderr=err,
+                stdout=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
         running = Running(ns, proc, out, template, notified, log)
         until("the first render", lambda: "watching" in read(log) or proc.poll() is not None)
         assert proc.poll() is None, read(log)
@@ -203,16 +214,29 @@ def test_signal_to_pid_file(lab: Lab, tmp_path: Path) -> None:
     ns = _netns_with_gateway(lab, 66)
     # A stand-in server: counts the HUPs it gets (the e2e tests use real nginx).
     hups = tmp_path / "hups"
-    server = ns.spawn("sh", "-c", f"trap 'echo hup >> {hups}' HUP; "
-                      "while :; do sleep 0.05; done", stdin=subprocess.DEVNULL)
+    server = ns.spawn(
+        "sh",
+        "-c",
+        f"trap 'echo hup >> {hups}' HUP; while :; do sleep 0.05; done",
+        stdin=subprocess.DEVNULL,
+    )
     pid_file = tmp_path / "server.pid"
     pid_file.write_text(f"{server.pid}\n")
     template = tmp_path / "t"
     template.write_text(TEMPLATE)
     out, log = tmp_path / "o", tmp_path / "log"
     with log.open("w") as err:
-        proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--signal", "HUP",
-                        "--pid-file", str(pid_file), stderr=err, stdin=subprocess.DEVNULL)
+        proc = ns.spawn(
+            *hostgw_cmd(),
+            "watch",
+            f"{template}:{out}",
+            "--signal",
+            "HUP",
+            "--pid-file",
+            str(pid_file),
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
     until("the first render", lambda: "watching" in read(log))
     until("the HUP for the new file", lambda: read(hups).count("hup") == 1)
     ns.ip("route", "replace", "default", "via", "10.213.66.3")
@@ -227,8 +251,9 @@ def test_hup_makes_it_look_again(lab: Lab, watching: Callable[..., Running]) -> 
     w = watching(ns)
     w.template.write_text("# edited\n" + TEMPLATE)  # templates are read on each pass
     w.proc.send_signal(signal.SIGHUP)
-    until("the render after HUP",
-          lambda: w.out.read_text() == "# edited\n" + rendered("10.213.69.1"))
+    until(
+        "the render after HUP", lambda: w.out.read_text() == "# edited\n" + rendered("10.213.69.1")
+    )
     until("the notify", lambda: w.notifies() == 1)
     assert w.proc.poll() is None, "HUP must not end the watcher"
     assert w.stop() == 0
@@ -240,8 +265,9 @@ def test_literal_override_watches_nothing(lab: Lab, watching: Callable[..., Runn
     assert "watching nothing" in read(w.log)
     assert w.out.read_text() == rendered("10.213.67.40")
     ns.ip("route", "replace", "default", "via", "10.213.67.9")
-    fd_links = {os.readlink(f"/proc/{w.proc.pid}/fd/{fd}")
-                for fd in os.listdir(f"/proc/{w.proc.pid}/fd")}
+    fd_links = {
+        os.readlink(f"/proc/{w.proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{w.proc.pid}/fd")
+    }
     assert not any("NETLINK" in link or "socket" in link for link in fd_links - _pipes(fd_links))
     assert w.stop() == 0
     assert w.out.read_text() == rendered("10.213.67.40")
@@ -258,8 +284,15 @@ def test_up_to_date_files_at_start_notify_nobody(lab: Lab, tmp_path: Path) -> No
     out.write_text(rendered("10.213.68.1"))
     notified = tmp_path / "notified"
     with log.open("w") as err:
-        proc = ns.spawn(*hostgw_cmd(), "watch", f"{template}:{out}", "--notify",
-                        f"echo x >> {notified}", stderr=err, stdin=subprocess.DEVNULL)
+        proc = ns.spawn(
+            *hostgw_cmd(),
+            "watch",
+            f"{template}:{out}",
+            "--notify",
+            f"echo x >> {notified}",
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+        )
     until("the first pass", lambda: "watching" in read(log))
     ns.ip("route", "replace", "default", "via", "10.213.68.5")
     until("the render", lambda: out.read_text() == rendered("10.213.68.5"))
@@ -278,20 +311,33 @@ def test_up_to_date_files_at_start_notify_nobody(lab: Lab, tmp_path: Path) -> No
         (["watch", "{t}:{o}", "--signal", "HUPP", "--pid-file", "{o}"], "unknown signal 'HUPP'"),
         (["watch", "{t}:{o}", "--check"], "watch does not take --check"),
         (["exec", "--signal", "HUP", "--", "true"], "need --watch"),
-        (["exec", "--watch", "--notify", "x", "--pid-file", "p", "--", "true"],
-         "cannot be combined"),
+        (
+            ["exec", "--watch", "--notify", "x", "--pid-file", "p", "--", "true"],
+            "cannot be combined",
+        ),
     ],
-    ids=["signal-alone", "no-outputs", "notify-and-signal", "bad-signal", "check",
-         "exec-signal-without-watch", "exec-notify-and-pid-file"],
+    ids=[
+        "signal-alone",
+        "no-outputs",
+        "notify-and-signal",
+        "bad-signal",
+        "check",
+        "exec-signal-without-watch",
+        "exec-notify-and-pid-file",
+    ],
 )
-def test_usage_errors_exit_2_before_any_work(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
+def test_usage_errors_exit_2_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
     template, out = tmp_path / "t", tmp_path / "o"
     template.write_text(TEMPLATE)
     argv = [a.format(t=template, o=out) for a in args]
-    done = subprocess.run([*hostgw_cmd(), *argv], capture_output=True, text=True,
-                          env={**os.environ, "HOSTGW_IP": "10.213.0.1"}, check=False, timeout=30)
+    done = subprocess.run(
+        [*hostgw_cmd(), *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOSTGW_IP": "10.213.0.1"},
+        check=False,
+        timeout=30,
+    )
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr

@@ -45,9 +45,14 @@ class Rig:
         self.notified = 0
         self.logs: list[str] = []
         self.watcher = Watcher(
-            detect=self.detect, apply=lambda found: write_changed(self.plan(found)),
-            notify=self.notify, log=self.logs.append,
-            timing=Timing(**timing), root=str(tmp), netlink=False, env={},
+            detect=self.detect,
+            apply=lambda found: write_changed(self.plan(found)),
+            notify=self.notify,
+            log=self.logs.append,
+            timing=Timing(**timing),
+            root=str(tmp),
+            netlink=False,
+            env={},
         )
 
     def detect(self) -> Detection:
@@ -216,8 +221,17 @@ def test_literal_override_watches_nothing(tmp_path: Path) -> None:
         (["host-network"], {}, {NETLINK}),
         (["some-new-strategy"], {}, {HOSTS, NETLINK}),
     ],
-    ids=["env-v4", "env-v6", "env-hostname", "hosts-wins", "k8s-wins", "route-wins",
-         "route-only", "host-network", "unknown"],
+    ids=[
+        "env-v4",
+        "env-v6",
+        "env-hostname",
+        "hosts-wins",
+        "k8s-wins",
+        "route-wins",
+        "route-only",
+        "host-network",
+        "unknown",
+    ],
 )
 def test_watched_sources(tried: list[str], env: dict[str, str], expected: set[str]) -> None:
     attempts = [Attempt(name, None, "") for name in tried]
@@ -226,8 +240,13 @@ def test_watched_sources(tried: list[str], env: dict[str, str], expected: set[st
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("HUP", signal.SIGHUP), ("sighup", signal.SIGHUP), ("USR1", signal.SIGUSR1),
-     ("15", signal.SIGTERM), (" quit ", signal.SIGQUIT)],
+    [
+        ("HUP", signal.SIGHUP),
+        ("sighup", signal.SIGHUP),
+        ("USR1", signal.SIGUSR1),
+        ("15", signal.SIGTERM),
+        (" quit ", signal.SIGQUIT),
+    ],
 )
 def test_parse_signal(text: str, expected: signal.Signals) -> None:
     assert parse_signal(text) is expected

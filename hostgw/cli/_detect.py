@@ -13,7 +13,9 @@ from hostgw.errors import GatewayNotFound
 @detection_options
 @click.option("--bracket", is_flag=True, help="Print an IPv6 address as [addr], for host:port.")
 @click.option(
-    "--json", "as_json", is_flag=True,
+    "--json",
+    "as_json",
+    is_flag=True,
     help='Print {"address", "family", "strategy", "attempts": [...]} as JSON.',
 )
 def ip(detection: DetectionArgs, bracket: bool, as_json: bool) -> None:
@@ -76,7 +78,10 @@ def doctor(detection: DetectionArgs, as_json: bool) -> None:
 @click.command("env")
 @detection_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["sh", "dotenv", "json"]), default="sh",
+    "--format",
+    "fmt",
+    type=click.Choice(["sh", "dotenv", "json"]),
+    default="sh",
     show_default=True,
     help="sh: export lines for eval; dotenv: NAME=value for --env-file; json: an object.",
 )

@@ -40,7 +40,7 @@ class DetectionArgs(Record):
         "probe_timeout",
         "root",
         "strategies",
-        "timeout"
+        "timeout",
     )
     strategies: tuple[str, ...] | None
     family: int | None
@@ -64,8 +64,14 @@ class DetectionArgs(Record):
         root: str = "/",
     ) -> None:
         self._init(
-            strategies=strategies, family=family, names=names, k8s_var=k8s_var,
-            timeout=timeout, port=port, probe_timeout=probe_timeout, root=root,
+            strategies=strategies,
+            family=family,
+            names=names,
+            k8s_var=k8s_var,
+            timeout=timeout,
+            port=port,
+            probe_timeout=probe_timeout,
+            root=root,
         )
 
     def kwargs(self) -> dict[str, Any]:
@@ -84,39 +90,59 @@ class DetectionArgs(Record):
 
 _OPTIONS = (
     click.option(
-        "--strategy", "strategy", multiple=True, metavar="NAME",
+        "--strategy",
+        "strategy",
+        multiple=True,
+        metavar="NAME",
         type=click.Choice(NAMES),
         help="Strategy to try; repeat to choose several, in order "
         f"(env: HOSTGW_STRATEGIES=a,b; default: {', '.join(NAMES)}).",
     ),
     click.option(
-        "--name", "name", multiple=True, metavar="HOST",
+        "--name",
+        "name",
+        multiple=True,
+        metavar="HOST",
         help="Hostname for the hosts and dns strategies; repeatable "
         "(env: HOSTGW_NAMES=a,b; default: host.docker.internal,host.containers.internal).",
     ),
     click.option("-4", "ipv4", is_flag=True, help="IPv4 only."),
     click.option("-6", "ipv6", is_flag=True, help="IPv6 only (default: IPv4, else IPv6)."),
     click.option(
-        "--timeout", type=click.FloatRange(min=0), default=1.0, show_default=True,
-        metavar="SECONDS", help="Total time for DNS lookups.",
+        "--timeout",
+        type=click.FloatRange(min=0),
+        default=1.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Total time for DNS lookups.",
     ),
     click.option(
-        "--port", type=click.IntRange(1, 65535), metavar="PORT",
+        "--port",
+        type=click.IntRange(1, 65535),
+        metavar="PORT",
         help="Probe every candidate with a TCP connect to PORT; the first in order of "
         "trust that accepts wins.",
     ),
     click.option(
-        "--probe-timeout", type=click.FloatRange(min=0), default=0.5, show_default=True,
-        metavar="SECONDS", help="Time bound of each --port connect (they run concurrently).",
+        "--probe-timeout",
+        type=click.FloatRange(min=0),
+        default=0.5,
+        show_default=True,
+        metavar="SECONDS",
+        help="Time bound of each --port connect (they run concurrently).",
     ),
     click.option(
-        "--root", default="/", show_default=True, metavar="DIR",
+        "--root",
+        default="/",
+        show_default=True,
+        metavar="DIR",
         type=click.Path(exists=True, file_okay=False),
         help="Read proc/, etc/ and sys/ under DIR (a copied snapshot); dns, netlink "
         "and netifaces then run only if named with --strategy.",
     ),
     click.option(
-        "--k8s-var", metavar="VAR",
+        "--k8s-var",
+        metavar="VAR",
         help="Variable holding the node address (env: HOSTGW_K8S_VAR; default: HOST_IP).",
     ),
 )

@@ -75,56 +75,78 @@ class RenderArgs:
 
 _RENDER_OPTIONS = (
     click.option(
-        "-t", "--template", "template", multiple=True, metavar="TEMPLATE[:OUT]",
+        "-t",
+        "--template",
+        "template",
+        multiple=True,
+        metavar="TEMPLATE[:OUT]",
         help="A template to render, optionally with its output file; repeatable "
         "('-' is stdin/stdout).",
     ),
     click.option(
-        "-o", "--output", metavar="PATH",
+        "-o",
+        "--output",
+        metavar="PATH",
         help="Output file of the one template ('-': stdout, the default); with "
         "--templates, the output directory.",
     ),
     click.option(
-        "--templates", "templates_dir", metavar="DIR",
+        "--templates",
+        "templates_dir",
+        metavar="DIR",
         help="Directory mode: render every *SUFFIX file under DIR into --output DIR, "
         "keeping subdirectories. All or nothing.",
     ),
     click.option(
-        "--suffix", default=".template", show_default=True,
+        "--suffix",
+        default=".template",
+        show_default=True,
         help="Template suffix in directory mode (removed from the output name).",
     ),
     click.option(
-        "--nginx", is_flag=True,
+        "--nginx",
+        is_flag=True,
         help="Do what the nginx image's 20-envsubst-on-templates.sh does: "
         "NGINX_ENVSUBST_TEMPLATE_DIR (/etc/nginx/templates), _TEMPLATE_SUFFIX (.template), "
         "_OUTPUT_DIR (/etc/nginx/conf.d), _FILTER, and *.stream-template into "
         "NGINX_ENVSUBST_STREAM_OUTPUT_DIR (/etc/nginx/stream-conf.d).",
     ),
     click.option(
-        "--nginx-conf", default="/etc/nginx/nginx.conf", show_default=True, metavar="FILE",
+        "--nginx-conf",
+        default="/etc/nginx/nginx.conf",
+        show_default=True,
+        metavar="FILE",
         help="With --nginx and stream templates: the nginx.conf that gets a stream block "
         "including them, if it has none.",
     ),
     click.option(
-        "--vars", multiple=True, metavar="NAMES",
+        "--vars",
+        multiple=True,
+        metavar="NAMES",
         help="Substitute exactly these names: 'A B' or GNU envsubst's '${A} $B'. "
         "Default: every name in the environment, plus HOSTGW_IP, HOSTGW_IP6, HOSTGW_HOST.",
     ),
     click.option(
-        "--filter", metavar="REGEX",
+        "--filter",
+        metavar="REGEX",
         help="Substitute $NAME/${NAME} only for names matching REGEX (like "
         "NGINX_ENVSUBST_FILTER); HOSTGW_* and ${NAME:-default} forms still count.",
     ),
     click.option("--strict", is_flag=True, help="A selected reference that is unset is an error."),
     click.option("--no-empty", is_flag=True, help="Like --strict, and empty is an error too."),
     click.option(
-        "--raw", multiple=True, is_flag=False, flag_value="*", metavar="[NAME]",
+        "--raw",
+        multiple=True,
+        is_flag=False,
+        flag_value="*",
+        metavar="[NAME]",
         help="Allow values with a newline, NUL, ';', '{' or '}' (refused by default): for "
         "NAME, or for all names when given alone (write it after the templates, or as "
         "--raw=NAME).",
     ),
     click.option(
-        "--check", is_flag=True,
+        "--check",
+        is_flag=True,
         help="Write nothing; report errors and which outputs would change (exit 1 if any).",
     ),
     click.option("--diff", is_flag=True, help="Like --check, and show a unified diff."),
@@ -141,12 +163,21 @@ def render_options(fn: Callable[..., R]) -> Callable[..., R]:
     @functools.wraps(fn)
     def wrapper(*args: Any, detection: DetectionArgs, **kw: Any) -> R:
         render_args = RenderArgs(
-            specs=tuple(kw.pop("template")), output=kw.pop("output"),
-            templates_dir=kw.pop("templates_dir"), suffix=kw.pop("suffix"),
-            nginx=kw.pop("nginx"), nginx_conf=kw.pop("nginx_conf"), vars=tuple(kw.pop("vars")),
-            filter=kw.pop("filter"), strict=kw.pop("strict"), no_empty=kw.pop("no_empty"),
-            raw=tuple(kw.pop("raw")), check=kw.pop("check"), diff=kw.pop("diff"),
-            quiet=kw.pop("quiet"), detection=detection,
+            specs=tuple(kw.pop("template")),
+            output=kw.pop("output"),
+            templates_dir=kw.pop("templates_dir"),
+            suffix=kw.pop("suffix"),
+            nginx=kw.pop("nginx"),
+            nginx_conf=kw.pop("nginx_conf"),
+            vars=tuple(kw.pop("vars")),
+            filter=kw.pop("filter"),
+            strict=kw.pop("strict"),
+            no_empty=kw.pop("no_empty"),
+            raw=tuple(kw.pop("raw")),
+            check=kw.pop("check"),
+            diff=kw.pop("diff"),
+            quiet=kw.pop("quiet"),
+            detection=detection,
         )
         return fn(*args, render_args=render_args, **kw)
 
@@ -234,7 +265,10 @@ def _settings(args: RenderArgs, filter_: str | None) -> Settings:
 
 
 def _outputs(
-    args: RenderArgs, env: Mapping[str, str], own: Callable[[], Mapping[str, str]], *,
+    args: RenderArgs,
+    env: Mapping[str, str],
+    own: Callable[[], Mapping[str, str]],
+    *,
     stdin_default: bool,
 ) -> tuple[_Plan, list[Output]]:
     plan = _plan(args, env, stdin_default=stdin_default)
@@ -357,8 +391,14 @@ def export_step(state: ExecState) -> None:
 @state_dir_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def exec_(
-    command: tuple[str, ...], render_args: RenderArgs, watch: WatchArgs, wait_args: WaitArgs,
-    *, rewrite_files: tuple[str, ...], maps: tuple[str, ...], state_dir: str | None,
+    command: tuple[str, ...],
+    render_args: RenderArgs,
+    watch: WatchArgs,
+    wait_args: WaitArgs,
+    *,
+    rewrite_files: tuple[str, ...],
+    maps: tuple[str, ...],
+    state_dir: str | None,
 ) -> int:
     """Render templates, export HOSTGW_*, then become COMMAND (same pid).
 
@@ -404,8 +444,7 @@ def exec_(
     # The steps before the exec, in order; each may raise (then nothing runs).
     steps: list[Step | None] = [
         render_step(render_args),
-        rewrite_step(rewrite_files, maps, quiet=render_args.quiet, state_dir=state_dir,
-                     last=last),
+        rewrite_step(rewrite_files, maps, quiet=render_args.quiet, state_dir=state_dir, last=last),
         export_step,
         wait_step(wait_args, quiet=render_args.quiet),
     ]
@@ -415,8 +454,11 @@ def exec_(
     if watch.enabled:
         from hostgw.cli._watch import exec_watch, rewrite_apply
 
-        extra = [rewrite_apply(rewrite_files, maps, state_dir=state_dir, last=last)
-                 ] if rewrite_files else []
+        extra = (
+            [rewrite_apply(rewrite_files, maps, state_dir=state_dir, last=last)]
+            if rewrite_files
+            else []
+        )
         return exec_watch(command, state.env, render_args, watch, extra)
     exec_command(command, state.env)
 

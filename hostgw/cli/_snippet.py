@@ -13,7 +13,9 @@ from hostgw.snippet import snippet as snippet_text
 @click.command("snippet")
 @click.argument("kind", type=click.Choice(sorted(KINDS)), default="sh")
 @click.option(
-    "-o", "--output", metavar="FILE",
+    "-o",
+    "--output",
+    metavar="FILE",
     help="Write to FILE (atomically, mode 0755: the nginx image only sources "
     "executable .envsh files) instead of stdout.",
 )

@@ -28,12 +28,27 @@ class WaitArgs:
 
 # (option, WaitArgs field, type, default, help) of the options that take seconds
 _SECONDS = (
-    ("timeout", "timeout", click.FloatRange(min=0, min_open=True), _wait.DEFAULT_TIMEOUT,
-     "Total time for all targets together."),
-    ("interval", "interval", click.FloatRange(min=0.01), _wait.DEFAULT_INTERVAL,
-     "Pause between rounds of checks."),
-    ("attempt-timeout", "attempt_timeout", click.FloatRange(min=0, min_open=True),
-     _wait.DEFAULT_ATTEMPT_TIMEOUT, "Longest one check may take (also bounded by the time left)."),
+    (
+        "timeout",
+        "timeout",
+        click.FloatRange(min=0, min_open=True),
+        _wait.DEFAULT_TIMEOUT,
+        "Total time for all targets together.",
+    ),
+    (
+        "interval",
+        "interval",
+        click.FloatRange(min=0.01),
+        _wait.DEFAULT_INTERVAL,
+        "Pause between rounds of checks.",
+    ),
+    (
+        "attempt-timeout",
+        "attempt_timeout",
+        click.FloatRange(min=0, min_open=True),
+        _wait.DEFAULT_ATTEMPT_TIMEOUT,
+        "Longest one check may take (also bounded by the time left).",
+    ),
 )
 
 
@@ -56,15 +71,24 @@ def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[...,
 
         options = [
             click.option(
-                f"--{prefix}{option}", param(option), type=kind, default=default,
-                show_default=True, metavar="SECONDS", help=text,
+                f"--{prefix}{option}",
+                param(option),
+                type=kind,
+                default=default,
+                show_default=True,
+                metavar="SECONDS",
+                help=text,
             )
             for option, _, kind, default, text in _SECONDS
         ]
-        options.append(click.option(
-            f"--{prefix}insecure", param("insecure"), is_flag=True,
-            help="https:// targets: accept any certificate.",
-        ))
+        options.append(
+            click.option(
+                f"--{prefix}insecure",
+                param("insecure"),
+                is_flag=True,
+                help="https:// targets: accept any certificate.",
+            )
+        )
         decorated: Callable[..., R] = wrapper
         for option in reversed(options):
             decorated = option(decorated)
@@ -78,7 +102,10 @@ def _progress(r: _wait.Round) -> None:
 
 
 def _wait_for(
-    targets: Sequence[_wait.Target], args: WaitArgs, *, quiet: bool,
+    targets: Sequence[_wait.Target],
+    args: WaitArgs,
+    *,
+    quiet: bool,
     gateway: Callable[[], str] | None = None,
 ) -> None:
     _wait.wait_for(
@@ -134,7 +161,10 @@ def exec_wait_options(fn: Callable[..., R]) -> Callable[..., R]:
         return fn(*args, **kwargs)
 
     return click.option(
-        "--wait", "wait", multiple=True, metavar="TARGET",
+        "--wait",
+        "wait",
+        multiple=True,
+        metavar="TARGET",
         help="Before the command runs, wait until TARGET answers (as hostgw wait: PORT, "
         "HOST:PORT, tcp://..., http://...); repeatable. PORT is on the detected host.",
     )(wait_options(prefix="wait-")(wrapper))

@@ -47,8 +47,7 @@ def render_apply(args: RenderArgs, env: Mapping[str, str]) -> Apply:
     from hostgw.watch import write_changed
 
     if args.check or args.diff:
-        raise UsageError("watch does not take --check or --diff",
-                         hint="use hostgw render --check")
+        raise UsageError("watch does not take --check or --diff", hint="use hostgw render --check")
     kwargs = args.detection.kwargs()
 
     def apply(_found: Detection) -> list[Path]:
@@ -57,9 +56,15 @@ def render_apply(args: RenderArgs, env: Mapping[str, str]) -> Apply:
     return apply
 
 
-def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool = False,
-                  follow_includes: bool = False, state_dir: str | None = None,
-                  last: LastWarnings | None = None) -> Apply:
+def rewrite_apply(
+    files: Sequence[str],
+    maps: Sequence[str],
+    *,
+    validate: bool = False,
+    follow_includes: bool = False,
+    state_dir: str | None = None,
+    last: LastWarnings | None = None,
+) -> Apply:
     """``--rewrite FILE --map …`` as an :data:`Apply`: in place, from the kept originals.
 
     Each pass first plans without writing; only when a file would change (or
@@ -84,7 +89,10 @@ def rewrite_apply(files: Sequence[str], maps: Sequence[str], *, validate: bool =
         env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_IP")}
         env["HOSTGW_IP"] = found.address
         opts: dict[str, Any] = {
-            "follow_includes": follow_includes, "env": env, "state_dir": state_dir}
+            "follow_includes": follow_includes,
+            "env": env,
+            "state_dir": state_dir,
+        }
         the_plan = run(paths, mappings, write=False, **opts)
         changed = [f.path for f in the_plan.files if f.changed]
         beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in the_plan.files)
@@ -109,8 +117,9 @@ def _all_of(applies: Sequence[Apply]) -> Apply:
 # -- running --------------------------------------------------------------------
 
 
-def _watcher(args: RenderArgs, applies: Sequence[Apply], watch: WatchArgs,
-             notifier: Notifier | None) -> Watcher:
+def _watcher(
+    args: RenderArgs, applies: Sequence[Apply], watch: WatchArgs, notifier: Notifier | None
+) -> Watcher:
     """A :class:`Watcher` on the real environment; ``HOSTGW_NETLINK=0`` forces polling."""
     from hostgw.detect import detect
     from hostgw.watch import Timing, Watcher
@@ -118,21 +127,31 @@ def _watcher(args: RenderArgs, applies: Sequence[Apply], watch: WatchArgs,
     env = os.environ
     return Watcher(
         detect=functools.partial(detect, **{**args.detection.kwargs(), "env": env}),
-        apply=_all_of(applies), notify=notifier, log=_log,
+        apply=_all_of(applies),
+        notify=notifier,
+        log=_log,
         timing=Timing(debounce=watch.debounce, max_delay=max(1.0, watch.debounce * 10)),
-        env=env, root=args.detection.root, netlink=env.get("HOSTGW_NETLINK", "1") != "0",
+        env=env,
+        root=args.detection.root,
+        netlink=env.get("HOSTGW_NETLINK", "1") != "0",
     )
 
 
 def _started(watcher: Watcher, found: Detection, written: Sequence[Path]) -> None:
     what = ", ".join(sorted(watcher.watching)) or (
-        "nothing (the answer comes from the environment, which cannot change)")
+        "nothing (the answer comes from the environment, which cannot change)"
+    )
     wrote = f"; wrote {', '.join(map(str, written))}" if written else ""
     _log(f"host address {found.address} ({found.strategy}); watching {what}{wrote}")
 
 
-def exec_watch(command: Sequence[str], env: Mapping[str, str], args: RenderArgs,
-               watch: WatchArgs, extra: Sequence[Apply] = ()) -> int:
+def exec_watch(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    args: RenderArgs,
+    watch: WatchArgs,
+    extra: Sequence[Apply] = (),
+) -> int:
     """``hostgw exec --watch``: start COMMAND as a child, supervise it, keep files in step.
 
     ``env`` is the command's environment (with ``HOSTGW_*`` exported once, at
@@ -159,20 +178,39 @@ def exec_watch(command: Sequence[str], env: Mapping[str, str], args: RenderArgs,
 @click.command("watch")
 @click.argument("templates", nargs=-1, metavar="[TEMPLATE[:OUT]]...")
 @render_options
-@click.option("--rewrite", "rewrite_files", multiple=True, metavar="FILE",
-              type=click.Path(dir_okay=False),
-              help="Also rewrite FILE in place, as hostgw rewrite does; repeatable.")
+@click.option(
+    "--rewrite",
+    "rewrite_files",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also rewrite FILE in place, as hostgw rewrite does; repeatable.",
+)
 @map_option
-@click.option("--validate", is_flag=True,
-              help="Run the real proxy's config test on a rewrite before writing it.")
-@click.option("--follow-includes", is_flag=True,
-              help="Also rewrite the files a --rewrite FILE includes: nginx include, Apache "
-              "Include/IncludeOptional, Caddy import (HAProxy has no includes).")
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Run the real proxy's config test on a rewrite before writing it.",
+)
+@click.option(
+    "--follow-includes",
+    is_flag=True,
+    help="Also rewrite the files a --rewrite FILE includes: nginx include, Apache "
+    "Include/IncludeOptional, Caddy import (HAProxy has no includes).",
+)
 @state_dir_option
 @watch_options(for_exec=False)
-def watch(*, templates: tuple[str, ...], render_args: RenderArgs, rewrite_files: tuple[str, ...],
-          maps: tuple[str, ...], validate: bool, follow_includes: bool, state_dir: str | None,
-          watch: WatchArgs) -> int:
+def watch(
+    *,
+    templates: tuple[str, ...],
+    render_args: RenderArgs,
+    rewrite_files: tuple[str, ...],
+    maps: tuple[str, ...],
+    validate: bool,
+    follow_includes: bool,
+    state_dir: str | None,
+    watch: WatchArgs,
+) -> int:
     """Keep rendered and rewritten files in step with the host's address.
 
     Takes the outputs of render (templates, --templates, --nginx) and of
@@ -193,12 +231,21 @@ def watch(*, templates: tuple[str, ...], render_args: RenderArgs, rewrite_files:
     args = dataclasses.replace(render_args, specs=templates + render_args.specs)
     check_rewrite_options(rewrite_files, maps, state_dir)
     if not args.anything and not rewrite_files:
-        raise UsageError("nothing to keep in step",
-                         hint="give templates (TEMPLATE:OUT, --templates, --nginx) or --rewrite")
+        raise UsageError(
+            "nothing to keep in step",
+            hint="give templates (TEMPLATE:OUT, --templates, --nginx) or --rewrite",
+        )
     applies = [render_apply(args, os.environ)] if args.anything else []
     if rewrite_files:
-        applies.append(rewrite_apply(rewrite_files, maps, validate=validate,
-                                     follow_includes=follow_includes, state_dir=state_dir))
+        applies.append(
+            rewrite_apply(
+                rewrite_files,
+                maps,
+                validate=validate,
+                follow_includes=follow_includes,
+                state_dir=state_dir,
+            )
+        )
     notifier = make_notifier(watch)
     watcher = _watcher(args, applies, watch, notifier)
     try:

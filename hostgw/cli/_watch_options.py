@@ -35,15 +35,32 @@ class WatchArgs:
 def _notify_options(for_exec: bool) -> list[Callable[[Any], Any]]:
     who = "the command (default: HUP)" if for_exec else "the pid in --pid-file"
     return [
-        click.option("--signal", "signal_name", metavar="SIG",
-                     help=f"After files changed, send SIG to {who}."),
-        click.option("--pid-file", type=click.Path(dir_okay=False), metavar="FILE",
-                     help="Signal the pid in FILE (read at each change), e.g. /run/nginx.pid."),
-        click.option("--notify", "notify_command", metavar="COMMAND",
-                     help="After files changed, run COMMAND with sh -c, e.g. 'nginx -s reload'."),
-        click.option("--debounce", type=click.FloatRange(0.0, 60.0), default=0.1,
-                     show_default=True, metavar="SECONDS",
-                     help="Quiet time after the last network event before re-detecting."),
+        click.option(
+            "--signal",
+            "signal_name",
+            metavar="SIG",
+            help=f"After files changed, send SIG to {who}.",
+        ),
+        click.option(
+            "--pid-file",
+            type=click.Path(dir_okay=False),
+            metavar="FILE",
+            help="Signal the pid in FILE (read at each change), e.g. /run/nginx.pid.",
+        ),
+        click.option(
+            "--notify",
+            "notify_command",
+            metavar="COMMAND",
+            help="After files changed, run COMMAND with sh -c, e.g. 'nginx -s reload'.",
+        ),
+        click.option(
+            "--debounce",
+            type=click.FloatRange(0.0, 60.0),
+            default=0.1,
+            show_default=True,
+            metavar="SECONDS",
+            help="Quiet time after the last network event before re-detecting.",
+        ),
     ]
 
 
@@ -57,25 +74,36 @@ def watch_options(*, for_exec: bool) -> Callable[[Callable[..., R]], Callable[..
         @functools.wraps(fn)
         def wrapper(*args: Any, **kw: Any) -> R:
             watch = WatchArgs(
-                enabled=kw.pop("watch_enabled", True), signal_name=kw.pop("signal_name"),
-                pid_file=kw.pop("pid_file"), notify_command=kw.pop("notify_command"),
+                enabled=kw.pop("watch_enabled", True),
+                signal_name=kw.pop("signal_name"),
+                pid_file=kw.pop("pid_file"),
+                notify_command=kw.pop("notify_command"),
                 debounce=kw.pop("debounce"),
             )
-            if for_exec and not watch.enabled and (
-                watch.signal_name or watch.pid_file or watch.notify_command
+            if (
+                for_exec
+                and not watch.enabled
+                and (watch.signal_name or watch.pid_file or watch.notify_command)
             ):
-                raise UsageError("--signal, --pid-file and --notify need --watch",
-                                 hint="hostgw exec --watch --notify '...' -- CMD")
+                raise UsageError(
+                    "--signal, --pid-file and --notify need --watch",
+                    hint="hostgw exec --watch --notify '...' -- CMD",
+                )
             return fn(*args, watch=watch, **kw)
 
         options = _notify_options(for_exec)
         if for_exec:
-            options.insert(0, click.option(
-                "--watch", "watch_enabled", is_flag=True,
-                help="Stay as the command's parent: re-render when the host's address "
-                "changes and notify the command (see hostgw watch). Forwards signals, "
-                "reaps zombies, exits with the command's code.",
-            ))
+            options.insert(
+                0,
+                click.option(
+                    "--watch",
+                    "watch_enabled",
+                    is_flag=True,
+                    help="Stay as the command's parent: re-render when the host's address "
+                    "changes and notify the command (see hostgw watch). Forwards signals, "
+                    "reaps zombies, exits with the command's code.",
+                ),
+            )
         decorated: Callable[..., R] = wrapper
         for option in reversed(options):
             decorated = option(decorated)
@@ -84,8 +112,9 @@ def watch_options(*, for_exec: bool) -> Callable[[Callable[..., R]], Callable[..
     return decorate
 
 
-def make_notifier(watch: WatchArgs, *, child_pid: Callable[[], int | None] | None = None
-                  ) -> Notifier | None:
+def make_notifier(
+    watch: WatchArgs, *, child_pid: Callable[[], int | None] | None = None
+) -> Notifier | None:
     """The notifier the options ask for; ``child_pid`` is ``exec --watch``'s command.
 
     Under ``exec --watch`` with none of them, the command gets SIGHUP (what
@@ -95,8 +124,10 @@ def make_notifier(watch: WatchArgs, *, child_pid: Callable[[], int | None] | Non
 
     if watch.notify_command is not None:
         if watch.signal_name or watch.pid_file:
-            raise UsageError("--notify cannot be combined with --signal/--pid-file",
-                             hint="choose one way to tell the server: a command, or a signal")
+            raise UsageError(
+                "--notify cannot be combined with --signal/--pid-file",
+                hint="choose one way to tell the server: a command, or a signal",
+            )
         return run_command(watch.notify_command)
     sig = parse_signal(watch.signal_name or "HUP")
     if watch.pid_file is not None:
@@ -104,6 +135,8 @@ def make_notifier(watch: WatchArgs, *, child_pid: Callable[[], int | None] | Non
     if child_pid is not None:
         return signal_pid(sig, child_pid)
     if watch.signal_name is not None:
-        raise UsageError("--signal needs --pid-file to know whom to signal",
-                         hint="add --pid-file /run/nginx.pid, or use --notify 'nginx -s reload'")
+        raise UsageError(
+            "--signal needs --pid-file to know whom to signal",
+            hint="add --pid-file /run/nginx.pid, or use --notify 'nginx -s reload'",
+        )
     return None

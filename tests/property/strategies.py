@@ -33,8 +33,12 @@ def route4_lines(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     dest = ANY4 if prefix == 0 or draw(st.booleans()) else draw(ipv4)
     gateway = draw(st.one_of(st.just(ANY4), ipv4))
     fields = {
-        "iface": draw(ifnames), "dest": dest, "gateway": gateway, "flags": draw(flags),
-        "metric": draw(metrics), "prefix": prefix,
+        "iface": draw(ifnames),
+        "dest": dest,
+        "gateway": gateway,
+        "flags": draw(flags),
+        "metric": draw(metrics),
+        "prefix": prefix,
     }
     line = (
         f"{fields['iface']}\t{ipv4_to_hex(dest)}\t{ipv4_to_hex(gateway)}\t{fields['flags']:04X}"
@@ -50,8 +54,12 @@ def route6_lines(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
     dest = "::" if prefix == 0 or draw(st.booleans()) else draw(ipv6)
     gateway = draw(st.one_of(st.just("::"), ipv6))
     fields = {
-        "iface": draw(ifnames), "dest": dest, "gateway": gateway, "flags": draw(flags),
-        "metric": draw(st.integers(min_value=0, max_value=2**32 - 1)), "prefix": prefix,
+        "iface": draw(ifnames),
+        "dest": dest,
+        "gateway": gateway,
+        "flags": draw(flags),
+        "metric": draw(st.integers(min_value=0, max_value=2**32 - 1)),
+        "prefix": prefix,
     }
     line = (
         f"{ipv6_to_hex(dest)} {prefix:02x} {'0' * 32} 00 {ipv6_to_hex(gateway)} "

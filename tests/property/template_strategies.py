@@ -27,8 +27,23 @@ _PLAIN_CHARS = string.ascii_letters + string.digits + "_ \t\n{}:;-+?=#%/^,@[]()'
 plain_text = st.text(st.sampled_from(_PLAIN_CHARS), max_size=12)
 
 # nginx-flavoured text where '$' is everywhere: captures, nginx variables, stray '$'.
-_NGINX_BITS = ["$host", "${host}", "$1", "$$", "$", "${", "${1}", "$ ", "}", "{", "$request_uri",
-               "(.*)$", "${host", "$_", "${_}"]
+_NGINX_BITS = [
+    "$host",
+    "${host}",
+    "$1",
+    "$$",
+    "$",
+    "${",
+    "${1}",
+    "$ ",
+    "}",
+    "{",
+    "$request_uri",
+    "(.*)$",
+    "${host",
+    "$_",
+    "${_}",
+]
 nginx_text = st.lists(st.one_of(st.sampled_from(_NGINX_BITS), plain_text), max_size=8).map("".join)
 
 

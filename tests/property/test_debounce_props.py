@@ -62,8 +62,9 @@ def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]
 
 @settings(max_examples=300, deadline=None)
 @given(
-    gaps=st.lists(st.floats(min_value=0.0, max_value=3.0, allow_nan=False), min_size=1,
-                  max_size=120),
+    gaps=st.lists(
+        st.floats(min_value=0.0, max_value=3.0, allow_nan=False), min_size=1, max_size=120
+    ),
     debounce=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
     max_delay=st.sampled_from([0.5, 1.0, 2.0]),
 )

@@ -134,9 +134,11 @@ def test_ipv6_best_default_matches_the_model(items: list[tuple[str, Any]]) -> No
 names = st.sampled_from(["host.docker.internal", "host.containers.internal", "gw", "x.y"])
 
 
-@given(st.lists(st.tuples(st.one_of(ipv4, ipv6), st.lists(names, min_size=1, max_size=3)),
-                max_size=8),
-       st.lists(names, min_size=1, max_size=3, unique=True), st.sampled_from([4, 6]))
+@given(
+    st.lists(st.tuples(st.one_of(ipv4, ipv6), st.lists(names, min_size=1, max_size=3)), max_size=8),
+    st.lists(names, min_size=1, max_size=3, unique=True),
+    st.sampled_from([4, 6]),
+)
 def test_hosts_lookup_matches_the_model(
     rows: list[tuple[str, list[str]]], wanted: list[str], family: int
 ) -> None:

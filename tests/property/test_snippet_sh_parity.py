@@ -21,8 +21,7 @@ from hostgw.routes import ipv4_to_hex, ipv6_to_hex
 from hostgw.strategies import _hostname_like
 from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _SHELLS: list[Shell] = []
 
@@ -45,12 +44,18 @@ def route4_line(draw: st.DrawFn) -> str:
         return draw(junk)
     # Mostly defaults with few distinct metrics, so that ties and order matter.
     dest = draw(st.sampled_from(["00000000"] * 6 + ["000011AC", "0000000A"]))
-    gw = ipv4_to_hex(draw(st.ip_addresses(v=4).map(str) | st.sampled_from(
-        ["169.254.1.1", "172.17.0.1", "10.0.0.1"])))
+    gw = ipv4_to_hex(
+        draw(
+            st.ip_addresses(v=4).map(str)
+            | st.sampled_from(["169.254.1.1", "172.17.0.1", "10.0.0.1"])
+        )
+    )
     gw = draw(st.sampled_from([gw] * 6 + ["00000000", gw.lower(), gw[:7]]))
     flags = draw(st.sampled_from(["0003"] * 6 + ["0001", "0002", "0203", "0043", "3"]) | hexes)
-    metric = draw(st.sampled_from(["0", "100", "0100", "64", "010", "4294967295", "x1"])
-                  | st.integers(0, 10**6).map(str))
+    metric = draw(
+        st.sampled_from(["0", "100", "0100", "64", "010", "4294967295", "x1"])
+        | st.integers(0, 10**6).map(str)
+    )
     mask = draw(st.sampled_from(["00000000"] * 6 + ["0000FFFF", "zz000000"]))
     fields = [draw(ifaces), dest, gw, flags, "0", "0", metric, mask, "0", "0", "0"]
     cut = draw(st.sampled_from([11, 11, 11, 8, 7]))
@@ -69,13 +74,31 @@ def route6_line(draw: st.DrawFn) -> str:
     gw = draw(
         st.ip_addresses(v=6).map(str)
         | st.sampled_from(["fe80::1"] * 3)
-        | st.sampled_from(["fe80::1", "fe80::ecee:eeff:feee:eeee", "::ffff:10.0.0.1", "::",
-                           "::1.2.3.4", "fd00::1"])
+        | st.sampled_from(
+            [
+                "fe80::1",
+                "fe80::ecee:eeff:feee:eeee",
+                "::ffff:10.0.0.1",
+                "::",
+                "::1.2.3.4",
+                "fd00::1",
+            ]
+        )
     )
     metric = draw(st.sampled_from(["00000400", "00000100", "ffffffff", "400", "0100"]) | hexes)
     flags = draw(st.sampled_from(["00000003"] * 6 + ["00000001", "00200200", "3"]) | hexes)
-    fields = [dest, plen, "0" * 32, src_len, ipv6_to_hex(gw), metric, "00000001", "00000000",
-              flags, draw(ifaces)]
+    fields = [
+        dest,
+        plen,
+        "0" * 32,
+        src_len,
+        ipv6_to_hex(gw),
+        metric,
+        "00000001",
+        "00000000",
+        flags,
+        draw(ifaces),
+    ]
     cut = draw(st.sampled_from([10, 10, 10, 9]))
     return " ".join(fields[:cut])
 
@@ -97,8 +120,15 @@ def v4ish(draw: st.DrawFn) -> str:
 @st.composite
 def v6ish(draw: st.DrawFn) -> str:
     """Colon-hex, often wrong: 0-5 digit groups, '::' anywhere, a dotted tail."""
-    groups = draw(st.lists(st.text(alphabet="0123456789abcdefABCDEF", max_size=5).filter(
-        lambda g: len(g) <= 4 or draw(st.booleans())), min_size=0, max_size=9))
+    groups = draw(
+        st.lists(
+            st.text(alphabet="0123456789abcdefABCDEF", max_size=5).filter(
+                lambda g: len(g) <= 4 or draw(st.booleans())
+            ),
+            min_size=0,
+            max_size=9,
+        )
+    )
     if draw(st.booleans()):
         groups.insert(draw(st.integers(0, len(groups))), "")
     text = ":".join(groups)
@@ -113,17 +143,44 @@ address_text = st.one_of(
     v6ish(),
     st.ip_addresses(v=4).map(str),
     st.ip_addresses(v=6).map(str).flatmap(_v6_spellings),
-    st.sampled_from([
-        "010.0.0.1", "1.2.3", "1.2.3.4.", "256.1.1.1", "::ffff:1.2.3.4", "1::2:3:4:5:6:7",
-        "1:2:3:4:5:6:7:8:9", "1::2::3", ":1::", "1:::2", "::1.2.3", "fe80::1%eth0", "fe80::1%",
-        "10.0.0.1%eth0", "12345::", "::0.0.0.0", "0:0:0:0:0:ffff:0:0", "1:0:0:1::", "::",
-        "a:b:c:d:e:f:1.2.3.4", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::%x", "1.2.3.04",
-        "1:2:3:4::5:6:7:8", "::1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::", "::ffff:1.2.3.4:1",
-    ]),
+    st.sampled_from(
+        [
+            "010.0.0.1",
+            "1.2.3",
+            "1.2.3.4.",
+            "256.1.1.1",
+            "::ffff:1.2.3.4",
+            "1::2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            ":1::",
+            "1:::2",
+            "::1.2.3",
+            "fe80::1%eth0",
+            "fe80::1%",
+            "10.0.0.1%eth0",
+            "12345::",
+            "::0.0.0.0",
+            "0:0:0:0:0:ffff:0:0",
+            "1:0:0:1::",
+            "::",
+            "a:b:c:d:e:f:1.2.3.4",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "::%x",
+            "1.2.3.04",
+            "1:2:3:4::5:6:7:8",
+            "::1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8::",
+            "::ffff:1.2.3.4:1",
+        ]
+    ),
     st.text(alphabet="0123456789abcdefABCDEF:.%", max_size=20),
 )
-names = st.sampled_from(["host.docker.internal"] * 4 + [
-    "HOST.DOCKER.INTERNAL", "host.containers.internal", "other", "gw.local"])
+names = st.sampled_from(
+    ["host.docker.internal"] * 4
+    + ["HOST.DOCKER.INTERNAL", "host.containers.internal", "other", "gw.local"]
+)
 
 
 @st.composite
@@ -173,18 +230,27 @@ def _compare(env: dict[str, str], root: Path, family: int | None = None) -> None
 
 
 @SETTINGS
-@given(st.lists(route4_line(), max_size=6), st.lists(route6_line(), max_size=6),
-       st.sampled_from([None, 4, 6]))
+@given(
+    st.lists(route4_line(), max_size=6),
+    st.lists(route6_line(), max_size=6),
+    st.sampled_from([None, 4, 6]),
+)
 def test_route_tables(lines4: list[str], lines6: list[str], family: int | None) -> None:
     with tempfile.TemporaryDirectory() as d:
-        root = root_tree(Path(d), route="Iface\tDestination\tGateway\n" + "\n".join(lines4),
-                         route6="\n".join(lines6))
+        root = root_tree(
+            Path(d),
+            route="Iface\tDestination\tGateway\n" + "\n".join(lines4),
+            route6="\n".join(lines6),
+        )
         _compare({}, root, family)
 
 
 @SETTINGS
-@given(hosts_text(), st.sampled_from([None, 4, 6]),
-       st.sampled_from(["", "gw.local", "other,host.docker.internal", " , gw.local ,"]))
+@given(
+    hosts_text(),
+    st.sampled_from([None, 4, 6]),
+    st.sampled_from(["", "gw.local", "other,host.docker.internal", " , gw.local ,"]),
+)
 def test_hosts_files(text: str, family: int | None, names_setting: str) -> None:
     env = {"HOSTGW_NAMES": names_setting} if names_setting else {}
     with tempfile.TemporaryDirectory() as d:
@@ -194,9 +260,9 @@ def test_hosts_files(text: str, family: int | None, names_setting: str) -> None:
 @SETTINGS
 @given(env_value, env_value, env_value, st.sampled_from([None, 4, 6]))
 def test_variables(ip: str, ip6: str, host_ip: str, family: int | None) -> None:
-    env = {k: v for k, v in
-           (("HOSTGW_IP", ip), ("HOSTGW_IP6", ip6), ("HOST_IP", host_ip)) if v}
+    env = {k: v for k, v in (("HOSTGW_IP", ip), ("HOSTGW_IP6", ip6), ("HOST_IP", host_ip)) if v}
     with tempfile.TemporaryDirectory() as d:
-        root = root_tree(Path(d), route="Iface\n" + "eth0\t00000000\t010011AC\t0003\t0\t0\t0"
-                         "\t00000000\n")
+        root = root_tree(
+            Path(d), route="Iface\n" + "eth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\n"
+        )
         _compare(env, root, family)

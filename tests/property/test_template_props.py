@@ -30,8 +30,11 @@ _SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def _envsubst(template: str, env: dict[str, str], names: list[str]) -> str:
     fmt = " ".join(f"${{{n}}}" for n in names)
     done = subprocess.run(
-        [require_tool("envsubst"), fmt], input=template.encode(), env=env,
-        capture_output=True, check=True,
+        [require_tool("envsubst"), fmt],
+        input=template.encode(),
+        env=env,
+        capture_output=True,
+        check=True,
     )
     return done.stdout.decode()
 
@@ -40,7 +43,9 @@ def _bash(reference: str, env: dict[str, str]) -> tuple[bool, str]:
     """bash's expansion of one reference inside double quotes: (ok, text)."""
     done = subprocess.run(
         [require_tool("bash"), "--norc", "--noprofile", "-c", f'printf %s "{reference}"'],
-        env={**env, "LC_ALL": "C"}, capture_output=True, check=False,
+        env={**env, "LC_ALL": "C"},
+        capture_output=True,
+        check=False,
     )
     return done.returncode == 0, done.stdout.decode()
 
