@@ -42,6 +42,10 @@ class Record:
         fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
         return f"{type(self).__name__}({fields})"
 
+    def fields(self) -> dict[str, Any]:
+        """The fields as a dict, in ``__slots__`` order."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
     def replace(self: R, **changes: Any) -> R:
         """A copy with some fields changed."""
         new = object.__new__(type(self))

@@ -76,16 +76,7 @@ class DetectionArgs(Record):
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`hostgw.detect` / :func:`hostgw.gateway_env`."""
-        return {
-            "strategies": self.strategies,
-            "family": self.family,
-            "names": self.names,
-            "k8s_var": self.k8s_var,
-            "timeout": self.timeout,
-            "port": self.port,
-            "probe_timeout": self.probe_timeout,
-            "root": self.root,
-        }
+        return self.fields()
 
 
 _OPTIONS = (
