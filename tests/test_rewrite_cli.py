@@ -341,3 +341,22 @@ def test_follow_includes_is_refused_for_haproxy(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--follow-includes: haproxy configs have no include" in proc.stderr
     assert cfg.read_text() == "backend app\n    server a backend:8000\n"
+
+
+def test_detection_options_choose_the_gateway(tmp_path: Path) -> None:
+    # rewrite takes the same detection options as ip/render/exec: here a
+    # snapshot (--root) with an IPv4 and an IPv6 default route, and -6.
+    from tests.test_detect import make_root, r4, r6
+
+    root = make_root(tmp_path / "snap", route=r4("10.213.9.1"), route6=r6("fd5e:9::1"))
+    v4 = hostgw("rewrite", "-m", "backend:8000=18000", "--root", root, stdin=CONF, gw="")
+    assert v4.returncode == 0, v4.stderr
+    assert "http://10.213.9.1:18000/api/" in v4.stdout
+    v6 = hostgw("rewrite", "-m", "backend:8000=18000", "--root", root, "-6", stdin=CONF, gw="")
+    assert v6.returncode == 0, v6.stderr
+    assert "http://[fd5e:9::1]:18000/api/" in v6.stdout
+    none = hostgw(
+        "rewrite", "-m", "backend=1", "--root", root, "--strategy", "hosts", stdin=CONF, gw=""
+    )
+    assert none.returncode == 3, none.stderr
+    assert "hosts:" in none.stderr

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hostgw.cli._options import DetectionArgs, detection_options
 from hostgw.cli._rewrite_options import LastWarnings, map_option, state_dir_option
 from hostgw.errors import EXIT_ERROR
 from hostgw.rewriting import FORMATS
@@ -141,8 +142,10 @@ config could not be parsed (or --strict and a --map matched nothing), 7
 @state_dir_option
 @click.option("--strict", is_flag=True, help="A --map that matched nothing is an error.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary of changes (warnings still).")
+@detection_options
 def rewrite(
     *,
+    detection: DetectionArgs,
     files: tuple[str, ...],
     maps: tuple[str, ...],
     fmt: str | None,
@@ -167,9 +170,19 @@ def rewrite(
     from it, so a new gateway address after a restart is picked up. Without
     FILE (or with -), reads stdin and writes stdout.
     """
+    from hostgw.rewriting.apply import gateway_from
+
+    gateway = gateway_from(os.environ, **detection.kwargs())
     if not files or files == ("-",):
         return _stdin(
-            maps, fmt=fmt, check=check, diff=diff, validate=validate, strict=strict, quiet=quiet
+            maps,
+            fmt=fmt,
+            check=check,
+            diff=diff,
+            validate=validate,
+            strict=strict,
+            quiet=quiet,
+            gateway=gateway,
         )
     the_plan = run_rewrite(
         files,
@@ -182,6 +195,7 @@ def rewrite(
         prefix=prefix,
         strict=strict,
         quiet=quiet,
+        gateway=gateway,
         state_dir=state_dir,
     )
     if diff:
@@ -201,11 +215,12 @@ def _stdin(
     validate: bool,
     strict: bool,
     quiet: bool,
+    gateway: Callable[[], str],
 ) -> int:
     """Rewrite stdin to stdout; the same checks, no original kept."""
     from hostgw.errors import RewriteError
     from hostgw.rewriting import rewrite as rewrite_text
-    from hostgw.rewriting.apply import gateway_from, mappings_from, unified_diff
+    from hostgw.rewriting.apply import mappings_from, unified_diff
     from hostgw.rewriting.files import FileResult, Plan, decode, encode
 
     text = decode(sys.stdin.buffer.read())
@@ -214,7 +229,7 @@ def _stdin(
         mappings_from(maps, os.environ),
         format=fmt,
         path="-",
-        gateway=gateway_from(os.environ),
+        gateway=gateway,
     )
     the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
     if strict and the_plan.unused:

@@ -13,6 +13,7 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from hostgw.errors import RewriteError, UsageError
 from hostgw.rewriting import Mappings, parse_mappings
@@ -31,15 +32,19 @@ def mappings_from(specs: Sequence[str], env: Mapping[str, str]) -> Mappings:
     return found
 
 
-def gateway_from(env: Mapping[str, str]) -> Callable[[], str]:
-    """A function that detects the gateway once, when a rule first needs it."""
+def gateway_from(env: Mapping[str, str], **detection: Any) -> Callable[[], str]:
+    """A function that detects the gateway once, when a rule first needs it.
+
+    ``detection`` holds the options of :func:`hostgw.detect` (strategies,
+    family, names, ...).
+    """
     cache: list[str] = []
 
     def gateway() -> str:
         if not cache:
             from hostgw.detect import detect
 
-            cache.append(detect(env=env).host)
+            cache.append(detect(**{**detection, "env": env}).host)
         return cache[0]
 
     return gateway
