@@ -164,6 +164,14 @@ def test_unmatched_map_warns_strict_fails(conf: Path) -> None:
     assert conf.read_text() == CONF
 
 
+def test_stdin_strict_fails_and_prints_nothing() -> None:
+    args = ("-m", "backend:8000=18000", "-m", "nothere=1", "--format", "nginx")
+    proc = run(*args, "--strict", stdin=CONF)
+    assert proc.returncode == 6
+    assert "--map nothere=1 matched nothing" in proc.stderr
+    assert proc.stdout == ""
+
+
 def test_hostgw_map_env(conf: Path) -> None:
     proc = run(str(conf), HOSTGW_MAP="backend:8000=18000, other=1")
     assert proc.returncode == 0

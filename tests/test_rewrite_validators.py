@@ -194,6 +194,21 @@ def test_nginx_rejection_keeps_the_original(tmp_path: Path) -> None:
     assert not (tmp_path / "state").exists(), "a rejected rewrite keeps no original"
 
 
+def test_stdin_rejection_prints_nothing(tmp_path: Path) -> None:
+    conf = "server { listen 8080; location / { proxy_pass http://backend:8000; } }\n"
+    argv = [*hostgw_cmd(), "rewrite", "-m", "backend:8000=18000", "-f", "nginx", "--validate"]
+    opts = {"capture_output": True, "text": True, "env": _env(tmp_path), "cwd": tmp_path}
+    good = subprocess.run(argv, input=conf, timeout=120, check=False, **opts)
+    assert good.returncode == 0, good.stderr
+    assert "proxy_pass http://10.213.0.1:18000;" in good.stdout
+    bad = subprocess.run(
+        argv, input=conf + "bogus_directive 1;\n", timeout=120, check=False, **opts
+    )
+    assert bad.returncode == 7
+    assert 'unknown directive "bogus_directive"' in bad.stderr
+    assert bad.stdout == ""
+
+
 def test_haproxy(tmp_path: Path) -> None:
     cfg = _copy(tmp_path, "haproxy.cfg")
     haproxy = require_tool("haproxy")

@@ -217,10 +217,9 @@ def _stdin(
     quiet: bool,
     gateway: Callable[[], str],
 ) -> int:
-    """Rewrite stdin to stdout; the same checks, no original kept."""
-    from hostgw.errors import RewriteError
+    """Rewrite stdin to stdout; the same checks (:func:`check_plan`), no original kept."""
     from hostgw.rewriting import rewrite as rewrite_text
-    from hostgw.rewriting.apply import mappings_from, unified_diff
+    from hostgw.rewriting.apply import check_plan, mappings_from, unified_diff
     from hostgw.rewriting.files import FileResult, Plan, decode, encode
 
     text = decode(sys.stdin.buffer.read())
@@ -232,16 +231,7 @@ def _stdin(
         gateway=gateway,
     )
     the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
-    if strict and the_plan.unused:
-        raise RewriteError(
-            f"--map {', '.join(the_plan.unused)} matched nothing",
-            hint="check the host and port against the config, or drop --strict",
-        )
-    if validate:
-        from hostgw.rewriting.validate import validate as check_config
-
-        here = Path.cwd() / "stdin"
-        check_config(result.format, {here: result.text}, here)
+    check_plan(the_plan, strict=strict, validate=validate, at=Path.cwd() / "stdin")
     report(the_plan, quiet=quiet)
     if diff:
         click.echo(unified_diff(the_plan), nl=False)

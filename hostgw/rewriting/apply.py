@@ -93,6 +93,25 @@ def run(
         prefix=prefix,
         state=state,
     )
+    check_plan(the_plan, strict=strict, validate=validate, at=output, prefix=prefix)
+    if write:
+        _write(the_plan, output, state)
+    return the_plan
+
+
+def check_plan(
+    the_plan: Plan,
+    *,
+    strict: bool = False,
+    validate: bool = False,
+    at: Path | None = None,
+    prefix: str | None = None,
+) -> None:
+    """``--strict`` and ``--validate`` on a plan, before anything is written.
+
+    ``at`` is where the first file's result is to go (default: its path);
+    the real proxy tests it there, with the other files at their paths.
+    """
     if strict and the_plan.unused:
         raise RewriteError(
             f"--map {', '.join(the_plan.unused)} matched nothing",
@@ -102,13 +121,10 @@ def run(
         from hostgw.rewriting.validate import validate as check
 
         main = the_plan.files[0]
-        at = output if output is not None else main.path
+        at = main.path if at is None else at
         texts = {at: main.result.text}
         texts.update({f.path: f.result.text for f in the_plan.files[1:]})
         check(the_plan.format, texts, at, prefix=prefix)
-    if write:
-        _write(the_plan, output, state)
-    return the_plan
 
 
 def _write(the_plan: Plan, output: Path | None, state: Path) -> None:
