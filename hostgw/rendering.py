@@ -31,6 +31,34 @@ class Settings:
     no_empty: bool = False
     raw: bool | frozenset[str] = False
 
+    @classmethod
+    def of(
+        cls,
+        vars: str | Iterable[str] | None = None,
+        filter: str | re.Pattern[str] | None = None,
+        strict: bool = False,
+        no_empty: bool = False,
+        raw: bool | Iterable[str] = False,
+    ) -> Settings:
+        """From the Python API's options (``vars``/``filter`` as in :meth:`Selection.of`)."""
+        raw_names = raw if isinstance(raw, bool) else frozenset(raw)
+        return cls(Selection.of(vars, filter), strict, no_empty, raw_names)
+
+    def expand(
+        self, data: bytes, env: Mapping[str, str], own: OwnValues, path: str | None
+    ) -> list[bytes]:
+        """:func:`hostgw.template.expand_bytes` with these settings."""
+        return expand_bytes(
+            data,
+            env,
+            selection=self.selection,
+            strict=self.strict,
+            no_empty=self.no_empty,
+            raw=self.raw,
+            own=own,
+            path=path,
+        )
+
 
 @dataclass(frozen=True)
 class Job:
@@ -103,16 +131,7 @@ def render_all(
         try:
             data = load(job.template, stdin)
             name = "<stdin>" if job.template == STDIO else job.template
-            chunks = expand_bytes(
-                data,
-                env,
-                selection=settings.selection,
-                strict=settings.strict,
-                no_empty=settings.no_empty,
-                raw=settings.raw,
-                own=own,
-                path=name,
-            )
+            chunks = settings.expand(data, env, own, name)
         except TemplateError as exc:
             errors.append(exc if exc.problems else _as_problem(exc, job.template))
             continue
@@ -337,20 +356,11 @@ def render(
     ``no_empty`` and ``raw``. Raises :class:`TemplateError` listing every
     problem.
     """
-    from hostgw.template import expand
-
     environ = os.environ if env is None else env
-    return expand(
-        text,
-        environ,
-        vars=vars,
-        filter=filter,
-        strict=strict,
-        no_empty=no_empty,
-        raw=raw,
-        own=detector(environ, detection) if own is None else own,
-        path=path,
-    )
+    settings = Settings.of(vars, filter, strict, no_empty, raw)
+    data = text.encode("utf-8", "surrogateescape")
+    chunks = settings.expand(data, environ, _own_or_detected(environ, own, detection), path)
+    return b"".join(chunks).decode("utf-8", "surrogateescape")
 
 
 def render_file(
@@ -369,12 +379,16 @@ def render_file(
     """Render the file ``template``; write the result atomically to ``output``
     (if given and different) and return it. Options as in :func:`render`."""
     environ = os.environ if env is None else env
-    raw_names = raw if isinstance(raw, bool) else frozenset(raw)
-    settings = Settings(Selection.of(vars, filter), strict, no_empty, raw_names)
+    settings = Settings.of(vars, filter, strict, no_empty, raw)
     job = Job(os.fspath(template), None if output is None else Path(output))
-    outputs = render_all(
-        [job], environ, settings, detector(environ, detection) if own is None else own
-    )
+    outputs = render_all([job], environ, settings, _own_or_detected(environ, own, detection))
     if output is not None:
         write(outputs)
     return outputs[0].data().decode("utf-8", "surrogateescape")
+
+
+def _own_or_detected(
+    env: Mapping[str, str], own: OwnValues, detection: Mapping[str, Any] | None
+) -> OwnValues:
+    """``own`` if given, else :func:`detector` (detection on first need)."""
+    return detector(env, detection) if own is None else own

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hostgw.errors import TemplateError, UsageError
@@ -196,3 +198,23 @@ def test_bytes_api_keeps_any_encoding_and_returns_chunks() -> None:
 def test_line_col_counts_characters() -> None:
     data = "ab\né€x".encode()
     assert line_col(data, data.index(b"x")) == (2, 3)
+
+
+def test_public_render_and_render_file(tmp_path: Path) -> None:
+    """``hostgw.render``/``render_file`` pass every option through to the template."""
+    import hostgw
+
+    env = {"A": "a;b", "B": "b"}
+    own = {"HOSTGW_HOST": "10.213.0.1"}
+    assert hostgw.render("$A $B ${HOSTGW_HOST}", env, vars="B HOSTGW_HOST", own=own) == (
+        "$A b 10.213.0.1"
+    )
+    assert hostgw.render("$A", env, raw=["A"], own=own) == "a;b"
+    with pytest.raises(TemplateError, match="1:1 A: value contains ';'"):
+        hostgw.render("$A", env, own=own)
+    with pytest.raises(TemplateError, match="tpl:1:1"):
+        hostgw.render("$NOPE", env, vars="NOPE", strict=True, own=own, path="tpl")
+    template, out = tmp_path / "t.template", tmp_path / "t.conf"
+    template.write_text("${B}:${HOSTGW_HOST}\n")
+    assert hostgw.render_file(template, out, env, filter="^B$", own=own) == "b:10.213.0.1\n"
+    assert out.read_text() == "b:10.213.0.1\n"
