@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from hostgw._record import Record
-from hostgw.addr import family_name
+from hostgw.addr import family_name, host_form
 from hostgw.errors import GatewayNotFound, GatewayUnreachable, UsageError
 from hostgw.strategies import (
     DEFAULT_K8S_VAR,
@@ -138,7 +138,7 @@ class Detection(Record):
     @property
     def host(self) -> str:
         """The address as it goes before ``:port``: bracketed for IPv6."""
-        return f"[{self.address}]" if self.family == 6 else self.address
+        return host_form(self.address)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form of ``hostgw ip --json``."""
