@@ -34,6 +34,7 @@ from hostgw.snippet import snippet
 from tests.conftest import require_tool
 from tests.envcases import container
 from tests.netns import Lab, Netns, hostgw_cmd
+from tests.nginx import nginx_args, nginx_t
 from tests.shsnippet import Shell, busybox_dir, shells
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,22 +152,6 @@ def nginx_prefix(tmp: Path) -> Path:
     (prefix / "conf.d").mkdir(parents=True)
     (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
     return prefix
-
-
-def nginx_args(prefix: Path) -> list[str]:
-    """nginx options that point it at the stand-in prefix."""
-    return ["-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")]
-
-
-def nginx_t(prefix: Path) -> subprocess.CompletedProcess[str]:
-    """The real nginx -t on the stand-in prefix."""
-    return subprocess.run(
-        [require_tool("nginx"), "-t", "-q", *nginx_args(prefix)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def copy_templates(name: str, tmp: Path) -> Path:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import require_tool
 from tests.netns import hostgw_cmd
+from tests.nginx import nginx_args, nginx_t
 
 MODULES = Path("/usr/lib/nginx/modules")
 
@@ -124,26 +125,6 @@ def _setup(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return prefix, env
 
 
-def _nginx_t(prefix: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            require_tool("nginx"),
-            "-t",
-            "-q",
-            "-p",
-            str(prefix),
-            "-c",
-            str(prefix / "nginx.conf"),
-            "-e",
-            str(prefix / "error.log"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.proxies
 @pytest.mark.parametrize("address", ["10.213.0.1", "fd5e::1"], ids=["ipv4", "ipv6"])
 def test_rendered_nginx_templates_pass_nginx_t(tmp_path: Path, address: str) -> None:
@@ -169,7 +150,7 @@ def test_rendered_nginx_templates_pass_nginx_t(tmp_path: Path, address: str) -> 
     assert f'local s = "{host}:3000"' in lua and "($not_nginx_var stays)" in lua
     assert f"server {host}:5432;" in (prefix / "stream-conf.d/pg.conf").read_text()
     assert f"include {prefix}/stream-conf.d/*.conf;" in (prefix / "nginx.conf").read_text()
-    checked = _nginx_t(prefix)
+    checked = nginx_t(prefix)
     assert checked.returncode == 0, checked.stderr
 
 
@@ -187,12 +168,7 @@ def test_the_one_line_entrypoint(tmp_path: Path) -> None:
             "--",
             require_tool("nginx"),
             "-t",
-            "-p",
-            str(prefix),
-            "-c",
-            str(prefix / "nginx.conf"),
-            "-e",
-            str(prefix / "error.log"),
+            *nginx_args(prefix),
         ],
         env={**env, "HOSTGW_IP": "10.213.0.1"},
         capture_output=True,
@@ -229,4 +205,4 @@ def test_envsubst_without_a_format_breaks_the_same_config(tmp_path: Path) -> Non
     )
     assert "proxy_set_header Host ;" in done.stdout
     (prefix / "conf.d/default.conf").write_text(done.stdout)
-    assert _nginx_t(prefix).returncode != 0
+    assert nginx_t(prefix).returncode != 0
