@@ -79,6 +79,20 @@ class DetectionArgs(Record):
         return self.fields()
 
 
+def _seconds(
+    flag: str, default: float, text: str
+) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """An option taking a duration: zero or more SECONDS, default shown in --help."""
+    return click.option(
+        flag,
+        type=click.FloatRange(min=0),
+        default=default,
+        show_default=True,
+        metavar="SECONDS",
+        help=text,
+    )
+
+
 _OPTIONS = (
     click.option(
         "--strategy",
@@ -99,14 +113,7 @@ _OPTIONS = (
     ),
     click.option("-4", "ipv4", is_flag=True, help="IPv4 only."),
     click.option("-6", "ipv6", is_flag=True, help="IPv6 only (default: IPv4, else IPv6)."),
-    click.option(
-        "--timeout",
-        type=click.FloatRange(min=0),
-        default=1.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="Total time for DNS lookups.",
-    ),
+    _seconds("--timeout", 1.0, "Total time for DNS lookups."),
     click.option(
         "--port",
         type=click.IntRange(1, 65535),
@@ -114,14 +121,7 @@ _OPTIONS = (
         help="Probe every candidate with a TCP connect to PORT; the first in order of "
         "trust that accepts wins.",
     ),
-    click.option(
-        "--probe-timeout",
-        type=click.FloatRange(min=0),
-        default=0.5,
-        show_default=True,
-        metavar="SECONDS",
-        help="Time bound of each --port connect (they run concurrently).",
-    ),
+    _seconds("--probe-timeout", 0.5, "Time bound of each --port connect (they run concurrently)."),
     click.option(
         "--root",
         default="/",
