@@ -16,10 +16,9 @@ from hostgw.errors import EXIT_ERROR
 from hostgw.rewriting import FORMATS
 
 if TYPE_CHECKING:
-    from hostgw.rewriting import Mappings
     from hostgw.rewriting.files import Plan
 
-__all__ = ["map_option", "report", "rewrite", "run_rewrite", "warning_lines"]
+__all__ = ["map_option", "report", "rewrite", "warning_lines"]
 
 
 def warning_lines(the_plan: Plan) -> list[str]:
@@ -40,50 +39,6 @@ def report(the_plan: Plan, *, quiet: bool = False, last: LastWarnings | None = N
     lines += [f"hostgw: warning: {w}" for w in (found if last is None else last.new(found))]
     if lines:  # one write: a large config can have thousands of lines
         click.echo("\n".join(lines), err=True)
-
-
-def run_rewrite(
-    files: Sequence[str],
-    maps: Sequence[str] | Mappings,
-    *,
-    fmt: str | None = None,
-    output: str | None = None,
-    write: bool = True,
-    validate: bool = False,
-    follow_includes: bool = False,
-    prefix: str | None = None,
-    strict: bool = False,
-    quiet: bool = False,
-    gateway: Callable[[], str] | None = None,
-    state_dir: str | None = None,
-    last: LastWarnings | None = None,
-) -> Plan:
-    """Rewrite ``files`` as the CLI does and print the summary.
-
-    ``maps`` are ``--map`` values (``HOSTGW_MAP`` adds more) or parsed
-    mappings; ``gateway`` gives the gateway's ``host`` form (default: detect
-    it, once, if a rule needs it); ``state_dir`` is ``--state-dir``;
-    ``last`` records the warnings shown (see :func:`report`).
-    """
-    from hostgw.rewriting import Mappings
-    from hostgw.rewriting.apply import mappings_from, run
-
-    mappings = maps if isinstance(maps, Mappings) else mappings_from(maps, os.environ)
-    the_plan = run(
-        [Path(f) for f in files],
-        mappings,
-        fmt=fmt,
-        output=Path(output) if output else None,
-        write=write,
-        validate=validate,
-        follow_includes=follow_includes,
-        prefix=prefix,
-        strict=strict,
-        gateway=gateway,
-        state_dir=state_dir,
-    )
-    report(the_plan, quiet=quiet, last=last)
-    return the_plan
 
 
 @click.command(
@@ -170,7 +125,7 @@ def rewrite(
     from it, so a new gateway address after a restart is picked up. Without
     FILE (or with -), reads stdin and writes stdout.
     """
-    from hostgw.rewriting.apply import gateway_from
+    from hostgw.rewriting.apply import gateway_from, mappings_from, run, unified_diff
 
     gateway = gateway_from(os.environ, **detection.kwargs())
     if not files or files == ("-",):
@@ -184,24 +139,23 @@ def rewrite(
             quiet=quiet,
             gateway=gateway,
         )
-    the_plan = run_rewrite(
-        files,
-        maps,
+    out = Path(output) if output else None
+    the_plan = run(
+        [Path(f) for f in files],
+        mappings_from(maps, os.environ),
         fmt=fmt,
-        output=output,
+        output=out,
         write=not (check or diff),
         validate=validate,
         follow_includes=follow_includes,
         prefix=prefix,
         strict=strict,
-        quiet=quiet,
         gateway=gateway,
         state_dir=state_dir,
     )
+    report(the_plan, quiet=quiet)
     if diff:
-        from hostgw.rewriting.apply import unified_diff
-
-        click.echo(unified_diff(the_plan, Path(output) if output else None), nl=False)
+        click.echo(unified_diff(the_plan, out), nl=False)
     changed = any(f.changed for f in the_plan.files)
     return EXIT_ERROR if check and changed else 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
@@ -116,17 +117,15 @@ def rewrite_step(
     from hostgw.rewriting.apply import mappings_from
 
     mappings = mappings_from(maps, os.environ)
+    paths = [Path(f) for f in files]
 
     def step(state: ExecState) -> None:
-        from hostgw.cli._rewrite import run_rewrite
+        from hostgw.cli._rewrite import report
+        from hostgw.rewriting.apply import run
 
-        run_rewrite(
-            files,
-            mappings,
-            quiet=quiet,
-            gateway=lambda: state.own()["HOSTGW_HOST"],
-            state_dir=state_dir,
-            last=last,
+        the_plan = run(
+            paths, mappings, gateway=lambda: state.own()["HOSTGW_HOST"], state_dir=state_dir
         )
+        report(the_plan, quiet=quiet, last=last)
 
     return step
