@@ -14,10 +14,18 @@ from pathlib import Path
 import pytest
 
 from hostgw.cli._rewrite_options import LastWarnings
+from hostgw.cli._watch import rewrite_apply
 from hostgw.detect import Attempt, Detection
-from hostgw.errors import GatewayNotFound, HostgwError, TemplateError, UsageError
+from hostgw.errors import (
+    GatewayNotFound,
+    HostgwError,
+    InvalidConfig,
+    TemplateError,
+    UsageError,
+)
 from hostgw.notify import parse_signal, run_command, signal_pid_file
 from hostgw.watch import HOSTS, NETLINK, Timing, Watcher, watched_sources, write_changed
+from tests.conftest import require_tool
 
 
 def _found(address: str, strategy: str = "route") -> Detection:
@@ -301,3 +309,27 @@ def test_a_warning_is_shown_again_only_after_a_pass_without_it(
 ) -> None:
     last = LastWarnings()
     assert [last.new(lines) for lines in passes] == shown
+
+
+def test_a_rewrite_pass_with_nothing_to_write_runs_no_validator(tmp_path: Path) -> None:
+    # The state directory is a file, so the original stays beside the config
+    # on every pass; nginx -t rejects the config (an unknown directive), which
+    # shows whether a pass ran the validator.
+    require_tool("nginx")
+    conf = tmp_path / "conf.d" / "default.conf"
+    conf.parent.mkdir()
+    conf.write_text(
+        "server {\n    listen 80;\n    no_such_directive on;\n"
+        "    location / { proxy_pass http://backend:8000; }\n}\n"
+    )
+    state = tmp_path / "state"
+    state.write_text("not a directory\n")
+    spec = ([str(conf)], ["backend:8000=18000"])
+    assert rewrite_apply(*spec, state_dir=str(state))(_found("10.213.0.1")) == [conf]
+    assert conf.with_name(".default.conf.hostgw-orig").exists()
+    written = conf.read_bytes()
+    checked = rewrite_apply(*spec, validate=True, state_dir=str(state))
+    assert checked(_found("10.213.0.1")) == []  # nothing to write: nginx -t not run
+    with pytest.raises(InvalidConfig, match="no_such_directive"):
+        checked(_found("10.213.0.2"))  # something to write: nginx -t runs and rejects it
+    assert conf.read_bytes() == written

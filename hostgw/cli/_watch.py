@@ -69,7 +69,8 @@ def rewrite_apply(
 
     Each pass first plans without writing; only when a file would change (or
     an original kept beside a file is to move into the state directory) does
-    it run again with ``--validate`` (if asked) and write. The rewrite's
+    it run again and write, with ``--validate`` (if asked) only when a file's
+    bytes change: a config already on disk needs no new test. The rewrite's
     gateway is the watcher's answer (passed as ``HOSTGW_IP``: no second walk).
     ``state_dir`` is ``--state-dir`` (see :mod:`hostgw.rewriting.pristine`).
 
@@ -98,7 +99,8 @@ def rewrite_apply(
         beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in the_plan.files)
         try:
             if changed or beside:  # this run's warnings also say where originals went
-                the_plan = run(paths, mappings, write=True, validate=validate, **opts)
+                check = validate and bool(changed)
+                the_plan = run(paths, mappings, write=True, validate=check, **opts)
         finally:  # the plan's warnings, even when --validate then rejects it
             for line in shown.new(warning_lines(the_plan)):
                 _log(f"warning: {line}")
