@@ -584,13 +584,6 @@ def _locate(data: bytes, spans: list[tuple[int, int]], resolver: _Resolver) -> N
         start = after
 
 
-def line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    line = data.count(b"\n", 0, line_start) + 1
-    return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
-
-
 _MAX_SHOWN = 50
 _HINT_SEP = "\nhint: "
 

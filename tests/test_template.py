@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hostgw.errors import TemplateError, UsageError
-from hostgw.template import Selection, expand, expand_bytes, line_col, parse_vars
+from hostgw.template import Selection, expand, expand_bytes, parse_vars
 
 ENV = {"A": "a", "E": "", "IP": "10.213.0.1", "HOSTGW_IP": "10.213.0.9", "SEMI": "x;y"}
 
@@ -195,9 +195,10 @@ def test_bytes_api_keeps_any_encoding_and_returns_chunks() -> None:
     assert b"".join(chunks) == b"\xff\xfe \xff \xe9\n" * 3
 
 
-def test_line_col_counts_characters() -> None:
-    data = "ab\né€x".encode()
-    assert line_col(data, data.index(b"x")) == (2, 3)
+def test_error_column_counts_characters() -> None:
+    with pytest.raises(TemplateError) as info:
+        expand("ab\né€$X", {}, vars="X", strict=True, own={}, path="t")
+    assert (info.value.line, info.value.col, info.value.name) == (2, 3, "X")
 
 
 def test_public_render_and_render_file(tmp_path: Path) -> None:
