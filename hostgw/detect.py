@@ -176,6 +176,11 @@ class Options(Record):
         )
 
 
+def _families(family: int | None) -> tuple[int, ...]:
+    """The families to look for, in order of preference: the one asked for, else 4 then 6."""
+    return (family,) if family else (4, 6)
+
+
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -234,7 +239,7 @@ def resolve_options(
         names=name_list or DEFAULT_NAMES,
         k8s_var=var or DEFAULT_K8S_VAR,
         timeout=timeout,
-        families=(family,) if family else (4, 6),
+        families=_families(family),
         live=live,
     )
     return Options(order, family, context, port, probe_timeout)
@@ -242,7 +247,7 @@ def resolve_options(
 
 def _pick(findings: Sequence[Finding], family: int | None) -> Finding | None:
     """This strategy's answer: the wanted family, or IPv4 before IPv6."""
-    for wanted in (family,) if family else (4, 6):
+    for wanted in _families(family):
         for finding in findings:
             if finding.family == wanted:
                 return finding
@@ -267,7 +272,7 @@ FINAL = frozenset({"env"})
 def _walk(opts: Options, *, want_v6: bool = False, exhaustive: bool = False) -> _Walk:
     """Run strategies in order until the answer(s) are known (or all, if exhaustive)."""
     done = _Walk()
-    all_families = (opts.family,) if opts.family else (4, 6)
+    all_families = _families(opts.family)
     for name in opts.order:
         if exhaustive or done.chosen is None:
             families = all_families
@@ -331,7 +336,7 @@ def _candidates(attempts: Sequence[Attempt], family: int | None) -> list[tuple[s
     seen: set[str] = set()
     out: list[tuple[str, Finding]] = []
     for attempt in attempts:
-        for wanted in (family,) if family else (4, 6):
+        for wanted in _families(family):
             for finding in attempt.findings:
                 if finding.family == wanted and finding.address not in seen:
                     seen.add(finding.address)
