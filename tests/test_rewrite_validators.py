@@ -72,13 +72,30 @@ def _kept(tmp: Path, path: Path) -> Path:
     return tmp / "state" / "pristine" / path.resolve().relative_to("/")
 
 
-def _hostgw(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _hostgw(
+    tmp: Path, *args: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``hostgw rewrite`` with every ``MAPS`` entry, in ``tmp``, with ``_env`` plus ``env``."""
     argv = [*hostgw_cmd(), "rewrite", *(f"--map={m}" for m in MAPS), *args]
     proc = subprocess.run(
-        argv, capture_output=True, text=True, env=_env(tmp), timeout=120, check=False
+        argv,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**_env(tmp), **env},
+        cwd=tmp,
+        timeout=120,
+        check=False,
     )
     print(proc.stdout, proc.stderr)
     return proc
+
+
+def _tool(tmp: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The proxy's own check (or dump) of a config, with state kept under ``tmp``."""
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=60, check=False, env=_env(tmp)
+    )
 
 
 def _cert(tmp: Path) -> None:
@@ -107,14 +124,7 @@ def _cert(tmp: Path) -> None:
 
 
 def _nginx_t(tmp: Path, conf: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [require_tool("nginx"), "-t", "-c", str(conf)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=_env(tmp),
-    )
+    return _tool(tmp, [require_tool("nginx"), "-t", "-c", str(conf)])
 
 
 def test_nginx_tree_with_includes(tmp_path: Path) -> None:
@@ -196,14 +206,10 @@ def test_nginx_rejection_keeps_the_original(tmp_path: Path) -> None:
 
 def test_stdin_rejection_prints_nothing(tmp_path: Path) -> None:
     conf = "server { listen 8080; location / { proxy_pass http://backend:8000; } }\n"
-    argv = [*hostgw_cmd(), "rewrite", "-m", "backend:8000=18000", "-f", "nginx", "--validate"]
-    opts = {"capture_output": True, "text": True, "env": _env(tmp_path), "cwd": tmp_path}
-    good = subprocess.run(argv, input=conf, timeout=120, check=False, **opts)
+    good = _hostgw(tmp_path, "-f", "nginx", "--validate", stdin=conf)
     assert good.returncode == 0, good.stderr
     assert "proxy_pass http://10.213.0.1:18000;" in good.stdout
-    bad = subprocess.run(
-        argv, input=conf + "bogus_directive 1;\n", timeout=120, check=False, **opts
-    )
+    bad = _hostgw(tmp_path, "-f", "nginx", "--validate", stdin=conf + "bogus_directive 1;\n")
     assert bad.returncode == 7
     assert 'unknown directive "bogus_directive"' in bad.stderr
     assert bad.stdout == ""
@@ -213,10 +219,10 @@ def test_haproxy(tmp_path: Path) -> None:
     cfg = _copy(tmp_path, "haproxy.cfg")
     haproxy = require_tool("haproxy")
     check = [haproxy, "-c", "-f", str(cfg)]
-    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode != 0
+    assert _tool(tmp_path, check).returncode != 0
     proc = _hostgw(tmp_path, "--validate", str(cfg))
     assert proc.returncode == 0, proc.stderr
-    assert subprocess.run(check, capture_output=True, timeout=60, check=False).returncode == 0
+    assert _tool(tmp_path, check).returncode == 0
     text = cfg.read_text()
     assert "server api1 10.213.0.1:18000 check weight 10" in text
     assert "server api2 10.213.0.1:18001 check backup" in text
@@ -229,9 +235,7 @@ def test_haproxy(tmp_path: Path) -> None:
 
 def test_haproxy_ipv6_gateway(tmp_path: Path) -> None:
     cfg = _copy(tmp_path, "haproxy.cfg")
-    env = {**_env(tmp_path), "HOSTGW_IP": "fd5e::1"}
-    argv = [*hostgw_cmd(), "rewrite", *(f"--map={m}" for m in MAPS), "--validate", str(cfg)]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
+    proc = _hostgw(tmp_path, "--validate", str(cfg), HOSTGW_IP="fd5e::1")
     assert proc.returncode == 0, proc.stderr
     assert "server api1 [fd5e::1]:18000 check" in cfg.read_text()
 
@@ -257,9 +261,7 @@ def test_apache(tmp_path: Path) -> None:
     ):
         assert line in text, line
     apachectl = require_tool("apachectl")
-    check = subprocess.run(
-        [apachectl, "-t", "-f", str(main)], capture_output=True, text=True, timeout=60, check=False
-    )
+    check = _tool(tmp_path, [apachectl, "-t", "-f", str(main)])
     assert check.returncode == 0, check.stderr
 
 
@@ -284,13 +286,6 @@ def test_caddy_rejection_shows_the_tool_message(tmp_path: Path) -> None:
     assert proc.returncode == 7
     assert "no_such_directive" in proc.stderr
     assert caddyfile.read_bytes() == before
-
-
-def _tool(tmp: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """The proxy's own check (or dump) of a config, with state kept under ``tmp``."""
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=60, check=False, env=_env(tmp)
-    )
 
 
 def _tree_files(root: Path) -> dict[str, str]:
@@ -401,17 +396,7 @@ def test_includes_of_whole_directories_load_no_originals(tmp_path: Path, case: _
     assert case.seen in loaded.stdout + loaded.stderr  # the real server loads the copy
 
     for gateway in (GATEWAY, "10.213.0.2"):  # then a re-run with a new gateway
-        argv = [
-            *hostgw_cmd(),
-            "rewrite",
-            *(f"--map={m}" for m in MAPS),
-            "--follow-includes",
-            "--validate",
-        ]
-        env = {**_env(tmp_path), "HOSTGW_IP": gateway}
-        proc = subprocess.run(
-            [*argv, str(main)], capture_output=True, text=True, env=env, timeout=120, check=False
-        )
+        proc = _hostgw(tmp_path, "--follow-includes", "--validate", str(main), HOSTGW_IP=gateway)
         assert proc.returncode == 0, proc.stderr
         assert "beside" not in proc.stderr
         assert f"{gateway}:19000" in site.read_text()
