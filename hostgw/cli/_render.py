@@ -154,6 +154,11 @@ _RENDER_OPTIONS = (
 )
 
 
+# RenderArgs fields filled from the options above (click parameter name if it differs).
+_RENDER_FIELDS = tuple(f.name for f in dataclasses.fields(RenderArgs) if f.name != "detection")
+_PARAMS = {"specs": "template"}
+
+
 def render_options(fn: Callable[..., R]) -> Callable[..., R]:
     """Add the render options (and the detection options) to a click command.
 
@@ -162,24 +167,8 @@ def render_options(fn: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, detection: DetectionArgs, **kw: Any) -> R:
-        render_args = RenderArgs(
-            specs=tuple(kw.pop("template")),
-            output=kw.pop("output"),
-            templates_dir=kw.pop("templates_dir"),
-            suffix=kw.pop("suffix"),
-            nginx=kw.pop("nginx"),
-            nginx_conf=kw.pop("nginx_conf"),
-            vars=tuple(kw.pop("vars")),
-            filter=kw.pop("filter"),
-            strict=kw.pop("strict"),
-            no_empty=kw.pop("no_empty"),
-            raw=tuple(kw.pop("raw")),
-            check=kw.pop("check"),
-            diff=kw.pop("diff"),
-            quiet=kw.pop("quiet"),
-            detection=detection,
-        )
-        return fn(*args, render_args=render_args, **kw)
+        given = {name: kw.pop(_PARAMS.get(name, name)) for name in _RENDER_FIELDS}
+        return fn(*args, render_args=RenderArgs(**given, detection=detection), **kw)
 
     decorated = detection_options(wrapper)
     for option in reversed(_RENDER_OPTIONS):
