@@ -81,11 +81,6 @@ class Mappings:
         """Every mapped host name, lower-cased."""
         return frozenset(r.host.lower() for r in self.rules)
 
-    @property
-    def needs_gateway(self) -> bool:
-        """Whether some rule sends to the detected gateway."""
-        return any(r.to_host is None for r in self.rules)
-
     def lookup(self, host: str, port: int | None) -> Rule | None:
         """The rule for ``host`` on ``port`` (None: port unknown), or None."""
         key = host.lower()
@@ -94,10 +89,6 @@ class Mappings:
             if rule is not None:
                 return rule
         return self._any.get(key)
-
-    def merged(self, other: Mappings) -> Mappings:
-        """These rules followed by ``other``'s (conflicts are errors)."""
-        return Mappings((*self.rules, *other.rules))
 
 
 def parse_rule(spec: str) -> Rule:
