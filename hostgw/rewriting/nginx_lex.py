@@ -172,7 +172,7 @@ def raw_statements(
         yield m.start("name"), name, m.start("args"), args, end
         if end == "{":
             if name.endswith("_by_lua_block"):
-                pos = _skip_lua(text, pos, path)
+                pos = skip_lua(text, pos, path)
                 yield pos - 1, "}", pos, "", "}"
             else:
                 depth += 1
@@ -195,11 +195,6 @@ def only_space(text: str, pos: int) -> bool:
 
 
 def skip_lua(text: str, pos: int, path: str | None = None) -> int:
-    """The offset just after the ``}`` that closes a Lua block opened before ``pos``."""
-    return _skip_lua(text, pos, path)
-
-
-def _skip_lua(text: str, pos: int, path: str | None) -> int:
     """The offset just after the ``}`` that closes a Lua block opened before ``pos``."""
     depth = 1
     for m in _LUA.finditer(text, pos):
