@@ -1,7 +1,7 @@
 """Ways to tell a server that its config files changed.
 
-Each maker returns a :data:`hostgw.watch.Notifier`: a no-argument callable
-that raises :class:`HostgwError` when the server could not be told.
+Each maker returns a :data:`Notifier`: a no-argument callable that raises
+:class:`HostgwError` when the server could not be told.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hostgw.errors import HostgwError, UsageError
 
+#: Tells the server its files changed (what :class:`hostgw.watch.Watcher` calls).
 Notifier = Callable[[], None]
 
 

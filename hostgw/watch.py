@@ -36,19 +36,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hostgw.atomic import write_many
 from hostgw.detect import Attempt, Detection
 from hostgw.errors import GatewayNotFound, HostgwError
+
+if TYPE_CHECKING:
+    from hostgw.notify import Notifier
 
 #: What one detection needs (the options ``render`` and ``rewrite`` take).
 Detector = Callable[[], Detection]
 #: Brings the outputs in step with an answer and returns the files whose bytes
 #: changed (none written when it raises; see :func:`write_changed`).
 Apply = Callable[[Detection], Sequence[Path]]
-#: Tells the server its files changed; may raise HostgwError.
-Notifier = Callable[[], None]
 Log = Callable[[str], None]
 
 NETLINK = "netlink"

@@ -26,7 +26,8 @@ from hostgw.errors import UsageError
 
 if TYPE_CHECKING:
     from hostgw.detect import Detection
-    from hostgw.watch import Apply, Notifier, Watcher
+    from hostgw.notify import Notifier
+    from hostgw.watch import Apply, Watcher
 
 
 def _log(message: str) -> None:

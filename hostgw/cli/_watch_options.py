@@ -16,7 +16,7 @@ import click
 from hostgw.errors import UsageError
 
 if TYPE_CHECKING:
-    from hostgw.watch import Notifier
+    from hostgw.notify import Notifier
 
 R = TypeVar("R")
 
