@@ -24,6 +24,7 @@ from hostgw.errors import EXIT_USAGE, EXIT_WAIT_TIMEOUT, UsageError, WaitTimeout
 from hostgw.wait import Round, Target, parse_target, wait_for
 from tests.envcases import container
 from tests.netns import Lab, hostgw_cmd
+from tests.tls import self_signed
 
 # --- syntax ---
 
@@ -328,28 +329,7 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made by the real openssl."""
     d = tmp_path_factory.mktemp("tls")
     crt, key = d / "c.pem", d / "k.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(crt),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed(crt, key, "127.0.0.1", san="IP:127.0.0.1")
     return crt, key
 
 
