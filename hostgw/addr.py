@@ -71,8 +71,8 @@ def is_unspecified(address: str) -> bool:
 
 
 def host_form(address: str) -> str:
-    """The address as it goes before ``:port``: IPv6 in brackets."""
-    return f"[{address}]" if ":" in address else address
+    """The address as it goes before ``:port``: IPv6 in brackets (once)."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
 def family_name(family: int) -> str:

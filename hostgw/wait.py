@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from hostgw.addr import family_of
+from hostgw.addr import family_of, host_form
 from hostgw.errors import UsageError, WaitTimeout
 
 # socket, ssl and http.client are imported where a check runs: `hostgw exec`
@@ -59,7 +59,7 @@ class Target:
         host = self.host if self.host is not None else gateway
         if host is None:
             raise ValueError(f"{self.text}: the detected host address is needed")
-        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        return f"{host_form(host)}:{self.port}"
 
     def label(self, gateway: str | None) -> str:
         """The target as the user wrote it, with the detected host filled in."""

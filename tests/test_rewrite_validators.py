@@ -22,6 +22,7 @@ import pytest
 from hostgw.rewriting import rewrite
 from tests.conftest import require_tool
 from tests.netns import hostgw_cmd
+from tests.tls import self_signed
 
 pytestmark = pytest.mark.proxies
 
@@ -99,28 +100,7 @@ def _tool(tmp: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def _cert(tmp: Path) -> None:
-    openssl = require_tool("openssl")
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=app.example.com",
-            "-keyout",
-            str(tmp / "key.pem"),
-            "-out",
-            str(tmp / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    self_signed(tmp / "cert.pem", tmp / "key.pem", "app.example.com")
 
 
 def _nginx_t(tmp: Path, conf: Path) -> subprocess.CompletedProcess[str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 from typing import NamedTuple
 
+from hostgw.addr import host_form
 from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import Change, Editor, Note
 from hostgw.rewriting.mapping import Mappings, Rule, parse_mappings, parse_rule
@@ -99,7 +100,7 @@ def _gateway_fn(gateway: str | Callable[[], str] | None) -> Callable[[], str]:
         return gateway
     if gateway is not None:
         value = gateway
-        return lambda: _bracket(value)
+        return lambda: host_form(value)
 
     def detected() -> str:
         from hostgw.detect import detect
@@ -107,10 +108,6 @@ def _gateway_fn(gateway: str | Callable[[], str] | None) -> Callable[[], str]:
         return detect().host
 
     return detected
-
-
-def _bracket(address: str) -> str:
-    return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
 def detect_format(text: str, path: str | None = None) -> str:
