@@ -1,9 +1,19 @@
-"""IP address text: validation, normal form, and the few kinds that matter here.
+"""Addresses, host names, zones and ports: the one owner of their rules.
 
-Pure functions over strings. ``inet_pton`` does the validation: it is strict
-(no ``010.1.1.1``, no ``1.2.3``). It comes from ``_socket``, the C module
-under ``socket``: ``socket.py`` itself builds enums and imports ``selectors``
-at import time, about 3 ms of every ``hostgw ip`` for nothing used here.
+Pure functions over strings, used wherever such text enters hostgw
+(``HOSTGW_IP``, hosts entries, interface names, ``--map``, wait targets), so
+that nothing unchecked reaches a config.
+
+- An IP address is what ``inet_pton`` accepts: strict (no ``010.1.1.1``, no
+  ``1.2.3``). It comes from ``_socket``, the C module under ``socket``:
+  ``socket.py`` itself builds enums and imports ``selectors`` at import
+  time, about 3 ms of every ``hostgw ip`` for nothing used here.
+- An IPv6 zone (``fe80::1%eth0``) is an interface name or index: 1 to 15
+  of ``A-Z a-z 0-9 _ . -``.
+- A host name is RFC 1123's: dot-separated labels of 1 to 63 letters,
+  digits and hyphens, not starting or ending with a hyphen, 253 characters
+  in all; ``_`` is allowed too, as Docker's DNS and the proxies accept it.
+- A port is 1 to 65535, written in ASCII digits.
 """
 
 from __future__ import annotations
@@ -24,11 +34,44 @@ def parse_ip(text: str) -> tuple[str, int] | None:
             raw = _socket.inet_pton(af, addr)
         except (OSError, ValueError):
             continue
-        if sep and (family == 4 or not zone or not zone.isprintable() or " " in zone):
+        if sep and (family == 4 or not is_zone(zone)):
             return None
         normal = _socket.inet_ntop(af, raw)
         return (f"{normal}%{zone}" if sep else normal), family
     return None
+
+
+_ZONE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_LABEL_CHARS = _ZONE_CHARS - {"."}
+_MAX_ZONE = 15  # IFNAMSIZ - 1
+_MAX_NAME = 253
+_MAX_LABEL = 63
+
+
+def is_zone(text: str) -> bool:
+    """True for an IPv6 zone: an interface name or index (``eth0``, ``br-1a2b``, ``3``)."""
+    return 0 < len(text) <= _MAX_ZONE and set(text) <= _ZONE_CHARS
+
+
+def is_hostname(text: str) -> bool:
+    """True for a host name as RFC 1123 (plus ``_``) allows; a trailing dot is allowed."""
+    name = text[:-1] if text.endswith(".") else text
+    if not 0 < len(name) <= _MAX_NAME:
+        return False
+    for label in name.split("."):
+        if not 0 < len(label) <= _MAX_LABEL or not set(label) <= _LABEL_CHARS:
+            return False
+        if label[0] == "-" or label[-1] == "-":
+            return False
+    return True
+
+
+def parse_port(text: str) -> int | None:
+    """The port number for ``text`` (ASCII digits, 1 to 65535), else None."""
+    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
+        return None
+    port = int(text)
+    return port if 0 < port <= 65535 else None
 
 
 def family_of(text: str) -> int | None:

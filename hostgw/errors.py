@@ -8,10 +8,7 @@ the user needs to act (file, line, column, variable, strategies tried) and a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from hostgw.detect import Attempt
+from typing import Any
 
 # Exit codes, documented in the README ("Exit codes"). Keep both in step.
 EXIT_OK = 0
@@ -55,13 +52,15 @@ class UsageError(HostgwError, ValueError):
 class GatewayNotFound(HostgwError, LookupError):
     """No strategy produced the host's address.
 
-    ``attempts`` holds what every strategy saw.
+    ``attempts`` holds what every strategy saw (the
+    :class:`hostgw.detection.Attempt` records; typed loosely here, since
+    this module is below every other).
     """
 
     exit_code = EXIT_NOT_FOUND
 
     def __init__(
-        self, message: str, *, attempts: Sequence[Attempt] = (), hint: str | None = None
+        self, message: str, *, attempts: Sequence[Any] = (), hint: str | None = None
     ) -> None:
         super().__init__(message, hint=hint)
         self.attempts = tuple(attempts)

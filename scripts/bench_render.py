@@ -109,7 +109,7 @@ def callback_baseline(src: Path) -> float:
 
 
 def core_inprocess(src: Path, env: dict[str, str]) -> float:
-    from hostgw.template import expand_bytes
+    from hostgw.templates.expand import expand_bytes
 
     data = src.read_bytes()
     start = time.perf_counter()

@@ -13,9 +13,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-import hostgw
+import hostgw.runtime
 
-SCRIPT = Path(hostgw.__file__).with_name("snippet.sh")
+SCRIPT = Path(hostgw.runtime.__file__).with_name("snippet.sh")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
 
@@ -95,7 +95,7 @@ def parse_exports(text: str) -> dict[str, str]:
 
 def python_answer(env: Mapping[str, str], root: str = "/", family: int | None = None) -> object:
     """What hostgw says in-process: the env dict, or the exception class name."""
-    from hostgw.detect import gateway_env
+    from hostgw.detection import gateway_env
     from hostgw.errors import HostgwError
 
     try:
@@ -106,7 +106,7 @@ def python_answer(env: Mapping[str, str], root: str = "/", family: int | None = 
 
 def python_ip(env: Mapping[str, str], root: str = "/", family: int | None = None) -> object:
     """What ``hostgw ip`` says in-process: the address, or the exception class name."""
-    from hostgw.detect import detect
+    from hostgw.detection import detect
     from hostgw.errors import HostgwError
 
     try:

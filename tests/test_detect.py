@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 import hostgw
-from hostgw.detect import detect, gateway, gateway_env
+from hostgw.detection import detect, gateway, gateway_env
 from hostgw.errors import EXIT_NOT_FOUND, GatewayNotFound, UsageError
-from hostgw.routes import ipv4_to_hex, ipv6_to_hex
-from hostgw.strategies import NAMES, Context, host_network, is_runtime_bridge_name, judge_gateway
+from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
+from hostgw.detection.evidence import Context
+from hostgw.detection.strategies import host_network, is_runtime_bridge_name, judge_gateway
+from hostgw.detection.table import NAMES
 
 ANY4 = "0.0.0.0"  # noqa: S104 - the unspecified address, as route files hold it
 HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"

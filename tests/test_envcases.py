@@ -64,8 +64,8 @@ HEAVY = (
     "selectors",
     "dataclasses",
     "hostgw.rewriting",
-    "hostgw.probe",
-    "hostgw.report",
+    "hostgw.detection.probe",
+    "hostgw.detection.report",
     "hostgw.envformat",
 )
 
@@ -76,7 +76,7 @@ def test_default_path_imports_nothing_heavy(lab: Lab) -> None:
     done = case.run(lab, [sys.executable, "-X", "importtime", "-m", "hostgw", "ip"])
     assert done.stdout == "10.213.1.1\n", show(done)
     imported = _imported(done.stderr)
-    assert "hostgw.routes" in imported and "hostgw.resolve" in imported
+    assert "hostgw.detection.routes" in imported and "hostgw.detection.resolve" in imported
     # What click itself imports (it differs between Pythons) is not ours to save.
     anchor = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import click"],

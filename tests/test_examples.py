@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from hostgw.snippet import snippet
+from hostgw.runtime.snippet import snippet
 from tests.conftest import require_tool
 from tests.envcases import container
 from tests.netns import Lab, Netns, hostgw_cmd

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostgw.hosts import lookup, parse_hosts
+from hostgw.detection.hosts import lookup, parse_hosts
 
 NAMES = ("host.docker.internal", "host.containers.internal")
 

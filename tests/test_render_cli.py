@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hostgw.errors import OutputError
-from hostgw.rendering import inside
+from hostgw.templates.jobs import inside
 from tests.netns import hostgw_cmd
 
 TAIL = "server { return 301 $scheme://$host$1; }\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostgw.routes import (
+from hostgw.detection.routes import (
     best_default,
     default_routes,
     hex_to_ipv4,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from hostgw.routes import ipv4_to_hex, ipv6_to_hex
-from hostgw.snippet import MARKER, snippet
+from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
+from hostgw.runtime.snippet import MARKER, snippet
 from tests.shsnippet import (
     SCRIPT,
     Shell,
@@ -433,7 +433,7 @@ def test_export_lines_are_evaluable(tmp_path: Path, all_shells: list[Shell]) -> 
 
 def test_big_endian_machines(tmp_path: Path, all_shells: list[Shell]) -> None:
     # No big-endian CPU here: a `uname` that says s390x stands in for one.
-    from hostgw.routes import parse_ipv4_routes
+    from hostgw.detection.routes import parse_ipv4_routes
 
     line = "eth0\t00000000\tAC110001\t0003\t0\t0\t0\t00000000\n"
     assert parse_ipv4_routes(HEADER4 + line, "big").routes[0].gateway == "172.17.0.1"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from hostgw.errors import TemplateError, UsageError
-from hostgw.template import Selection, expand, expand_bytes, parse_vars
+from hostgw.templates.expand import expand, expand_bytes
+from hostgw.templates.syntax import Selection, parse_vars
 
 ENV = {"A": "a", "E": "", "IP": "10.213.0.1", "HOSTGW_IP": "10.213.0.9", "SEMI": "x;y"}
 

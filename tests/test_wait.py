@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hostgw.errors import EXIT_USAGE, EXIT_WAIT_TIMEOUT, UsageError, WaitTimeout
-from hostgw.wait import Round, Target, parse_target, wait_for
+from hostgw.runtime.wait import Round, Target, parse_target, wait_for
 from tests.envcases import container
 from tests.netns import Lab, hostgw_cmd
 from tests.tls import self_signed
@@ -49,8 +49,8 @@ GOOD = [
 BAD = [
     ("", "empty"),
     (" 8000", "spaces"),
-    ("0", "outside 1-65535"),
-    ("65536", "outside 1-65535"),
+    ("0", "is not a number from 1 to 65535"),
+    ("65536", "is not a number from 1 to 65535"),
     ("backend", "port is missing"),
     ("backend:", "port is missing"),
     ("backend:http", "not a number"),
@@ -64,10 +64,10 @@ BAD = [
     ("tcp://db:5432/x", "no path"),
     ("udp://db:53", "unknown scheme 'udp'"),
     ("http://user:pw@api/", "credentials"),
-    ("http://api:0/", "outside 1-65535"),
-    ("http://a b/", "cannot appear in a host name"),
+    ("http://api:0/", "is not a number from 1 to 65535"),
+    ("http://a b/", "is not a host name or IPv4 address"),
     ("http://api/a b", "%20"),
-    ("back/end:80", "cannot appear"),
+    ("back/end:80", "is not a host name or IPv4 address"),
 ]
 
 

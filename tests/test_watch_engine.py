@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from hostgw.cli._rewrite_options import LastWarnings
-from hostgw.cli._watch import rewrite_apply
-from hostgw.detect import Attempt, Detection
+from hostgw.detection import Answer, Attempt, Detection, detect
+from hostgw.detection.evidence import HOSTS, NETLINK
+from hostgw.detection.table import ROWS
 from hostgw.errors import (
     GatewayNotFound,
     HostgwError,
@@ -23,16 +23,22 @@ from hostgw.errors import (
     TemplateError,
     UsageError,
 )
-from hostgw.notify import parse_signal, run_command, signal_pid_file
-from hostgw.watch import HOSTS, NETLINK, Timing, Watcher, watched_sources, write_changed
+from hostgw.fileio import write_changed
+from hostgw.runtime.notify import parse_signal, run_command, signal_pid_file
+from hostgw.runtime.pipeline import LastWarnings, RewriteSettings, rewrite_apply
+from hostgw.runtime.watcher import Timing, Watcher
 from tests.conftest import require_tool
 
 
-def _found(address: str, strategy: str = "route") -> Detection:
+def _attempt(strategy: str, address: str | None, detail: str) -> Attempt:
+    return Attempt(strategy, address, detail, watch=ROWS[strategy].watch)
+
+
+def _found(address: str, strategy: str = "route") -> Answer:
     """An answer from ``strategy`` after /etc/hosts had nothing (the usual order)."""
-    tried = [Attempt("hosts", None, "no host.docker.internal")] if strategy != "hosts" else []
-    tried.append(Attempt(strategy, address, "seen"))
-    return Detection(address, 6 if ":" in address else 4, strategy, tuple(tried))
+    tried = [_attempt("hosts", None, "no host.docker.internal")] if strategy != "hosts" else []
+    tried.append(_attempt(strategy, address, "seen"))
+    return Answer(Detection(address, 6 if ":" in address else 4, strategy, tuple(tried)))
 
 
 class Rig:
@@ -45,7 +51,7 @@ class Rig:
         for name in ("route", "ipv6_route", "if_inet6"):
             (tmp / "proc/net" / name).write_text("")
         (tmp / "etc/hosts").write_text("127.0.0.1 localhost\n")
-        self.answer: Detection | Exception = _found("10.213.0.1")
+        self.answer: Answer | Exception = _found("10.213.0.1")
         self.out = tmp / "site.conf"
         self.static = tmp / "static.conf"
         self.plan_error: Exception | None = None
@@ -60,19 +66,18 @@ class Rig:
             timing=Timing(**timing),
             root=str(tmp),
             netlink=False,
-            env={},
         )
 
-    def detect(self) -> Detection:
+    def detect(self) -> Answer:
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
 
-    def plan(self, found: Detection) -> list[tuple[Path, bytes]]:
+    def plan(self, found: Answer) -> list[tuple[Path, bytes]]:
         if self.plan_error is not None:
             raise self.plan_error
         return [
-            (self.out, f"proxy_pass http://{found.host}:8000;\n".encode()),
+            (self.out, f"proxy_pass http://{found.detection.host}:8000;\n".encode()),
             (self.static, b"no address here\n"),
         ]
 
@@ -208,7 +213,9 @@ def test_hosts_and_route_files_are_polled(rig: Rig) -> None:
 
 def test_literal_override_watches_nothing(tmp_path: Path) -> None:
     made = Rig(tmp_path)
-    made.answer = Detection("10.213.0.9", 4, "env", (Attempt("env", "10.213.0.9", "HOSTGW_IP"),))
+    made.answer = Answer(
+        Detection("10.213.0.9", 4, "env", (_attempt("env", "10.213.0.9", "HOSTGW_IP"),))
+    )
     made.watcher._env = {"HOSTGW_IP": "10.213.0.9"}
     made.watcher.start()
     assert made.watcher.watching == frozenset()
@@ -216,34 +223,54 @@ def test_literal_override_watches_nothing(tmp_path: Path) -> None:
     made.watcher.close()
 
 
+def _snapshot(root: Path) -> None:
+    """A --root with a default route, a hosts entry for host.docker.internal and
+    docker0 as a bridge: every file-reading strategy has an answer there."""
+    (root / "proc/net").mkdir(parents=True)
+    (root / "proc/net/route").write_text(
+        "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+        "eth0\t00000000\t0100D50A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    )
+    (root / "etc").mkdir()
+    (root / "etc/hosts").write_text("10.213.0.7 host.docker.internal\n")
+    (root / "sys/class/net/docker0/bridge").mkdir(parents=True)
+
+
 @pytest.mark.parametrize(
-    ("tried", "env", "expected"),
+    ("order", "env", "expected"),
     [
         (["env"], {"HOSTGW_IP": "10.213.0.9"}, set()),
         (["env"], {"HOSTGW_IP": "fd5e::9"}, set()),
-        (["env"], {"HOSTGW_IP": "gateway.example"}, {HOSTS, NETLINK}),
+        (["env"], {"HOSTGW_IP": " 10.213.0.9 "}, set()),
+        (["env"], {"HOSTGW_IP": "localhost"}, {HOSTS, NETLINK}),
         (["env", "hosts"], {}, {HOSTS}),
-        (["env", "hosts", "k8s"], {"HOST_IP": "10.213.0.2"}, {HOSTS}),
-        (["env", "hosts", "k8s", "host-network", "dns", "route"], {}, {HOSTS, NETLINK}),
+        (["env", "k8s"], {"HOST_IP": "10.213.0.2"}, set()),
+        (["env", "k8s", "route"], {}, {NETLINK}),
+        (["env", "k8s", "hosts", "route"], {}, {HOSTS}),
         (["route"], {}, {NETLINK}),
         (["host-network"], {}, {NETLINK}),
-        (["some-new-strategy"], {}, {HOSTS, NETLINK}),
     ],
     ids=[
         "env-v4",
         "env-v6",
+        "env-v4-with-blanks",
         "env-hostname",
         "hosts-wins",
         "k8s-wins",
         "route-wins",
+        "hosts-before-route",
         "route-only",
         "host-network",
-        "unknown",
     ],
 )
-def test_watched_sources(tried: list[str], env: dict[str, str], expected: set[str]) -> None:
-    attempts = [Attempt(name, None, "") for name in tried]
-    assert watched_sources(attempts, env) == expected
+def test_what_an_answer_depends_on(
+    tmp_path: Path, order: list[str], env: dict[str, str], expected: set[str]
+) -> None:
+    # A real walk over a snapshot: each attempt carries its row's watch kinds,
+    # and an override that is a hostname depends on whatever resolves it.
+    _snapshot(tmp_path)
+    found = detect(strategies=order, env=env, root=str(tmp_path))
+    assert found.watch == expected
 
 
 @pytest.mark.parametrize(
@@ -324,11 +351,12 @@ def test_a_rewrite_pass_with_nothing_to_write_runs_no_validator(tmp_path: Path) 
     )
     state = tmp_path / "state"
     state.write_text("not a directory\n")
-    spec = ([str(conf)], ["backend:8000=18000"])
-    assert rewrite_apply(*spec, state_dir=str(state))(_found("10.213.0.1")) == [conf]
+    spec = RewriteSettings((str(conf),), ("backend:8000=18000",), str(state))
+    logs: list[str] = []
+    assert rewrite_apply(spec, logs.append)(_found("10.213.0.1")) == [conf]
     assert conf.with_name(".default.conf.hostgw-orig").exists()
     written = conf.read_bytes()
-    checked = rewrite_apply(*spec, validate=True, state_dir=str(state))
+    checked = rewrite_apply(spec.replace(validate=True), logs.append)
     assert checked(_found("10.213.0.1")) == []  # nothing to write: nginx -t not run
     with pytest.raises(InvalidConfig, match="no_such_directive"):
         checked(_found("10.213.0.2"))  # something to write: nginx -t runs and rejects it

@@ -1,8 +1,9 @@
 """The ``hostgw`` command line: a thin click layer over the library.
 
-Commands live in small modules beside this one and are imported only when
-they run, so that ``hostgw ip`` pays for nothing else. Library errors become
-exit codes here, in one place (:func:`main`).
+Each command lives in a module of its own beside this one (its options in
+:mod:`hostgw.cli.options`) and is imported only when it runs, so that
+``hostgw ip`` pays for nothing else. Library errors become exit codes here,
+in one place (:func:`main`). Nothing outside this package imports click.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from hostgw.errors import EXIT_ERROR, EXIT_USAGE, HostgwError
 
 # command name -> "module:attribute"; each module imports click and the library.
 _COMMANDS: dict[str, str] = {
-    "ip": "hostgw.cli._detect:ip",
-    "doctor": "hostgw.cli._detect:doctor",
-    "env": "hostgw.cli._detect:env",
-    "wait": "hostgw.cli._wait:wait",
-    "snippet": "hostgw.cli._snippet:snippet",
-    "rewrite": "hostgw.cli._rewrite:rewrite",
-    "watch": "hostgw.cli._watch:watch",
-    "render": "hostgw.cli._render:render",
-    "exec": "hostgw.cli._render:exec_",
+    "ip": "hostgw.cli.ip:ip",
+    "doctor": "hostgw.cli.doctor:doctor",
+    "env": "hostgw.cli.env:env",
+    "wait": "hostgw.cli.wait:wait",
+    "snippet": "hostgw.cli.snippet:snippet",
+    "rewrite": "hostgw.cli.rewrite:rewrite",
+    "watch": "hostgw.cli.watch:watch",
+    "render": "hostgw.cli.render:render",
+    "exec": "hostgw.cli.exec:exec_",
 }
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
-from typing import NamedTuple
 
 from hostgw.addr import host_form
-from hostgw.errors import RewriteError
+from hostgw.errors import RewriteError, UsageError
+from hostgw.record import Record
 from hostgw.rewriting.engine import Change, Editor, Note
 from hostgw.rewriting.mapping import Mappings, Rule, parse_mappings, parse_rule
 
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class RewriteResult(NamedTuple):
+class RewriteResult(Record):
     """The rewritten text, what changed, what was left alone, unused rules."""
 
     text: str
@@ -78,10 +78,10 @@ def rewrite(
     ``format`` is one of :data:`FORMATS`, or None to detect it from ``path``
     and the text. ``gateway`` is the address rules without an explicit target
     send to (an IPv6 address is bracketed for you), or a function returning
-    it; by default :func:`hostgw.detect` is asked, once, and only when a rule
-    that needs it matches. ``upstreams`` names nginx upstream blocks defined
-    in other files. Raises :class:`RewriteError` for text the format's own
-    parser would reject.
+    its ``host`` form, called once, and only when a rule that needs it
+    matches (:func:`hostgw.rewrite` detects it when none is given).
+    ``upstreams`` names nginx upstream blocks defined in other files. Raises
+    :class:`RewriteError` for text the format's own parser would reject.
     """
     rules = as_mappings(mapping)
     fmt = format or detect_format(text, path)
@@ -102,12 +102,13 @@ def _gateway_fn(gateway: str | Callable[[], str] | None) -> Callable[[], str]:
         value = gateway
         return lambda: host_form(value)
 
-    def detected() -> str:
-        from hostgw.detect import detect
+    def missing() -> str:
+        raise UsageError(
+            "a mapping sends a target to the gateway, but no gateway address was given",
+            hint="pass gateway=ADDRESS, or write the target as HOST:PORT=ADDRESS:PORT",
+        )
 
-        return detect().host
-
-    return detected
+    return missing
 
 
 def detect_format(text: str, path: str | None = None) -> str:

@@ -13,10 +13,9 @@ import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from hostgw.errors import RewriteError, UsageError
-from hostgw.rewriting import Mappings, parse_mappings
+from hostgw.rewriting import Mappings, parse_mappings, rewrite
 from hostgw.rewriting.engine import Note
 from hostgw.rewriting.files import FileResult, Plan, encode, plan
 
@@ -32,24 +31,6 @@ def mappings_from(specs: Sequence[str], env: Mapping[str, str]) -> Mappings:
     return found
 
 
-def gateway_from(env: Mapping[str, str], **detection: Any) -> Callable[[], str]:
-    """A function that detects the gateway once, when a rule first needs it.
-
-    ``detection`` holds the options of :func:`hostgw.detect` (strategies,
-    family, names, ...).
-    """
-    cache: list[str] = []
-
-    def gateway() -> str:
-        if not cache:
-            from hostgw.detect import detect
-
-            cache.append(detect(**{**detection, "env": env}).host)
-        return cache[0]
-
-    return gateway
-
-
 def run(
     paths: Sequence[Path],
     mappings: Mappings,
@@ -62,15 +43,15 @@ def run(
     prefix: str | None = None,
     strict: bool = False,
     env: Mapping[str, str] | None = None,
-    gateway: Callable[[], str] | None = None,
+    gateway: str | Callable[[], str] | None = None,
     state_dir: str | os.PathLike[str] | None = None,
 ) -> Plan:
     """Rewrite ``paths`` in place (or ``paths[0]`` to ``output``); return the plan.
 
     With ``write=False`` nothing is written (``--check``, ``--diff``), not
     even an original. ``strict`` makes a mapping that matched nothing a
-    :class:`RewriteError`. ``gateway`` gives the gateway's ``host`` form; by
-    default it is detected (with ``env``), once, when a rule first needs it.
+    :class:`RewriteError`. ``gateway`` gives the gateway's ``host`` form (or
+    a function returning it, called when a rule first needs it).
     In place, originals are kept under ``state_dir`` (default:
     ``HOSTGW_STATE_DIR`` in ``env``, else /var/lib/hostgw).
     """
@@ -87,7 +68,7 @@ def run(
         list(paths),
         mappings,
         fmt=fmt,
-        gateway=gateway or gateway_from(env),
+        gateway=gateway,
         in_place=output is None,
         follow_includes=follow_includes,
         prefix=prefix,
@@ -96,6 +77,23 @@ def run(
     check_plan(the_plan, strict=strict, validate=validate, at=output, prefix=prefix)
     if write:
         _write(the_plan, output, state)
+    return the_plan
+
+
+def run_text(
+    text: str,
+    mappings: Mappings,
+    *,
+    fmt: str | None = None,
+    strict: bool = False,
+    validate: bool = False,
+    gateway: str | Callable[[], str] | None = None,
+) -> Plan:
+    """Rewrite one config given as text (stdin): the same checks as :func:`run`
+    (:func:`check_plan`), nothing written, no original kept."""
+    result = rewrite(text, mappings, format=fmt, path="-", gateway=gateway)
+    the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
+    check_plan(the_plan, strict=strict, validate=validate, at=Path.cwd() / "stdin")
     return the_plan
 
 
@@ -128,7 +126,7 @@ def check_plan(
 
 
 def _write(the_plan: Plan, output: Path | None, state: Path) -> None:
-    from hostgw.atomic import write_many
+    from hostgw.fileio import write_many
 
     if output is not None:
         write_many([(output, encode(the_plan.files[0].result.text))])
@@ -202,19 +200,10 @@ def _settle(copies: list[tuple[Path, os.stat_result]], moved: list[Path]) -> Non
 
 def unified_diff(the_plan: Plan, output: Path | None = None) -> str:
     """A unified diff of every file that would change."""
-    import difflib
+    from hostgw.fileio import unified_diff as diff
 
-    out: list[str] = []
-    for f in the_plan.files:
-        if not f.changed and output is None:
-            continue
-        name = str(output or f.path)
-        out.extend(
-            difflib.unified_diff(
-                f.current.splitlines(keepends=True),
-                f.result.text.splitlines(keepends=True),
-                fromfile=f"{f.path}",
-                tofile=name,
-            )
-        )
-    return "".join(out)
+    return "".join(
+        diff(f.current, f.result.text, str(f.path), str(output or f.path))
+        for f in the_plan.files
+        if f.changed or output is not None
+    )

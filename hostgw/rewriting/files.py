@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from hostgw.errors import RewriteError, UsageError
+from hostgw.record import Record
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
 from hostgw.rewriting.engine import Editor
 
@@ -44,7 +44,7 @@ def read_text(path: Path) -> str:
         ) from exc
 
 
-class FileResult(NamedTuple):
+class FileResult(Record):
     """One file of a run: what it holds now, what it will hold, the result."""
 
     path: Path
@@ -75,6 +75,17 @@ class Plan:
             return []
         sets = [{r.spec for r in f.result.unused} for f in self.files]
         return sorted(set.intersection(*sets))
+
+    def change_lines(self) -> list[str]:
+        """One line per change, as ``rewrite`` shows them."""
+        return [str(c) for f in self.files for c in f.result.changes]
+
+    def warning_lines(self) -> list[str]:
+        """The warnings, one line each, worded as every command shows them."""
+        lines = [str(note) for note in self.notes]
+        lines += [str(n) for f in self.files for n in f.result.notes]
+        lines += [f"--map {spec} matched nothing" for spec in self.unused]
+        return lines
 
 
 def nginx_prefix(path: Path, prefix: str | None = None) -> Path:
@@ -182,7 +193,7 @@ def _included(
     return found
 
 
-class _Source(NamedTuple):
+class _Source(Record):
     current: str  # the file now
     base: str  # what to rewrite from
     kept: Path | None = None  # where its original is kept

@@ -12,9 +12,9 @@ regard to case, and only whole names: ``backend`` never matches ``backend2``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from hostgw.errors import UsageError
+from hostgw.record import Record
 
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 _MAP_HINT = (
@@ -23,7 +23,7 @@ _MAP_HINT = (
 )
 
 
-class Rule(NamedTuple):
+class Rule(Record):
     """One mapping: ``host`` (and ``port``, or None for any) -> target.
 
     ``to_host`` is None when the target is the detected gateway; otherwise it

@@ -22,9 +22,9 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
 
 from hostgw.errors import RewriteError
+from hostgw.record import Record
 
 DEFAULT_STATE_DIR = "/var/lib/hostgw"
 STATE_DIR_ENV = "HOSTGW_STATE_DIR"
@@ -60,7 +60,7 @@ def besides(path: Path) -> list[Path]:
     return list(dict.fromkeys((beside(path), beside(Path(os.path.realpath(path))))))
 
 
-class Kept(NamedTuple):
+class Kept(Record):
     """An original found on disk: its text and where it is."""
 
     text: str

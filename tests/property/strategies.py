@@ -7,7 +7,7 @@ import socket
 
 from hypothesis import strategies as st
 
-from hostgw.routes import ipv4_to_hex, ipv6_to_hex
+from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 
 ipv4 = st.ip_addresses(v=4).map(str)
 # In the normal form hostgw prints (inet_ntop's, e.g. ::ffff:1.2.3.4).

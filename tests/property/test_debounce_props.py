@@ -15,11 +15,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hostgw.detect import Attempt, Detection
-from hostgw.watch import Timing, Watcher
+from hostgw.detection import Answer, Attempt, Detection
+from hostgw.runtime.watcher import Timing, Watcher
 
 # An answer from HOSTGW_IP set to an address: the watcher opens no source.
-_ANSWER = Detection("10.213.0.1", 4, "env", (Attempt("env", "10.213.0.1", "HOSTGW_IP"),))
+_ANSWER = Answer(Detection("10.213.0.1", 4, "env", (Attempt("env", "10.213.0.1", "HOSTGW_IP"),)))
 
 
 def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]]:
@@ -28,14 +28,14 @@ def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]
     passes: list[float] = []
     now = 1000.0
 
-    def detect() -> Detection:
+    def detect() -> Answer:
         passes.append(now)
         return _ANSWER
 
-    def apply(_found: Detection) -> list[Path]:
+    def apply(_found: Answer) -> list[Path]:
         return []
 
-    watcher = Watcher(detect=detect, apply=apply, timing=timing, env={"HOSTGW_IP": "10.213.0.1"})
+    watcher = Watcher(detect=detect, apply=apply, timing=timing)
     watcher.start()
     passes.clear()
     events = []

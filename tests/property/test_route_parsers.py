@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hostgw.addr import parse_ip
-from hostgw.hosts import lookup, parse_hosts
-from hostgw.routes import (
+from hostgw.detection.hosts import lookup, parse_hosts
+from hostgw.detection.routes import (
     RTF_GATEWAY,
     RTF_REJECT,
     RTF_UP,

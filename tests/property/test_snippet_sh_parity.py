@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hostgw.routes import ipv4_to_hex, ipv6_to_hex
-from hostgw.strategies import _hostname_like
+from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
+from hostgw.detection.strategies import _hostname_like
 from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

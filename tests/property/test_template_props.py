@@ -16,9 +16,10 @@ import subprocess
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import hostgw.template as tmod
+import hostgw.templates.syntax as tmod
 from hostgw.errors import TemplateError
-from hostgw.template import OWN_NAMES, expand, expand_bytes
+from hostgw.templates.expand import expand, expand_bytes
+from hostgw.templates.syntax import OWN_NAMES
 from tests.conftest import require_tool
 from tests.property import template_strategies as ts
 

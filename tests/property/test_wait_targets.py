@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hostgw.errors import UsageError
-from hostgw.wait import parse_target
+from hostgw.runtime.wait import parse_target
 
 ports = st.integers(min_value=1, max_value=65535)
 names = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,10}){0,3}", fullmatch=True)

@@ -1,0 +1,301 @@
+"""One walk down the strategy table, and the answers read off it.
+
+:func:`walk` runs the strategies in order of trust until the answer is known
+(all of them, when the options say ``exhaustive``), recording every attempt
+as evidence, and returns an :class:`Answer`. ``hostgw ip``, ``hostgw env``,
+``hostgw doctor`` and every ``HOSTGW_*`` value are views of an Answer.
+With a port, every candidate is then probed with a TCP connect.
+
+Families: with ``family=None`` each strategy answers with its IPv4 finding,
+or its IPv6 one when it has no IPv4; the first strategy in the order of
+trust with an answer wins. ``family=4`` or ``6`` asks for that family only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hostgw.addr import family_name, host_form
+from hostgw.detection.evidence import Finding, Outcome
+from hostgw.detection.options import Options, families
+from hostgw.detection.table import ROWS
+from hostgw.errors import GatewayNotFound, GatewayUnreachable
+from hostgw.record import Record
+
+if TYPE_CHECKING:
+    from hostgw.detection.probe import Probe
+
+NOT_FOUND_HINT = (
+    "tell hostgw where the host is: set HOSTGW_IP=<host address>, or start the container "
+    "with --add-host=host.docker.internal:host-gateway, or in Kubernetes set HOST_IP from "
+    "status.hostIP (env valueFrom.fieldRef.fieldPath: status.hostIP)"
+)
+
+
+class Attempt(Record):
+    """What one strategy saw: its answer (or None) and the evidence.
+
+    ``detail`` is the evidence for ``address`` or, without one, why not.
+    ``findings`` holds every answer it had (one per family), ``rejected``
+    the answers known to be wrong with why, ``note`` anything else it saw;
+    ``watch`` what its answer can change with (see
+    :mod:`hostgw.detection.table`).
+    """
+
+    strategy: str
+    address: str | None
+    detail: str
+    family: int | None = None
+    findings: tuple[Finding, ...] = ()
+    rejected: tuple[str, ...] = ()
+    note: str = ""
+    watch: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form: ``strategy``, ``address`` (or None), ``detail``, ``family``."""
+        return {
+            "strategy": self.strategy,
+            "address": self.address,
+            "detail": self.detail,
+            "family": self.family,
+        }
+
+
+class Detection(Record):
+    """The host's address, which strategy found it, and every attempt made.
+
+    ``detail`` is the winner's evidence and ``why`` says why it won;
+    ``probes`` holds the TCP probes when a port was given.
+    """
+
+    address: str
+    family: int  # 4 or 6
+    strategy: str
+    attempts: tuple[Attempt, ...] = ()
+    detail: str = ""
+    why: str = ""
+    probes: tuple[Probe, ...] = ()
+
+    @property
+    def host(self) -> str:
+        """The address as it goes before ``:port``: bracketed for IPv6."""
+        return host_form(self.address)
+
+    @property
+    def watch(self) -> frozenset[str]:
+        """What can change this answer: every strategy tried up to the winner counts
+        (an earlier one may start answering, the winner may stop)."""
+        return watch_of(self.attempts)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form of ``hostgw ip --json``."""
+        return {
+            "address": self.address,
+            "family": self.family,
+            "host": self.host,
+            "strategy": self.strategy,
+            "detail": self.detail,
+            "why": self.why,
+            "attempts": [a.as_dict() for a in self.attempts],
+        }
+
+
+class Answer(Record):
+    """One walk's answer: the :class:`Detection` and, where asked for, the IPv6 one."""
+
+    detection: Detection
+    v6: str | None = None
+
+    def env(self) -> dict[str, str]:
+        """``HOSTGW_IP``, ``HOSTGW_HOST`` and (where one exists) ``HOSTGW_IP6``."""
+        found = self.detection
+        out = {"HOSTGW_IP": found.address, "HOSTGW_HOST": found.host}
+        if self.v6 is not None:
+            out["HOSTGW_IP6"] = self.v6
+        return out
+
+
+def watch_of(attempts: Sequence[Attempt]) -> frozenset[str]:
+    """The watch kinds of every attempt."""
+    return frozenset().union(*(a.watch for a in attempts))
+
+
+def _pick(findings: Sequence[Finding], family: int | None) -> Finding | None:
+    """This strategy's answer: the wanted family, or IPv4 before IPv6."""
+    for wanted in families(family):
+        for finding in findings:
+            if finding.family == wanted:
+                return finding
+    return None
+
+
+class _Walk:
+    """The state of one walk down the table."""
+
+    __slots__ = ("attempts", "chosen", "v6")
+
+    def __init__(self) -> None:
+        self.attempts: list[Attempt] = []
+        self.chosen: tuple[str, Finding] | None = None
+        self.v6: tuple[str, Finding] | None = None
+
+
+def _run(opts: Options, name: str, wanted: tuple[int, ...], first_only: bool) -> Outcome:
+    row = ROWS[name]
+    ctx = opts.context
+    if row.asks and not ctx.live:
+        return Outcome(reason=f"not run: --root reads a snapshot, {row.asks}")
+    return row.run(ctx.replace(families=wanted, first_only=first_only))
+
+
+def _walk(opts: Options, *, want_v6: bool) -> _Walk:
+    """Run strategies in order until the answer(s) are known (or all, if exhaustive)."""
+    done = _Walk()
+    exhaustive = opts.exhaustive
+    all_families = families(opts.family)
+    for name in opts.order:
+        if exhaustive or done.chosen is None:
+            wanted = all_families
+        elif want_v6 and done.v6 is None and 6 in all_families:
+            wanted = (6,)
+        else:
+            break
+        # Only the default answer wanted: a strategy may stop at its IPv4 one.
+        first_only = not exhaustive and not want_v6 and len(wanted) > 1
+        outcome = _run(opts, name, wanted, first_only)
+        picked = _pick(outcome.findings, opts.family if wanted == all_families else 6)
+        if picked is not None:
+            detail = picked.detail
+        else:
+            detail = "; ".join(x for x in (outcome.reason, *outcome.rejected) if x) or "no answer"
+        done.attempts.append(
+            Attempt(
+                strategy=name,
+                address=picked.address if picked else None,
+                detail=detail,
+                family=picked.family if picked else None,
+                findings=outcome.findings,
+                rejected=outcome.rejected,
+                note=outcome.reason,
+                watch=ROWS[name].watch if outcome.watch is None else outcome.watch,
+            )
+        )
+        if outcome.fatal:
+            raise GatewayNotFound(outcome.reason, attempts=done.attempts, hint=outcome.hint)
+        chosen_here = False
+        if done.chosen is None and picked is not None and wanted == all_families:
+            done.chosen = (name, picked)
+            chosen_here = True
+        if done.v6 is None:
+            v6 = _pick(outcome.findings, 6)
+            if v6 is not None and v6.family == 6:
+                done.v6 = (name, v6)
+        if chosen_here and ROWS[name].final and not exhaustive:
+            break  # an explicit override ends the search: no other probing
+    return done
+
+
+def _wanted(family: int | None) -> str:
+    return family_name(family) if family else "IPv4 or IPv6"
+
+
+def not_found(opts: Options, attempts: Sequence[Attempt]) -> GatewayNotFound:
+    """The error for a walk with no answer, listing what every strategy saw."""
+    lines = [f"no {_wanted(opts.family)} gateway found; tried, in order of trust:"]
+    lines += [f"  {a.strategy}: {a.detail}" for a in attempts]
+    return GatewayNotFound("\n".join(lines), attempts=attempts, hint=NOT_FOUND_HINT)
+
+
+def _why(opts: Options, name: str, found: Finding) -> str:
+    why = f"{name} is the first strategy in the order of trust ({', '.join(opts.order)}) with "
+    why += f"an {family_name(found.family)} answer"
+    if opts.family is None and found.family == 6:
+        why += " (it had no IPv4 one)"
+    return why
+
+
+def _candidates(attempts: Sequence[Attempt], family: int | None) -> list[tuple[str, Finding]]:
+    """Every finding of the wanted family, in order of trust, each address once."""
+    seen: set[str] = set()
+    out: list[tuple[str, Finding]] = []
+    for attempt in attempts:
+        for wanted in families(family):
+            for finding in attempt.findings:
+                if finding.family == wanted and finding.address not in seen:
+                    seen.add(finding.address)
+                    out.append((attempt.strategy, finding))
+    return out
+
+
+def _probe(opts: Options, attempts: Sequence[Attempt], family: int | None) -> Detection:
+    """With a port: the first candidate in order of trust that accepts a TCP connection."""
+    from hostgw.detection.probe import probe_tcp
+
+    port = opts.port or 0
+    candidates = _candidates(attempts, family)
+    if not candidates:
+        raise not_found(opts.replace(family=family), attempts)
+    probes = probe_tcp([f.address for _, f in candidates], port, opts.probe_timeout)
+    for (name, found), probe in zip(candidates, probes, strict=True):
+        if probe.ok:
+            failed = [f"{p.address} {p.detail}" for p in probes[: probes.index(probe)]]
+            why = (
+                f"{found.address} ({name}) is the first candidate in the order of trust that "
+                f"accepted a connection on TCP port {opts.port}"
+            )
+            if failed:
+                why += f"; before it: {', '.join(failed)}"
+            return Detection(
+                found.address,
+                found.family,
+                name,
+                tuple(attempts),
+                detail=found.detail,
+                why=why,
+                probes=tuple(probes),
+            )
+    lines = [
+        f"nothing accepted a connection on TCP port {opts.port} "
+        f"(each connect bounded by {opts.probe_timeout:g} s); tried, in order of trust:"
+    ]
+    for (name, _), probe in zip(candidates, probes, strict=True):
+        lines.append(f"  {probe.address} ({name}): {probe.detail}")
+    raise GatewayUnreachable(
+        "\n".join(lines),
+        attempts=attempts,
+        hint=f"check that port {opts.port} is published on the host (docker run -p "
+        f"{opts.port}:...) and its service is up, or set HOSTGW_IP to the right address",
+    )
+
+
+def walk(opts: Options, *, v6: bool = False) -> Answer:
+    """Walk the table once; the answer, and with ``v6`` the IPv6 answer too.
+
+    Raises :class:`GatewayNotFound`, or :class:`GatewayUnreachable` when a
+    port was given and no candidate accepted.
+    """
+    if opts.port is not None:
+        done = _walk(opts.replace(exhaustive=True), want_v6=False)
+        found = _probe(opts, done.attempts, opts.family)
+        other: str | None = found.address if found.family == 6 else None
+        if v6 and other is None and opts.family is None:
+            try:
+                other = _probe(opts, found.attempts, 6).address
+            except GatewayNotFound:
+                other = None
+        return Answer(found, other if v6 else None)
+    done = _walk(opts, want_v6=v6)
+    if done.chosen is None:
+        raise not_found(opts, done.attempts)
+    name, chosen = done.chosen
+    found = Detection(
+        chosen.address,
+        chosen.family,
+        name,
+        tuple(done.attempts),
+        detail=chosen.detail,
+        why=_why(opts, name, chosen),
+    )
+    other = done.v6[1].address if v6 and done.v6 and opts.family != 4 else None
+    return Answer(found, other)

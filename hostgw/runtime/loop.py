@@ -1,0 +1,113 @@
+"""The event loop of a long-running hostgw: wait for fds, deadlines and signals.
+
+:class:`WakePipe` turns signals into a readable fd; :func:`wait` waits once
+and steps the watcher; :func:`serve` loops until a stop signal.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hostgw.runtime.watcher import Watcher
+
+
+class WakePipe:
+    """A self-pipe that signal handlers write to, so a waiting loop wakes up.
+
+    Installs itself with :func:`signal.set_wakeup_fd`; :meth:`close` undoes it.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._old = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+
+    def drain(self) -> bytes:
+        """Read what is pending (one byte per signal number)."""
+        chunks = []
+        while True:
+            try:
+                data = os.read(self.read_fd, 512)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        """Restore the previous wakeup fd and close the pipe."""
+        signal.set_wakeup_fd(self._old)
+        os.close(self.read_fd)
+        os.close(self.write_fd)
+
+
+def wait(
+    watcher: Watcher | None,
+    wake: WakePipe,
+    selector: selectors.BaseSelector,
+    registered: set[int],
+    timeout: float | None = None,
+) -> bool:
+    """Wait for the watcher's fds, its next deadline, a signal or ``timeout``.
+
+    Keeps ``selector`` in step with the watcher's fds (``registered`` holds
+    what is registered besides the wake pipe). Returns True when woken by a
+    signal. Steps the watcher.
+    """
+    if watcher is not None:
+        current = set(watcher.fds())
+        for fd in registered - current:
+            selector.unregister(fd)
+        for fd in current - registered:
+            selector.register(fd, selectors.EVENT_READ)
+        registered.clear()
+        registered.update(current)
+        due = watcher.timeout(time.monotonic())
+        if due is not None:
+            timeout = due if timeout is None else min(due, timeout)
+    ready = {key.fd for key, _ in selector.select(timeout)}
+    woken = wake.read_fd in ready
+    if woken:
+        wake.drain()
+    if watcher is not None:
+        watcher.step(ready)
+    return woken
+
+
+def serve(
+    watcher: Watcher, *, stop_signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)
+) -> int:
+    """Run ``watcher`` until one of ``stop_signals`` arrives; return the signal number.
+
+    SIGHUP makes it look again now (a pass after the quiet window) instead
+    of ending it. Installs its handlers for the duration.
+    """
+    stopped: list[int] = []
+
+    def on_stop(signum: int, _frame: object) -> None:
+        stopped.append(signum)
+
+    def on_hup(_signum: int, _frame: object) -> None:
+        watcher.mark()
+
+    old = {s: signal.signal(s, on_stop) for s in stop_signals}
+    old[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hup)
+    wake = WakePipe()
+    selector = selectors.DefaultSelector()
+    selector.register(wake.read_fd, selectors.EVENT_READ)
+    registered: set[int] = set()
+    try:
+        while not stopped:
+            wait(watcher, wake, selector, registered)
+        return stopped[0]
+    finally:
+        selector.close()
+        wake.close()
+        for s, handler in old.items():
+            signal.signal(s, handler)

@@ -1,0 +1,440 @@
+"""``exec``'s pipeline and ``watch``'s passes: detection joined to templates and rewrites.
+
+``hostgw exec`` runs a list of steps before it becomes the command (render,
+rewrite, export ``HOSTGW_*``, wait), all sharing one lazily-detected answer
+(a :class:`~hostgw.detection.Once`), then ``os.execvpe``: same pid, signals
+go straight to the command. With ``--watch`` it stays as the command's
+parent instead, and a :class:`~hostgw.runtime.watcher.Watcher` re-applies
+the same outputs whenever the answer may have changed; ``hostgw watch`` is
+that watcher without a command.
+
+An :data:`~hostgw.runtime.watcher.Apply` gets the answer of the pass's one
+walk: the values it writes are those the watcher logs and compares.
+Messages go to the ``log`` callables the caller passes; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hostgw.detection import Answer, Once, Options
+from hostgw.errors import GatewayNotFound, UsageError
+from hostgw.record import Record
+from hostgw.templates.jobs import RenderRequest
+
+if TYPE_CHECKING:
+    from hostgw.rewriting.files import Plan as RewritePlan
+    from hostgw.runtime.notify import Notifier, WatchSettings
+    from hostgw.runtime.wait import WaitSettings
+    from hostgw.runtime.watcher import Apply, Watcher
+
+Log = Callable[[str], None]
+
+
+class RewriteSettings(Record):
+    """The rewrite options of ``exec`` and ``watch``: files in place, with mappings."""
+
+    files: tuple[str, ...] = ()
+    maps: tuple[str, ...] = ()
+    state_dir: str | None = None
+    validate: bool = False
+    follow_includes: bool = False
+
+    def given(self) -> bool:
+        """Whether there is something to rewrite; ``--map`` or ``--state-dir`` alone
+        is an error."""
+        if self.files:
+            return True
+        for given, name in ((self.maps, "--map"), (self.state_dir, "--state-dir")):
+            if given:
+                raise UsageError(
+                    f"{name} needs --rewrite FILE",
+                    hint="e.g. --rewrite nginx.conf -m backend:8000=18000",
+                )
+        return False
+
+
+class LastWarnings:
+    """The warnings of the last pass, so that a watcher does not repeat them each pass.
+
+    :meth:`new` keeps only the lines the last call did not have; a warning
+    that goes away for a pass and comes back is shown again. Each line names
+    its file (``--map … matched nothing`` is about the whole set).
+    """
+
+    def __init__(self) -> None:
+        self._last: frozenset[str] = frozenset()
+
+    def new(self, lines: Sequence[str]) -> list[str]:
+        """The ``lines`` not in the last call's; ``lines`` become the last."""
+        fresh = [line for line in lines if line not in self._last]
+        self._last = frozenset(lines)
+        return fresh
+
+
+def rewrite_report(
+    the_plan: RewritePlan, *, quiet: bool = False, last: LastWarnings | None = None
+) -> list[str]:
+    """The summary lines of a rewrite: one per change (unless ``quiet``), then the
+    warnings (with ``last``, only those it has not seen in the last pass)."""
+    lines = [] if quiet else the_plan.change_lines()
+    found = the_plan.warning_lines()
+    lines += [f"warning: {w}" for w in (found if last is None else last.new(found))]
+    return lines
+
+
+# -- render --------------------------------------------------------------------
+
+
+def write_render(
+    request: RenderRequest,
+    env: Mapping[str, str],
+    own: Callable[[], Mapping[str, str]],
+    log: Log,
+    *,
+    stdin_default: bool = False,
+) -> list[Path]:
+    """Plan, render and write; in directory mode, log each file written."""
+    from hostgw.templates.jobs import plan
+    from hostgw.templates.outputs import render_plan, write
+
+    the_plan = plan(request, env, stdin_default=stdin_default)
+    outputs = render_plan(the_plan, env, own)
+    written = write(outputs)
+    quiet = request.quiet or (request.nginx and bool(env.get("NGINX_ENTRYPOINT_QUIET_LOGS")))
+    if the_plan.directory_mode and not quiet:
+        sources = {out.path: out.source for out in outputs}
+        for path in written:
+            log(f"wrote {path} (from {sources.get(path, '?')})")
+        if not the_plan.jobs:
+            log("no templates to render")
+    return written
+
+
+# -- exec's steps -------------------------------------------------------------------
+
+
+class Session:
+    """What exec's steps share: the command's environment, and one detection."""
+
+    def __init__(self, env: dict[str, str], once: Once) -> None:
+        self.env = env
+        self.once = once
+
+
+Step = Callable[[Session], None]
+
+
+def render_step(request: RenderRequest, log: Log) -> Step | None:
+    """Render and write the templates (None if there are none)."""
+    if request.check or request.diff:
+        raise UsageError("exec does not take --check or --diff", hint="use hostgw render --check")
+    if not request.anything:
+        if request.output is not None:
+            raise UsageError("-o/--output needs a template (-t TEMPLATE) or --templates")
+        return None
+
+    def step(session: Session) -> None:
+        write_render(request, session.env, session.once.env, log)
+
+    return step
+
+
+def rewrite_step(
+    settings: RewriteSettings, log: Log, *, quiet: bool = False, last: LastWarnings | None = None
+) -> Step | None:
+    """``exec --rewrite FILE --map ...`` as a step (None: nothing to do).
+
+    The mappings are checked now, before any step runs; the step rewrites
+    with the gateway of the session's one detection. A rewrite error
+    propagates, so the command does not run. ``last`` (under ``--watch``)
+    records the warnings shown, so the watcher's first pass does not show
+    them again.
+    """
+    if not settings.given():
+        return None
+    from hostgw.rewriting.apply import mappings_from
+
+    mappings = mappings_from(settings.maps, os.environ)
+    paths = [Path(f) for f in settings.files]
+
+    def step(session: Session) -> None:
+        from hostgw.rewriting.apply import run
+
+        the_plan = run(paths, mappings, gateway=session.once.host, state_dir=settings.state_dir)
+        for line in rewrite_report(the_plan, quiet=quiet, last=last):
+            log(line)
+
+    return step
+
+
+def export_step(log: Log) -> Step:
+    """Put HOSTGW_IP, HOSTGW_HOST (and HOSTGW_IP6) into the command's environment.
+
+    Detection has already run if a template needed it; if it fails here no
+    template needed it, so the command still runs, without them.
+    """
+
+    def step(session: Session) -> None:
+        try:
+            session.env.update(session.once.env())
+        except GatewayNotFound as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log(f"warning: HOSTGW_* not exported: {first}")
+
+    return step
+
+
+def wait_step(settings: WaitSettings, progress: Log | None) -> Step | None:
+    """The step that waits (None without targets).
+
+    Targets are parsed now, so a bad one is a usage error before anything
+    runs. A bare PORT uses the address the templates got (``HOSTGW_IP``).
+    """
+    if not settings.targets:
+        return None
+    from hostgw.runtime import wait
+
+    parsed = wait.parse_targets(settings.targets)
+
+    def step(session: Session) -> None:
+        wait.wait_with(parsed, settings, progress=progress, gateway=session.once.address)
+
+    return step
+
+
+# -- watch's passes --------------------------------------------------------------------
+
+
+def render_apply(request: RenderRequest, env: Mapping[str, str]) -> Apply:
+    """The render options as an :data:`Apply`: the outputs ``render`` writes, with
+    the pass's answer as ``HOSTGW_*``."""
+    from hostgw.fileio import write_changed
+    from hostgw.templates.jobs import plan
+    from hostgw.templates.outputs import render_plan
+
+    if request.check or request.diff:
+        raise UsageError("watch does not take --check or --diff", hint="use hostgw render --check")
+
+    def apply(answer: Answer) -> list[Path]:
+        the_plan = plan(request, env, stdin_default=False)
+        outputs = render_plan(the_plan, env, answer.env)
+        return write_changed((out.path, out.chunks) for out in outputs if out.path is not None)
+
+    return apply
+
+
+def rewrite_apply(
+    settings: RewriteSettings, log: Log, *, last: LastWarnings | None = None
+) -> Apply:
+    """The rewrite options as an :data:`Apply`: in place, from the kept originals.
+
+    Each pass first plans without writing; only when a file would change (or
+    an original kept beside a file is to move into the state directory) does
+    it run again and write, with ``--validate`` (if asked) only when a file's
+    bytes change: a config already on disk needs no new test. The gateway is
+    the pass's answer.
+
+    The pass's warnings are logged as ``rewrite`` words them, except those
+    the last pass had too (``last`` remembers them; ``exec --watch`` passes
+    the one its rewrite before the command filled).
+    """
+    from hostgw.rewriting.apply import mappings_from, run
+    from hostgw.rewriting.pristine import SUFFIX
+
+    mappings = mappings_from(settings.maps, os.environ)  # a bad --map fails at start
+    paths = [Path(f) for f in settings.files]
+    shown = LastWarnings() if last is None else last
+
+    def once(answer: Answer, *, write: bool, validate: bool = False) -> RewritePlan:
+        return run(
+            paths,
+            mappings,
+            write=write,
+            validate=validate,
+            follow_includes=settings.follow_includes,
+            gateway=answer.detection.host,
+            state_dir=settings.state_dir,
+        )
+
+    def apply(answer: Answer) -> list[Path]:
+        the_plan = once(answer, write=False)
+        changed = [f.path for f in the_plan.files if f.changed]
+        beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in the_plan.files)
+        try:
+            if changed or beside:  # this run's warnings also say where originals went
+                the_plan = once(answer, write=True, validate=settings.validate and bool(changed))
+        finally:  # the plan's warnings, even when --validate then rejects it
+            for line in shown.new(the_plan.warning_lines()):
+                log(f"warning: {line}")
+        return changed
+
+    return apply
+
+
+def all_of(applies: Sequence[Apply]) -> Apply:
+    """One :data:`Apply` that runs each of ``applies`` with the same answer."""
+
+    def apply(answer: Answer) -> list[Path]:
+        return [path for each in applies for path in each(answer)]
+
+    return apply
+
+
+def watcher_for(
+    options: Options,
+    applies: Sequence[Apply],
+    settings: WatchSettings,
+    notifier: Notifier | None,
+    log: Log,
+) -> Watcher:
+    """A :class:`Watcher` on the real machine; ``HOSTGW_NETLINK=0`` forces polling.
+
+    Each pass walks the table once (with the IPv6 answer, for ``HOSTGW_IP6``).
+    """
+    from hostgw.detection import walk
+    from hostgw.runtime.watcher import Timing, Watcher
+
+    return Watcher(
+        detect=lambda: walk(options, v6=True),
+        apply=all_of(applies),
+        notify=notifier,
+        log=log,
+        timing=Timing(debounce=settings.debounce, max_delay=max(1.0, settings.debounce * 10)),
+        root=options.context.root,
+        netlink=os.environ.get("HOSTGW_NETLINK", "1") != "0",
+    )
+
+
+def started(watcher: Watcher, answer: Answer, written: Sequence[Path]) -> str:
+    """The line a watcher logs once its first pass is done."""
+    found = answer.detection
+    what = ", ".join(sorted(watcher.watching)) or (
+        "nothing (the answer comes from the environment, which cannot change)"
+    )
+    wrote = f"; wrote {', '.join(map(str, written))}" if written else ""
+    return f"host address {found.address} ({found.strategy}); watching {what}{wrote}"
+
+
+# -- the commands ----------------------------------------------------------------------
+
+
+def run_exec(
+    command: Sequence[str],
+    *,
+    options: Options,
+    request: RenderRequest,
+    rewrites: RewriteSettings,
+    waits: WaitSettings,
+    watch: WatchSettings,
+    log: Log,
+    wait_log: Log,
+    watch_log: Log,
+) -> int:
+    """``hostgw exec``: the steps, then become ``command`` (or, with ``watch``,
+    supervise it while a watcher keeps the files in step; return its code).
+
+    ``log``, ``wait_log`` and ``watch_log`` take the messages of the steps,
+    of the wait's rounds and of the watcher."""
+    if command[0].startswith("-") and command[0] != "-":
+        raise UsageError(
+            f"unknown option {command[0]} for hostgw exec",
+            hint="put the command after --: hostgw exec [OPTIONS] -- CMD ARGS...",
+        )
+    session = Session(dict(os.environ), Once(options))
+    last = LastWarnings()  # with --watch, the watcher's passes do not repeat these
+    # The steps before the exec, in order; each may raise (then nothing runs).
+    steps: list[Step | None] = [
+        render_step(request, log),
+        rewrite_step(rewrites, log, quiet=request.quiet, last=last),
+        export_step(log),
+        wait_step(waits, None if request.quiet else wait_log),
+    ]
+    for step in steps:
+        if step is not None:
+            step(session)
+    if watch.enabled:
+        extra = [rewrite_apply(rewrites, watch_log, last=last)] if rewrites.files else []
+        return exec_watch(
+            command,
+            session.env,
+            options=options,
+            request=request,
+            settings=watch,
+            extra=extra,
+            log=watch_log,
+        )
+    from hostgw.runtime.execute import exec_command
+
+    exec_command(command, session.env)
+
+
+def exec_watch(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    options: Options,
+    request: RenderRequest,
+    settings: WatchSettings,
+    extra: Sequence[Apply],
+    log: Log,
+) -> int:
+    """``hostgw exec --watch``: start COMMAND as a child, supervise it, keep files in step.
+
+    ``env`` is the command's environment (with ``HOSTGW_*`` exported once, at
+    start); re-detection uses hostgw's own environment, never those exports.
+    Returns the command's exit code (128+N for a death by signal N).
+    """
+    from hostgw.runtime.notify import notifier_for
+    from hostgw.runtime.supervise import Child, supervise
+
+    child = Child()
+    notifier = notifier_for(settings, child_pid=lambda: child.pid)
+    applies = [render_apply(request, os.environ), *extra] if request.anything else list(extra)
+    if not applies:  # nothing to keep in step: an init that forwards and reaps
+        log("no templates or rewrites: supervising only")
+        return supervise(command, env=env, child=child)
+    watcher = watcher_for(options, applies, settings, notifier, log)
+    try:
+        answer, written = watcher.start()
+        log(started(watcher, answer, written))
+        return supervise(command, env=env, watcher=watcher, child=child)
+    finally:
+        watcher.close()
+
+
+def run_watch(
+    *,
+    options: Options,
+    request: RenderRequest,
+    rewrites: RewriteSettings,
+    watch: WatchSettings,
+    log: Log,
+) -> int:
+    """``hostgw watch``: keep the outputs in step until TERM or INT; return 0."""
+    from hostgw.runtime.loop import serve
+    from hostgw.runtime.notify import notifier_for
+
+    rewrites.given()
+    if not request.anything and not rewrites.files:
+        raise UsageError(
+            "nothing to keep in step",
+            hint="give templates (TEMPLATE:OUT, --templates, --nginx) or --rewrite",
+        )
+    applies = [render_apply(request, os.environ)] if request.anything else []
+    if rewrites.files:
+        applies.append(rewrite_apply(rewrites, log))
+    notifier = notifier_for(watch)
+    watcher = watcher_for(options, applies, watch, notifier, log)
+    try:
+        answer, written = watcher.start()
+        log(started(watcher, answer, written))
+        if written and notifier is not None:
+            watcher.notify_now()
+        serve(watcher)
+    finally:
+        watcher.close()
+    return 0
