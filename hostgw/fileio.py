@@ -139,6 +139,20 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+# -- text ----------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """A file's bytes as text, losslessly: :func:`encode` gives the same bytes back
+    (UTF-8; any other byte stands for itself)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def encode(text: str) -> bytes:
+    """Text back to the exact bytes :func:`decode` read."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 # -- what changed ----------------------------------------------------------------
 
 

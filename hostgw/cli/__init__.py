@@ -47,12 +47,6 @@ class _LazyGroup(click.Group):
         return command
 
 
-def _version() -> str:
-    from hostgw import __version__
-
-    return str(__version__)
-
-
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hostgw", message="%(prog)s %(version)s")
 def cli() -> None:

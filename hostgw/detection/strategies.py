@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hostgw.addr import family_name, is_link_local, is_unspecified, parse_ip
+from hostgw.addr import family_name, is_hostname, is_link_local, is_unspecified, parse_ip
 from hostgw.detection.evidence import EVERYTHING, Context, Finding, Outcome
 
 # Calico's fixed IPv6 next hop (MAC ee:ee:ee:ee:ee:ee), answered by the host
@@ -142,7 +142,7 @@ def _env_value(
         else:
             notes.append(f"{var}={value} is {family_name(family)}, {_wanted(ctx)} wanted")
         return None
-    if not _hostname_like(value):
+    if not is_hostname(value):
         return _env_fatal(var, value, "is neither an IP address nor a hostname")
     from hostgw.detection.resolve import resolve_names
 
@@ -170,15 +170,6 @@ def _env_fatal(var: str, value: str, problem: str) -> Outcome:
         fatal=True,
         hint=f"set {var} to the host's IP address or a hostname that resolves, "
         "or unset it to let hostgw detect the host",
-    )
-
-
-def _hostname_like(value: str) -> bool:
-    """Letters, digits, ``-``, ``_`` and dots, in labels of 1 to 63 characters."""
-    labels = value.rstrip(".").split(".")
-    return len(value) <= 253 and all(
-        0 < len(label) <= 63 and label.isascii() and all(c.isalnum() or c in "-_" for c in label)
-        for label in labels
     )
 
 

@@ -15,21 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hostgw.errors import RewriteError, UsageError
+from hostgw.fileio import decode, encode
 from hostgw.record import Record
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
 from hostgw.rewriting.engine import Editor
 
+__all__ = ["FileResult", "Plan", "decode", "encode", "plan", "read_text"]
+
 _HOSTPORT = re.compile(r"[A-Za-z0-9._:\[\]-]*")
-
-
-def decode(data: bytes) -> str:
-    """Bytes to text so that :func:`encode` gives the same bytes back."""
-    return data.decode("utf-8", "surrogateescape")
-
-
-def encode(text: str) -> bytes:
-    """Text back to the exact bytes :func:`decode` read."""
-    return text.encode("utf-8", "surrogateescape")
 
 
 def read_text(path: Path) -> str:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hostgw.addr import family_of, is_hostname, parse_port
 from hostgw.errors import UsageError
 from hostgw.record import Record
 
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 _MAP_HINT = (
     "write HOST=PORT, HOST:PORT=PORT or HOST:PORT=ADDRESS:PORT "
     "(IPv6 in brackets: [fd00::5]:18000), e.g. --map backend:8000=18000"
@@ -101,7 +101,7 @@ def parse_rule(spec: str) -> Rule:
     if host.startswith("["):
         host = host[1:-1]
     right = right.strip()
-    if right.isdigit():
+    if right.isascii() and right.isdigit():
         return Rule(host, port, None, _port(spec, right), text)
     to_host, to_port = _split_host_port(spec, right, "target", port_required=True)
     return Rule(host, port, to_host, to_port or 0, text)
@@ -125,7 +125,7 @@ def _split_host_port(
         if end < 0:
             raise _bad(spec, f"unclosed '[' in {side} {text!r}")
         host, rest = text[: end + 1], text[end + 1 :]
-        if not _is_v6(host[1:-1]):
+        if family_of(host[1:-1]) != 6:
             raise _bad(spec, f"{host!r} is not an IPv6 address")
         if rest and not rest.startswith(":"):
             raise _bad(spec, f"unexpected {rest!r} after {host!r}")
@@ -135,7 +135,7 @@ def _split_host_port(
             raise _bad(spec, f"{side} {text!r} looks like an IPv6 address: put it in brackets")
         host, colon, port_text_ = text.partition(":")
         port_text = port_text_ if colon else None
-        if not host or not set(host) <= _HOST_CHARS:
+        if family_of(host) is None and not is_hostname(host):
             raise _bad(spec, f"{side} host {host!r} is not a host name or address")
     if port_text is None:
         if port_required:
@@ -145,19 +145,10 @@ def _split_host_port(
 
 
 def _port(spec: str, text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    port = parse_port(text)
+    if port is None:
         raise _bad(spec, f"port {text!r} is not a number from 1 to 65535")
-    return int(text)
-
-
-def _is_v6(text: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
+    return port
 
 
 def _bad(spec: str, why: str) -> UsageError:

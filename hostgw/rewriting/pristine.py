@@ -74,7 +74,7 @@ def find(path: Path, state: Path) -> Kept | None:
     only when the state directory could not be, or by an earlier version,
     so it is the newer.
     """
-    from hostgw.rewriting.files import decode
+    from hostgw.fileio import decode
 
     for at in [*besides(path), in_state(state, path)]:
         try:

@@ -303,12 +303,12 @@ kind == "route6" {
 function clear() { FOUND[4] = ""; FOUND[6] = ""; DETAIL[4] = ""; DETAIL[6] = ""; WHY = "" }
 function note(s) { WHY = WHY (WHY == "" ? "" : "; ") s }
 function add(f, a, d) { if (FOUND[f] == "") { FOUND[f] = a; DETAIL[f] = d } }
+# hostgw.addr.is_hostname: RFC 1123 labels (plus _), one trailing dot allowed.
 function hostname_like(v,   t, n, i, L) {
-    if (length(v) > 253) return 0
-    t = v; sub(/\.+$/, "", t)
+    t = v; sub(/\.$/, "", t)
+    if (length(t) < 1 || length(t) > 253) return 0
     n = split(t, L, ".")
-    if (n == 0) return 0
-    for (i = 1; i <= n; i++) if (length(L[i]) < 1 || length(L[i]) > 63 || L[i] ~ /[^A-Za-z0-9_-]/) return 0
+    for (i = 1; i <= n; i++) if (length(L[i]) < 1 || length(L[i]) > 63 || L[i] ~ /[^A-Za-z0-9_-]/ || L[i] ~ /^-|-$/) return 0
     return 1
 }
 function s_env(fams,   v, var, only, value, a, cmd, l, st, got, k, f, seen, any, shown) {

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from hostgw.fileio import decode, encode
 from hostgw.templates.jobs import Job, Settings
 from hostgw.templates.outputs import render_all, write
 from hostgw.templates.syntax import OwnValues
@@ -43,8 +44,8 @@ def render(
     names the template in it.
     """
     settings = Settings.of(vars, filter, strict, no_empty, raw)
-    chunks = settings.expand(text.encode("utf-8", "surrogateescape"), env, own, path)
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
+    chunks = settings.expand(encode(text), env, own, path)
+    return decode(b"".join(chunks))
 
 
 def render_file(
@@ -66,4 +67,4 @@ def render_file(
     outputs = render_all([job], env, settings, own)
     if output is not None:
         write(outputs)
-    return outputs[0].data().decode("utf-8", "surrogateescape")
+    return decode(outputs[0].data())

@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from hostgw.errors import TemplateError
+from hostgw.fileio import decode, encode
 from hostgw.record import Record
 from hostgw.templates.syntax import (
     OWN,
@@ -113,7 +114,7 @@ class _Resolver:
         text = self.env.get(name)
         if not text and name in OWN:  # set but empty (compose's ${X:-}) means "detect"
             text = self.own().get(name, text)
-        value = None if text is None else text.encode("utf-8", "surrogateescape")
+        value = None if text is None else encode(text)
         self.cache[name] = value
         return value
 
@@ -311,7 +312,7 @@ def expand(
 
     No detection here: ``HOSTGW_*`` come from ``env`` or ``own``.
     """
-    data = text.encode("utf-8", "surrogateescape")
+    data = encode(text)
     chunks = expand_bytes(
         data,
         env,
@@ -322,4 +323,4 @@ def expand(
         own=own,
         path=path,
     )
-    return b"".join(chunks).decode("utf-8", "surrogateescape")
+    return decode(b"".join(chunks))

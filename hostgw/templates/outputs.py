@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hostgw.errors import OutputError, TemplateError
-from hostgw.fileio import same, unified_diff, write_many
+from hostgw.fileio import decode, same, unified_diff, write_many
 from hostgw.templates.expand import combine
 from hostgw.templates.jobs import STDIO, Job, Plan, Settings
 from hostgw.templates.syntax import OwnValues
@@ -124,11 +124,11 @@ def changes(outputs: Iterable[Output]) -> list[tuple[Path, Output, str]]:
 def diff(path: Path, out: Output) -> str:
     """A unified diff from the file at ``path`` (or nothing) to ``out``."""
     try:
-        old = path.read_bytes().decode("utf-8", "surrogateescape")
+        old = decode(path.read_bytes())
         before = str(path)
     except FileNotFoundError:
         old, before = "", "/dev/null"
-    return unified_diff(old, out.data().decode("utf-8", "surrogateescape"), before, str(path))
+    return unified_diff(old, decode(out.data()), before, str(path))
 
 
 def write(outputs: Sequence[Output], stdout: BinaryIO | None = None) -> list[Path]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
-from hostgw.detection.strategies import _hostname_like
+from hostgw.addr import is_hostname
 from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -212,7 +212,7 @@ def test_address_spellings(text: str, family: int | None) -> None:
 
 def _not_a_hostname(value: str) -> bool:
     stripped = value.strip()
-    return not stripped or not _hostname_like(stripped)
+    return not stripped or not is_hostname(stripped)
 
 
 # An environment holds no NUL; non-ASCII blanks (which Python's strip() removes
