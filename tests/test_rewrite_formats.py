@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hostgw import rewrite
@@ -53,6 +55,34 @@ HAPROXY = [
         "backend b\n  server s ${BACKEND}:8000\n",
     ),
     ("relative-port", "backend b\n  server s api:+1000\n", "backend b\n  server s api:+1000\n"),
+    (
+        "indented-sections",
+        "  frontend f\n    default_backend b\n  backend b\n    server s backend:8000\n",
+        "  frontend f\n    default_backend b\n  backend b\n    server s 172.17.0.1:18000\n",
+    ),
+    (
+        "indented-ring-ends-backend",
+        "backend b\n  server s api:1\n  ring r\n    server log api:514\n",
+        "backend b\n  server s 172.17.0.1:19000\n  ring r\n    server log api:514\n",
+    ),
+    (
+        "quoted-section",
+        'frontend f\n"backend" b\n  server s api:1\n',
+        'frontend f\n"backend" b\n  server s 172.17.0.1:19000\n',
+    ),
+    (
+        "ipv6-prefix-to-v4",
+        "backend b\n  server s ipv6@[::1]:8000\n",
+        "backend b\n  server s ipv4@172.17.0.1:18000\n",
+        ["[::1]:8000=18000"],
+    ),
+    (
+        "ipv4-prefix-to-v6",
+        "backend b\n  server s ipv4@api:80\n  server t tcp4@api:80\n  server u tcp@api:80\n",
+        "backend b\n  server s ipv6@[fd00::5]:19000\n  server t tcp6@[fd00::5]:19000\n"
+        "  server u tcp@[fd00::5]:19000\n",
+        ["api=[fd00::5]:19000"],
+    ),
 ]
 APACHE = [
     (
@@ -111,6 +141,16 @@ APACHE = [
         "ProxyPass /a \\\n  http://172.17.0.1:18000/\n",
     ),
     ("mybackend", "ProxyPass / http://mybackend:8000/\n", "ProxyPass / http://mybackend:8000/\n"),
+    (
+        "continued-crlf",
+        "RewriteRule ^/(.*) \\\r\n  http://api/$1 [P]\r\n",
+        "RewriteRule ^/(.*) \\\r\n  http://172.17.0.1:19000/$1 [P]\r\n",
+    ),
+    (
+        "escaped-backslash-ends-line",
+        "ProxyPass /a \\\\\nProxyPass /b http://api/\n",
+        "ProxyPass /a \\\\\nProxyPass /b http://172.17.0.1:19000/\n",
+    ),
 ]
 CADDY = [
     (
@@ -156,26 +196,53 @@ CADDY = [
         "x {\n  reverse_proxy backend2:8000\n}\n",
     ),
     ("php", "x {\n  php_fastcgi api:9000\n}\n", "x {\n  php_fastcgi 172.17.0.1:19000\n}\n"),
+    (
+        "heredoc-status",
+        "x {\n  respond <<EOF\n    reverse_proxy api:1\n    EOF 200\n  reverse_proxy api:1\n}\n",
+        "x {\n  respond <<EOF\n    reverse_proxy api:1\n    EOF 200\n"
+        "  reverse_proxy 172.17.0.1:19000\n}\n",
+    ),
+    (
+        "continued",
+        "x {\n  reverse_proxy /x \\\n    backend:8000 \\\r\n    api:1\n}\n",
+        "x {\n  reverse_proxy /x \\\n    172.17.0.1:18000 \\\r\n    172.17.0.1:19000\n}\n",
+    ),
+    (
+        "quoted-newline-same-line",
+        'x {\n  reverse_proxy "api:1\n" backend:8000\n}\n',
+        'x {\n  reverse_proxy "api:1\n" 172.17.0.1:18000\n}\n',
+    ),
 ]
 
 
-def _ids(cases: list[tuple[str, str, str]]) -> list[str]:
+def _ids(cases: list[tuple[Any, ...]]) -> list[str]:
     return [c[0] for c in cases]
 
 
+def _rows(fmt: str, cases: list[tuple[Any, ...]]) -> list[tuple[str, str, str, list[str]]]:
+    return [(fmt, c[1], c[2], c[3] if len(c) > 3 else MAP) for c in cases]
+
+
 @pytest.mark.parametrize(
-    ("fmt", "before", "after"),
-    [("haproxy", *c[1:]) for c in HAPROXY]
-    + [("apache", *c[1:]) for c in APACHE]
-    + [("caddy", *c[1:]) for c in CADDY],
+    ("fmt", "before", "after", "maps"),
+    _rows("haproxy", HAPROXY) + _rows("apache", APACHE) + _rows("caddy", CADDY),
     ids=[f"haproxy-{i}" for i in _ids(HAPROXY)]
     + [f"apache-{i}" for i in _ids(APACHE)]
     + [f"caddy-{i}" for i in _ids(CADDY)],
 )
-def test_table(fmt: str, before: str, after: str) -> None:
-    result = rewrite(before, MAP, format=fmt, gateway=GW)
+def test_table(fmt: str, before: str, after: str, maps: list[str]) -> None:
+    result = rewrite(before, maps, format=fmt, gateway=GW)
     assert result.text == after
-    assert rewrite(after, MAP, format=fmt, gateway=GW).text == after
+    assert rewrite(after, maps, format=fmt, gateway=GW).text == after
+
+
+def test_family_prefix_change_is_one_change() -> None:
+    result = rewrite(
+        "listen l\n  server s ipv6@[::1]:8000\n", ["[::1]=18000"], format="haproxy", gateway=GW
+    )
+    assert [(c.line, c.col, c.old, c.new) for c in result.changes] == [
+        (2, 12, "ipv6@[::1]:8000", "ipv4@172.17.0.1:18000")
+    ]
 
 
 def test_member_named_keeps_explicit_port_rule() -> None:

@@ -245,6 +245,27 @@ def test_apache(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
 
 
+def test_apache_fragment_is_validated_inside_a_wrapper(tmp_path: Path) -> None:
+    # A site file alone loads no MPM: httpd -t on it fails ("No MPM loaded").
+    # --validate wraps it in a main config with its tree's modules.
+    root = _copy(tmp_path, "apache-tree")
+    site = root / "sites-enabled" / "app.conf"
+    apachectl = require_tool("apachectl")
+    alone = _tool(tmp_path, [apachectl, "-t", "-f", str(site)])
+    assert alone.returncode != 0 and "MPM" in alone.stdout + alone.stderr
+    proc = _hostgw(tmp_path, "--validate", str(site))
+    assert proc.returncode == 0, proc.stderr
+    assert "ProxyPass        /ws/ ws://10.213.0.1:19000/socket/" in site.read_text()
+    site.write_text(site.read_text() + "NoSuchDirective on\n")
+    before = site.read_bytes()
+    bad = _hostgw(tmp_path, "--validate", str(site))
+    assert bad.returncode == 7
+    assert "Invalid command 'NoSuchDirective'" in bad.stderr
+    assert f"<minimal main config around {site}>" in bad.stderr
+    assert site.read_bytes() == before
+    assert not list(root.rglob("*.hostgw-check"))
+
+
 def test_caddy(tmp_path: Path) -> None:
     caddyfile = _copy(tmp_path, "Caddyfile")
     proc = _hostgw(tmp_path, "--validate", str(caddyfile))

@@ -7,7 +7,8 @@ ports used for matching: http/ws/h2c 80, https/wss/h2 443, ajp 8009;
 fcgi, scgi and uwsgi have none (only a rule for any port matches them).
 ``balancer://`` names, ``unix:`` sockets and ``${VAR}`` hosts are left
 alone. Comments are whole lines starting with ``#``; a line ending in a
-backslash continues on the next, as httpd reads them.
+backslash (before LF or CRLF, and not itself escaped by a backslash)
+continues on the next, as httpd reads them.
 """
 
 from __future__ import annotations
@@ -29,53 +30,73 @@ _SCHEMES: dict[str, int | None] = {
     "uwsgi": None,
 }
 _PROXY = frozenset(("proxypass", "proxypassreverse", "proxypassmatch", "balancermember"))
-_WORD = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?|(?:\\\n|[^\s\\]|\\.)+", re.S)
-_LOGICAL = re.compile(r"(?:[^\n\\]|\\.)*(?:\n|\Z)", re.S)
+# A word: quoted, or a run of other characters in which a continuation
+# (backslash, newline) joins what is around it; a continuation between words
+# is space.
+_WORD = re.compile(
+    r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^'\\]|\\.)*'?"
+    r"|(?:[^\s\\]|\\(?!\r?\n).)(?:\\\r?\n|[^\s\\]|\\.)*",
+    re.S,
+)
+# A physical line that continues on the next: it ends in one backslash, then
+# CR LF or LF (httpd: "[^\\]\\[\r]\n").
+_CONTINUED = re.compile(r"(?:^|[^\\])\\\r?\n\Z", re.M)
+
+
+def _logical(text: str) -> list[tuple[int, str]]:
+    """``(offset, text)`` of every logical line, continuations joined (and kept)."""
+    found: list[tuple[int, str]] = []
+    start = pos = 0
+    size = len(text)
+    while pos < size:
+        end = text.find("\n", pos) + 1 or size
+        if not _CONTINUED.search(text, pos, end):
+            found.append((start, text[start:end]))
+            start = end
+        pos = end
+    if start < size:
+        found.append((start, text[start:]))
+    return found
 
 
 def rewrite(editor: Editor, *, path: str | None = None) -> None:
     """Record in ``editor`` the edits for every matching target."""
-    text = editor.text
-    for m in _LOGICAL.finditer(text):
-        line = m.group()
-        if not line:
-            continue
+    for at, line in _logical(editor.text):
         stripped = line.lstrip()
         if not stripped or stripped[0] in "#<":
             continue
         head = stripped.split(None, 1)[0].lower()
         if head not in _PROXY and head != "rewriterule":
             if editor.mentions(line) and head in ("proxypassinherit", "define", "setenv"):
-                editor.note_if_mentioned(m.start(), line.strip(), "is not a proxy target")
+                editor.note_if_mentioned(at, line.strip(), "is not a proxy target")
             continue
-        args = [(m.start() + w.start(), w.group()) for w in _WORD.finditer(line)][1:]
+        args = [(at + w.start(), w.group()) for w in _WORD.finditer(line)][1:]
         if head == "rewriterule":
             if len(args) >= 3 and _proxy_flag(args[2][1]):
                 _url(editor, *args[1])
             elif len(args) >= 2:
                 editor.note_if_mentioned(args[1][0], args[1][1], "is not a [P] proxy rule")
             continue
-        for at, raw in args:
+        for word_at, raw in args:
             scheme = raw.strip("\"'").split("://", 1)[0].lower()
             if scheme in _SCHEMES:
-                _url(editor, at, raw)
+                _url(editor, word_at, raw)
                 break
             if raw.lower().startswith("unix:"):
-                editor.note_if_mentioned(at, raw, "is a unix socket")
+                editor.note_if_mentioned(word_at, raw, "is a unix socket")
                 break
 
 
 def includes(text: str) -> list[tuple[int, str, str]]:
     """``(offset, path token, directive)`` of every ``Include`` and ``IncludeOptional``."""
     found: list[tuple[int, str, str]] = []
-    for m in _LOGICAL.finditer(text):
-        stripped = m.group().lstrip()
-        if stripped[:7].lower() != "include":
+    for at, line in _logical(text):
+        if line.lstrip()[:7].lower() != "include":
             continue
-        words = list(_WORD.finditer(m.group()))
+        words = list(_WORD.finditer(line))
         head = words[0].group()
         if head.lower() in ("include", "includeoptional") and len(words) > 1:
-            found.append((m.start() + words[1].start(), words[1].group(), head))
+            found.append((at + words[1].start(), words[1].group(), head))
     return found
 
 

@@ -20,14 +20,27 @@ from hostgw.rewriting.engine import Editor, syntax_error
 
 _SCHEMES: dict[str, int | None] = {"http": 80, "https": 443, "h2c": 80}
 _PROXIES = frozenset(("reverse_proxy", "php_fastcgi"))
+# Caddy's lexer, as regular expressions: space; a backslash (then spaces) and
+# a newline, which continues the line; a lone newline; a comment; a heredoc
+# opening; a quoted string ("..." with escapes, `...` without); a word, which
+# a backslash before space or newline ends.
 _TOKEN = re.compile(
-    r"[ \t\r]+|\n|#[^\n]*|<<(?P<heredoc>[A-Za-z0-9_]+)\n"
-    r"|\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`|(?:\\[\s\S]|[^\s\"`])(?:\\[\s\S]|[^\s])*"
+    r"(?P<space>[ \t\r\f\v]+|\\[ \t\r]*\n|\\(?=[ \t\r]))|(?P<newline>\n)|(?P<comment>#[^\n]*)"
+    r"|<<(?P<heredoc>[A-Za-z0-9_-]+)\r?\n"
+    r"|\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`|(?:\\[^\s]|[^\s\"`\\])(?:\\[^\s]|[^\s\\])*"
 )
+# After a comment that holds a backslash, Caddy's lexer takes the newline
+# as escaped too: the line goes on.
+_COMMENT_CONT = re.compile(r"[ \t\r\f\v]*\n")
 
 
 def tokens(text: str, path: str | None = None) -> Iterator[tuple[int, str, int]]:
-    """``(offset, raw token, line)`` for every token; comments are dropped."""
+    """``(offset, raw token, line)`` for every token; comments are dropped.
+
+    ``line`` counts the lines as Caddy's parser groups a directive's tokens:
+    a newline inside a quoted string or a heredoc, or escaped by a
+    backslash, does not end the line.
+    """
     line = 1
     pos = 0
     size = len(text)
@@ -36,25 +49,27 @@ def tokens(text: str, path: str | None = None) -> Iterator[tuple[int, str, int]]
         m = match(text, pos)
         if m is None:
             raise _error(text, pos, f"unclosed {text[pos]} quote", path)
-        tok = m.group()
-        marker = m.group("heredoc")
-        if marker is not None:
-            close = re.compile(rf"^[ \t]*{marker}$", re.M).search(text, m.end())
-            if close is None:
+        kind = m.lastgroup
+        if kind == "heredoc":
+            marker = m.group("heredoc")
+            # The heredoc ends where its marker next appears (after at least
+            # one character), as in Caddy's lexer: a word may follow it on
+            # that line (`EOF 200`).
+            close = text.find(marker, m.end() + 1)
+            if close < 0:
                 raise _error(text, pos, f"heredoc <<{marker} is not closed", path)
-            yield pos, text[pos : close.end()], line
-            line += text.count("\n", pos, close.end())
-            pos = close.end()
+            pos = close + len(marker)
+            yield m.start(), text[m.start() : pos], line
             continue
         pos = m.end()
-        first = tok[0]
-        if first in " \t\r#":
-            continue
-        if first == "\n":
+        if kind == "newline":
             line += 1
-            continue
-        yield m.start(), tok, line
-        line += tok.count("\n")
+        elif kind == "comment":
+            if "\\" in m.group():
+                cont = _COMMENT_CONT.match(text, pos)
+                pos = pos if cont is None else cont.end()
+        elif kind is None:
+            yield m.start(), m.group(), line
 
 
 def rewrite(editor: Editor, *, path: str | None = None) -> None:

@@ -152,19 +152,20 @@ class Editor:
         bare_default: int | None = None,
         portless_is_name: bool = False,
         sep: str = "://",
-    ) -> None:
+    ) -> str | None:
         """Consider the token ``raw`` at ``start`` as a proxy target.
 
         ``schemes`` maps each allowed scheme to its default port; ``bare``
         allows ``host:port`` with no scheme, whose missing port is
         ``bare_default``. With ``portless_is_name`` a target that has no port
         and no default names a group (an nginx upstream), not a host.
+        Returns the new ``host:port`` when the target is rewritten.
         """
         if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
             raw, start = raw[1:-1], start + 1
         if self.collect:
             self._collect(start, raw, schemes, bare, sep)
-            return
+            return None
         plain = _PLAIN_TARGET.match(raw) if sep == "://" else None
         if plain is not None:  # scheme://host:port/…, the common case, read at once
             scheme, host, port = plain.groups()
@@ -172,17 +173,16 @@ class Editor:
                 (bare and scheme is None and "://" not in raw)
                 or (scheme is not None and scheme.lower() in schemes)
             ) and host.lower() != "unix":
-                self._matched(start, raw, host, int(port), (plain.start(2), plain.end()))
-                return
+                return self._matched(start, raw, host, int(port), (plain.start(2), plain.end()))
         if not self.mentions(raw):
-            return
+            return None
         if raw.split("://", 1)[-1][:5].lower() == "unix:":
             self.note_if_mentioned(start, raw, "is a unix socket")
-            return
+            return None
         found = _split(raw, schemes, bare, sep)
         if found is None:
             self.note_if_mentioned(start, raw, "uses variables or is not a literal host:port")
-            return
+            return None
         scheme, host, port, hs, he = found
         if port is None and host.lower() in self.names:
             self.note(
@@ -190,7 +190,7 @@ class Editor:
                 f"not rewritten: {raw!r} names an upstream block; map the "
                 "servers inside it instead",
             )
-            return
+            return None
         if port is None:
             port = schemes.get(scheme) if scheme else bare_default
             if port is None and portless_is_name:
@@ -199,24 +199,32 @@ class Editor:
                     f"not rewritten: {raw!r} has no port, so it names an "
                     "upstream block; map the servers inside it instead",
                 )
-                return
-        self._matched(start, raw, host.strip("[]"), port, (hs, he))
+                return None
+        return self._matched(start, raw, host.strip("[]"), port, (hs, he))
 
     def _matched(
         self, start: int, raw: str, host: str, port: int | None, span: tuple[int, int]
-    ) -> None:
-        """Rewrite ``raw[hs:he]`` (``host:port``, ``span``) if a rule maps it."""
+    ) -> str | None:
+        """Rewrite ``raw[hs:he]`` (``host:port``, ``span``) if a rule maps it; the new text."""
         hs, he = span
         rule = self.mappings.lookup(host, port)
         if rule is None:
-            return
+            return None
         self.used.add(rule)
         new = rule.target(self.gateway_host() if rule.to_host is None else "")
         if raw[hs:he] == new:  # already there: nothing to do
-            return
+            return None
         self.edits.append((start + hs, start + he, new))
         line, col = self.where(start)
         self.changes.append(Change(line, col, raw, raw[:hs] + new + raw[he:], self.path))
+        return new
+
+    def widen(self, start: int, old: str, new: str) -> None:
+        """Replace ``old`` at ``start`` (just before the last rewritten target) too."""
+        self.edits.append((start, start + len(old), new))
+        last = self.changes[-1]
+        line, col = self.where(start)
+        self.changes[-1] = Change(line, col, old + last.old, new + last.new, last.path)
 
     def _collect(
         self, start: int, raw: str, schemes: Mapping[str, int | None], bare: bool, sep: str

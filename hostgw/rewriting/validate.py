@@ -8,13 +8,17 @@ directory, Caddy ``import`` from the Caddyfile's, HAProxy with
 files are pointed at their temp copies, so the tool sees the whole new set.
 An nginx file that is not a main config (no ``events`` block, e.g.
 ``conf.d/default.conf``) is checked inside a small wrapper main config placed
-in its prefix directory. The tool's own message is shown with the temp
-names replaced by the real ones; every temp file is removed afterwards.
+in its prefix directory; so is an Apache file that loads no modules (e.g.
+``sites-enabled/app.conf``), with the modules its tree's main config loads
+(``apache2.conf`` or ``httpd.conf`` in its ServerRoot, else the system's).
+The tool's own message is shown with the temp names replaced by the real
+ones; every temp file is removed afterwards.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -48,6 +52,8 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
         given = temps[main]
         if fmt == "nginx":
             given = _nginx_wrapper(texts[main], main, given, prefix, made)
+        elif fmt == "apache":
+            given = _apache_wrapper(texts[main], main, given, prefix, made)
         argv = _command(fmt, given)
         proc = _run(argv)
     finally:
@@ -120,6 +126,52 @@ def _nginx_wrapper(text: str, main: Path, temp: Path, prefix: str | None, made: 
         f"events {{}}\n{context} {{ {body} }}\n"
     )
     return wrapper
+
+
+# An Apache config that loads modules itself is a main config.
+_LOADS_MODULES = re.compile(
+    r"^[ \t]*(?:LoadModule[ \t]"
+    r"|Include(?:Optional)?[ \t]+\"?[^\n]*(?:mods-enabled|conf\.modules\.d|\.load\b))",
+    re.I | re.M,
+)
+_MODULE_LINE = re.compile(
+    r"^[ \t]*(LoadModule[ \t]+\S+|Include(?:Optional)?)[ \t]+(\"?)([^\"\r\n]+?)\2[ \t]*\r?$",
+    re.I | re.M,
+)
+_APACHE_MAINS = ("apache2.conf", "httpd.conf", "conf/httpd.conf")
+_SYSTEM_APACHE = (Path("/etc/apache2"), Path("/usr/local/apache2"), Path("/etc/httpd"))
+
+
+def _apache_wrapper(
+    text: str, main: Path, temp: Path, prefix: str | None, made: list[Path]
+) -> Path:
+    """``temp`` itself for a main config; else a wrapper that loads modules and includes it."""
+    if _LOADS_MODULES.search(text):
+        return temp
+    home = root("apache", main, text, prefix)
+    wrapper = _temp_beside(home / "httpd.conf", made)
+    wrapper.write_text(
+        "# hostgw --validate: checks a fragment inside a minimal main config\n"
+        f'ServerRoot "{home}"\nServerName localhost\nErrorLog /dev/null\n'
+        f'{_apache_modules(home, main)}Include "{temp}"\n'
+    )
+    return wrapper
+
+
+def _apache_modules(home: Path, main: Path) -> str:
+    """The module lines of the main config of ``home``'s tree (else the system's), absolute."""
+    for top in (home, *_SYSTEM_APACHE):
+        for name in _APACHE_MAINS:
+            config = top / name
+            if config.is_file() and config.resolve() != main.resolve():
+                text = config.read_text(errors="replace")
+                base = root("apache", config, text)
+                return "".join(
+                    f'{m.group(1)} "{base / m.group(3)}"\n'
+                    for m in _MODULE_LINE.finditer(text)
+                    if _LOADS_MODULES.match(m.group())
+                )
+    return ""
 
 
 def _command(fmt: str, path: Path) -> list[str]:
