@@ -1,4 +1,4 @@
-"""Every piece the examples/ use, run here for real, since Docker cannot run here.
+"""Every piece the examples/ use, run on its own in network namespaces.
 
 - (a) nginx-debian-pip: its template through ``hostgw render`` passes the real
   ``nginx -t``; its ENTRYPOINT + CMD (from the Dockerfile) run inside a
@@ -12,8 +12,9 @@
   waits for the backend app (examples' own app.py, run here) and real nginx
   then proxies /api/ to it through the host address.
 
-What is not run: ``docker build``, ``docker compose`` and the images
-themselves (nginx:1.27-bookworm, nginx:1.27-alpine, python:3.12-alpine).
+The images themselves are built with ``docker build`` and run, and the
+compose file with ``docker-compose``, on real Docker by
+tests/runtime/test_examples_built.py.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from pathlib import Path
 import pytest
 
 from hostgw.runtime.snippet import snippet
-from tests.conftest import require_tool
 from tests.envcases import container
-from tests.netns import Lab, Netns, hostgw_cmd
+from tests.helpers import hostgw_cmd, require_tool
+from tests.netns import Lab, Netns
 from tests.nginx import nginx_args, nginx_t
 from tests.shsnippet import Shell, busybox_dir, shells
 
@@ -97,6 +98,17 @@ def compose() -> dict[str, object]:
 
 
 DOCKERFILES = sorted(EXAMPLES.rglob("Dockerfile"))
+BASES = {
+    "nginx-debian-pip": "nginx:1.27-bookworm",
+    "nginx-stock": "nginx:1.27-bookworm",
+    "nginx-alpine": "nginx:1.27-alpine",
+    "backend": "python:3.12-alpine",
+}
+
+
+def from_default(dockerfile: Path) -> str:
+    """The image each example starts from unless BASE says otherwise."""
+    return BASES[dockerfile.parent.name]
 
 
 def test_every_example_is_here() -> None:
@@ -107,15 +119,16 @@ def test_every_example_is_here() -> None:
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
 def test_dockerfiles_copy_only_what_exists(dockerfile: Path) -> None:
-    # Build contexts: examples/ for the images, the backend's own directory for it.
-    context = dockerfile.parent if dockerfile.parent.name == "backend" else EXAMPLES
+    # Build contexts: the repository root for the images, the backend's own directory for it.
+    context = dockerfile.parent if dockerfile.parent.name == "backend" else ROOT
     copies = [rest for word, rest in instructions(dockerfile) if word == "COPY"]
     assert copies
     for rest in copies:
         parts = [p for p in shlex.split(rest) if not p.startswith("--")]
         for source in parts[:-1]:
             assert (context / source).exists(), f"{dockerfile}: COPY {source} is missing"
-    assert instructions(dockerfile)[0][0] in ("FROM", "ARG")
+    assert instructions(dockerfile)[0] == ("ARG", f"BASE={from_default(dockerfile)}")
+    assert instructions(dockerfile)[1] == ("FROM", "${BASE}"), "the base comes in by BASE"
 
 
 def test_dropin_copy_is_the_current_snippet() -> None:
@@ -125,7 +138,7 @@ def test_dropin_copy_is_the_current_snippet() -> None:
     assert os.access(copy, os.X_OK), "the nginx entrypoint sources only executable .envsh"
     for name in ("nginx-stock", "nginx-alpine"):
         copies = [r for w, r in instructions(EXAMPLES / name / "Dockerfile") if w == "COPY"]
-        assert "--chmod=755 hostgw.envsh /docker-entrypoint.d/15-hostgw.envsh" in copies
+        assert "--chmod=755 examples/hostgw.envsh /docker-entrypoint.d/15-hostgw.envsh" in copies
 
 
 # --- nginx -t on what the examples produce ---

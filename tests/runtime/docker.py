@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tests.netns import sh, unique
-from tests.runtime.lan import RuntimeHost, stop_pid, unmount_under
+from tests.runtime.lan import RuntimeHost, noting, stop_pid, unmount_under
 
 DOCKER = "/usr/bin/docker"
 DOCKERD = "/usr/sbin/dockerd"
@@ -95,14 +95,18 @@ class Dockerd:
 
     def close(self) -> None:
         """Every container and network of this daemon (all ours), the daemon, its mounts."""
+        errors: list[str] = []
         if self.proc.poll() is None:
-            ids = self.cli("ps", "-aq", check=False).stdout.split()
-            if ids:
-                self.cli("rm", "-f", *ids, check=False)
-            nets = self.cli("network", "ls", "-q", "--filter", "type=custom", check=False)
-            if nets.stdout.split():
-                self.cli("network", "rm", *nets.stdout.split(), check=False)
-        stop_pid(self.proc)
+            with noting(errors):
+                ids = self.cli("ps", "-aq", timeout=60).stdout.split()
+                if ids:
+                    self.cli("rm", "-f", *ids, timeout=120)
+            with noting(errors):
+                nets = self.cli("network", "ls", "-q", "--filter", "type=custom", timeout=60)
+                if nets.stdout.split():
+                    self.cli("network", "rm", *nets.stdout.split(), timeout=60)
+        with noting(errors):
+            stop_pid(self.proc)
         # dockerd leaves its own namespace's handle mounted under exec-root/netns.
         left = unmount_under(self.exec_root, self.data_root)
         for path in (self.exec_root, self.data_root, self.socket, self.pidfile):
@@ -110,8 +114,8 @@ class Dockerd:
                 shutil.rmtree(path, ignore_errors=True)
             elif os.path.exists(path):
                 os.unlink(path)
-        if left:
-            raise AssertionError(f"still mounted: {left}")
+        if left or errors:
+            raise AssertionError(f"dockerd cleanup: still mounted {left}; {errors}")
 
 
 class DockerScope:
@@ -153,9 +157,15 @@ class DockerScope:
 
     def close(self) -> None:
         """Remove what this scope made, containers first."""
+        errors: list[str] = []
         for name in reversed(self.containers):
-            self.daemon.cli("rm", "-f", name, check=False)
+            with noting(errors):
+                self.daemon.cli("rm", "-f", name, check=False)
         for name in reversed(self.networks):
-            self.daemon.cli("network", "rm", name, check=False)
+            with noting(errors):
+                self.daemon.cli("network", "rm", name, check=False)
         for name in reversed(self.images):
-            self.daemon.cli("rmi", "-f", name, check=False)
+            with noting(errors):
+                self.daemon.cli("rmi", "-f", name, check=False)
+        if errors:
+            raise AssertionError(f"docker cleanup: {errors}")

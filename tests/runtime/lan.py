@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.netns import Lab, Netns, sh
@@ -108,6 +109,15 @@ def stop_pid(proc: subprocess.Popen[str], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def noting(errors: list[str]) -> Iterator[None]:
+    """Run a cleanup step; an error is noted in ``errors`` and the next step still runs."""
+    try:
+        yield
+    except Exception as exc:  # cleanup must go on
+        errors.append(repr(exc))
 
 
 def kill_pidfile(path: Path) -> None:
