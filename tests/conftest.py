@@ -63,12 +63,3 @@ def lab() -> Iterator[netns.Lab]:
         yield made
     finally:
         made.close()
-
-
-def require_tool(name: str) -> str:
-    """Return the path of ``name`` or skip (a failure under HOSTGW_NO_SKIP=1)."""
-    sbin = f"/usr/sbin/{name}"
-    path = shutil.which(name) or (sbin if os.path.exists(sbin) else None)
-    if path is None:
-        pytest.skip(f"needs {name}")
-    return path

@@ -1,4 +1,4 @@
-"""The container environments of ENVIRONMENTS.md, rebuilt for real in network namespaces.
+"""The container environments of docs/environments.md, rebuilt for real in network namespaces.
 
 Each :class:`Case` builds its environment with a :class:`tests.netns.Lab`
 (namespaces, a bridge on the "host" side, veth pairs, routes with metrics,
@@ -427,6 +427,6 @@ CASES: list[Case] = [
         wrap=_HIDE_PROC,
     ),
 ]
-"""Every case, ENVIRONMENTS.md 1 to 10 first, then the extras."""
+"""Every case, docs/environments.md E1 to E10 first, then the extras."""
 
 BY_NAME = {case.name: case for case in CASES}

@@ -16,7 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 _counter = itertools.count()
@@ -236,11 +236,3 @@ class Lab:
             shutil.rmtree(NETNS_ETC / name, ignore_errors=True)
         if errors:
             print("lab cleanup problems:", *errors, sep="\n  ", file=sys.stderr)
-
-
-def hostgw_cmd() -> Sequence[str]:
-    """The real ``hostgw`` console script of the interpreter running the tests."""
-    script = Path(sys.executable).with_name("hostgw")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "hostgw"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 
 def nginx_args(prefix: Path) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 
 from hostgw.cli import main
 from hostgw.envformat import format_env, sh_quote
-from tests.test_detect import make_root, r4, r6
+from tests.helpers import make_root, r4, r6
 
 CLEAN = (
     "HOSTGW_IP",

@@ -12,49 +12,13 @@ import pytest
 
 import hostgw
 from hostgw.detection import detect, gateway, gateway_env
-from hostgw.errors import EXIT_NOT_FOUND, GatewayNotFound, UsageError
-from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 from hostgw.detection.evidence import Context
 from hostgw.detection.strategies import host_network, is_runtime_bridge_name, judge_gateway
 from hostgw.detection.table import NAMES
+from hostgw.errors import EXIT_NOT_FOUND, GatewayNotFound, UsageError
+from tests.helpers import make_root, r4, r6
 
 ANY4 = "0.0.0.0"  # noqa: S104 - the unspecified address, as route files hold it
-HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-
-
-def r4(gateway: str, metric: int = 0, iface: str = "eth0", flags: int = 3) -> str:
-    return (
-        f"{iface}\t00000000\t{ipv4_to_hex(gateway)}\t{flags:04X}\t0\t0\t{metric}\t"
-        "00000000\t0\t0\t0\n"
-    )
-
-
-def r6(gateway: str, metric: int = 1024, iface: str = "eth0") -> str:
-    return (
-        f"{'0' * 32} 00 {'0' * 32} 00 {ipv6_to_hex(gateway)} {metric:08x} 00000001 "
-        f"00000000 00000003 {iface:>8}\n"
-    )
-
-
-def make_root(
-    base: Path,
-    *,
-    route: str = "",
-    route6: str = "",
-    hosts: str = "",
-    links: dict[str, bool] | None = None,
-) -> str:
-    """A snapshot: proc/net/route(6), etc/hosts, sys/class/net/NAME[/bridge]."""
-    (base / "proc/net").mkdir(parents=True)
-    (base / "etc").mkdir()
-    (base / "proc/net/route").write_text(HEADER + route)
-    (base / "proc/net/ipv6_route").write_text(route6)
-    (base / "etc/hosts").write_text("127.0.0.1 localhost\n" + hosts)
-    for name, bridge in (links or {"lo": False, "eth0": False}).items():
-        (base / "sys/class/net" / name).mkdir(parents=True)
-        if bridge:
-            (base / "sys/class/net" / name / "bridge").mkdir()
-    return str(base)
 
 
 def test_route_answers_with_file_and_line(tmp_path: Path) -> None:
@@ -383,7 +347,7 @@ def test_hosts_unspecified_address_is_rejected(tmp_path: Path) -> None:
 
 
 def test_env_override_ends_the_search_even_for_hostgw_ip6(tmp_path: Path) -> None:
-    # ENVIRONMENTS.md 10: HOSTGW_IP answers "with no other probing" — not even for IPv6.
+    # docs/environments.md E10: HOSTGW_IP answers "with no other probing" — not even for IPv6.
     root = make_root(tmp_path, route6=r6("fd00::1"), hosts="fd00::7 host.docker.internal\n")
     assert gateway_env(root=root, env={"HOSTGW_IP": "10.9.8.7"}) == {
         "HOSTGW_IP": "10.9.8.7",
@@ -391,3 +355,22 @@ def test_env_override_ends_the_search_even_for_hostgw_ip6(tmp_path: Path) -> Non
     }
     found = detect(root=root, env={"HOSTGW_IP": "10.9.8.7"})
     assert [a.strategy for a in found.attempts] == ["env"]
+
+
+def test_one_string_is_one_strategy_or_name(tmp_path: Path) -> None:
+    # A string where a sequence is expected is one name, not its characters.
+    root = make_root(tmp_path, route=r4("10.213.0.1"), hosts="10.213.0.7 gw.example\n")
+    assert detect(strategies="route", root=root, env={}).strategy == "route"
+    found = detect(strategies="hosts", names="gw.example", root=root, env={})
+    assert (found.address, found.strategy) == ("10.213.0.7", "hosts")
+
+
+def test_the_public_functions_show_their_keywords() -> None:
+    # detect, gateway and gateway_env take resolve_options' keywords, and say so.
+    import inspect
+
+    from hostgw.detection import resolve_options
+
+    expected = list(inspect.signature(resolve_options).parameters)
+    for fn in (detect, gateway, gateway_env):
+        assert list(inspect.signature(fn).parameters) == expected, fn.__name__

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
-from tests.netns import Lab, Netns, hostgw_cmd, unique
+from tests.helpers import hostgw_cmd, require_tool
+from tests.netns import Lab, Netns, unique
 from tests.waiting import read, until
 
 pytestmark = pytest.mark.netns

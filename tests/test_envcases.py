@@ -1,4 +1,4 @@
-"""Every environment of ENVIRONMENTS.md, rebuilt in real namespaces, against the real CLI.
+"""Every environment of docs/environments.md, rebuilt in real namespaces, against the real CLI.
 
 ``hostgw`` runs as a subprocess inside the namespace (``ip netns exec``),
 with only PATH and the case's variables in its environment.
@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from tests.envcases import BY_NAME, CASES, Case, container, listening
-from tests.netns import Lab, Netns, hostgw_cmd
+from tests.helpers import hostgw_cmd
+from tests.netns import Lab, Netns
 from tests.waiting import until
 
 pytestmark = pytest.mark.netns

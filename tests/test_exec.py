@@ -7,25 +7,16 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.netns import hostgw_cmd
+from tests.helpers import Done, hostgw_cmd
+from tests.helpers import run as run_hostgw
 from tests.waiting import until
 
 # HOSTGW_STRATEGIES=env: the given address only; nothing probes the real network.
 BASE = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
 
 
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*hostgw_cmd(), "exec", *args],
-        env={**BASE, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Done:
+    return run_hostgw("exec", *args, env={**BASE, **(env or {})}, cwd=cwd)
 
 
 def test_the_command_replaces_hostgw() -> None:

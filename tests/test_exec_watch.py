@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns import hostgw_cmd
+from tests.helpers import hostgw_cmd
 
 # The child: reports "ready", then one line per signal; exits 0 on TERM.
 _RECORDER = textwrap.dedent(

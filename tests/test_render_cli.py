@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from hostgw.errors import OutputError
 from hostgw.templates.jobs import inside
-from tests.netns import hostgw_cmd
+from tests.helpers import Done, ok
+from tests.helpers import run as run_hostgw
 
 TAIL = "server { return 301 $scheme://$host$1; }\n"
 TEMPLATE = "upstream app { server ${HOSTGW_IP}:${PORT:-8080}; }\n" + TAIL
@@ -20,26 +20,10 @@ RENDERED = "upstream app { server 10.213.0.1:8080; }\n" + TAIL
 
 def run(
     *args: str, env: dict[str, str] | None = None, input: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+) -> Done:
     """The real hostgw, with a small known environment (the env strategy only: no probing)."""
     base = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
-    return subprocess.run(
-        [*hostgw_cmd(), *args],
-        env={**base, **(env or {})},
-        input=input,
-        text=True,
-        capture_output=True,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
-
-
-def ok(done: subprocess.CompletedProcess[str], code: int = 0) -> subprocess.CompletedProcess[str]:
-    assert done.returncode == code, (
-        f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
-    )
-    return done
+    return run_hostgw(*args, env={**base, **(env or {})}, input=input, cwd=cwd)
 
 
 def test_stdin_to_stdout() -> None:
@@ -91,7 +75,7 @@ def test_unchanged_output_is_not_rewritten(tmp_path: Path) -> None:
 def test_check_and_diff_write_nothing(tmp_path: Path) -> None:
     (tmp_path / "a.template").write_text(TEMPLATE)
     done = ok(run("render", "a.template:a.conf", "--check", cwd=tmp_path), 1)
-    assert done.stdout == f"would create {tmp_path / 'a.conf'}\n" or "would create" in done.stdout
+    assert done.stdout == "would create a.conf\n"
     assert not (tmp_path / "a.conf").exists()
     ok(run("render", "a.template:a.conf", cwd=tmp_path))
     assert ok(run("render", "a.template:a.conf", "--check", cwd=tmp_path)).stdout == ""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns import hostgw_cmd
+from tests.helpers import hostgw_cmd
 
 OLD = b"# the old config, which must survive\nlisten 80;\n"
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
-from tests.netns import hostgw_cmd
+from tests.helpers import hostgw_cmd, require_tool
 from tests.nginx import nginx_args, nginx_t
 
 MODULES = Path("/usr/lib/nginx/modules")

@@ -3,76 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.netns import hostgw_cmd
-
-CONF = """\
-upstream app { server backend:8000 max_fails=2; keepalive 8; }
-server {
-    listen 8080;
-    # proxy_pass http://backend:8000;
-    location / { proxy_pass http://app; }
-    location /api/ { proxy_pass http://backend:8000/api/; }
-}
-"""
-
-
-def run(
-    *args: str,
-    gw: str = "10.213.0.1",
-    stdin: str | None = None,
-    cwd: Path | None = None,
-    wrap: Sequence[str] = (),
-    **env: str,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``hostgw rewrite ARGS`` with HOSTGW_IP=gw (detection's explicit override)."""
-    return hostgw("rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, wrap=wrap, **env)
-
-
-def hostgw(
-    command: str,
-    *args: str,
-    gw: str = "10.213.0.1",
-    stdin: str | None = None,
-    cwd: Path | None = None,
-    wrap: Sequence[str] = (),
-    **env: str,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``[WRAP...] hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``.
-
-    HOSTGW_STATE_DIR (the session's temp state directory) is kept unless
-    ``env`` sets it; set to "" it is removed.
-    """
-    full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_") or k == STATE}
-    full.update({"HOSTGW_IP": gw, **env})
-    if not full.get(STATE):
-        full.pop(STATE, None)
-    proc = subprocess.run(
-        [*wrap, *hostgw_cmd(), command, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
-    print(proc.stdout, proc.stderr)
-    return proc
-
-
-STATE = "HOSTGW_STATE_DIR"
-
-
-def kept(path: Path, state: str | Path | None = None) -> Path:
-    """Where the original of ``path`` is kept: STATE/pristine/REAL/PATH."""
-    root = Path(state or os.environ[STATE])
-    return root / "pristine" / path.resolve().relative_to("/")
+from tests.helpers import Done
+from tests.helpers import run as run_hostgw
+from tests.rewrite_cli import CONF, STATE, hostgw, kept, run
 
 
 @pytest.fixture
@@ -208,17 +145,10 @@ def test_unknown_format_and_syntax_errors(tmp_path: Path) -> None:
     assert f'{broken}:2:14: unclosed " quote' in proc.stderr
 
 
-def test_no_gateway_is_exit_3(conf: Path) -> None:
+def test_an_explicit_target_needs_no_gateway(conf: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW") or k == STATE}
     # An explicit target needs no detection at all.
-    proc = subprocess.run(
-        [*hostgw_cmd(), "rewrite", "-m", "backend:8000=10.213.0.5:1", str(conf)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    proc = run_hostgw("rewrite", "-m", "backend:8000=10.213.0.5:1", str(conf), env=env)
     assert proc.returncode == 0
     assert "10.213.0.5:1" in conf.read_text()
 
@@ -239,7 +169,7 @@ def test_follow_includes_rewrites_included_files(tmp_path: Path) -> None:
 
 
 # -- hostgw exec --rewrite ------------------------------------------------------
-def run_exec(*args: str, gw: str = "10.213.0.1", **env: str) -> subprocess.CompletedProcess[str]:
+def run_exec(*args: str, gw: str = "10.213.0.1", **env: str) -> Done:
     """``hostgw exec ARGS`` with HOSTGW_IP=gw (no detection outside a test netns)."""
     return hostgw("exec", *args, gw=gw, **env)
 
@@ -354,7 +284,7 @@ def test_follow_includes_is_refused_for_haproxy(tmp_path: Path) -> None:
 def test_detection_options_choose_the_gateway(tmp_path: Path) -> None:
     # rewrite takes the same detection options as ip/render/exec: here a
     # snapshot (--root) with an IPv4 and an IPv6 default route, and -6.
-    from tests.test_detect import make_root, r4, r6
+    from tests.helpers import make_root, r4, r6
 
     root = make_root(tmp_path / "snap", route=r4("10.213.9.1"), route6=r6("fd5e:9::1"))
     v4 = hostgw("rewrite", "-m", "backend:8000=18000", "--root", root, stdin=CONF, gw="")

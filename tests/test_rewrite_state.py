@@ -22,10 +22,9 @@ from typing import NamedTuple
 import pytest
 
 from hostgw.rewriting.pristine import DEFAULT_STATE_DIR, in_state, state_dir
-from tests.conftest import require_tool
-from tests.netns import hostgw_cmd
-from tests.test_e2e_redeploy import until
-from tests.test_rewrite_cli import CONF, STATE, hostgw, kept, run
+from tests.helpers import hostgw_cmd, require_tool
+from tests.rewrite_cli import CONF, STATE, hostgw, kept, run
+from tests.waiting import until
 
 MAP = "backend:8000=18000"
 

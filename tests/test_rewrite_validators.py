@@ -20,8 +20,7 @@ from typing import NamedTuple
 import pytest
 
 from hostgw.rewriting import rewrite
-from tests.conftest import require_tool
-from tests.netns import hostgw_cmd
+from tests.helpers import hostgw_cmd, require_tool
 from tests.tls import self_signed
 
 pytestmark = pytest.mark.proxies

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns import Lab, hostgw_cmd
+from tests.helpers import hostgw_cmd
+from tests.netns import Lab
 from tests.waiting import read, until
 
 pytestmark = pytest.mark.netns

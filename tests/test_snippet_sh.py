@@ -97,7 +97,7 @@ def v6only(address: str) -> dict[str, str]:
 
 
 CASES = [
-    # ENVIRONMENTS.md 1: the default bridge.
+    # docs/environments.md E1: the default bridge.
     Case("docker-bridge", v4("172.17.0.1"), route=HEADER4 + r4("172.17.0.1") + LINK4),
     # 2: a compose network; with --add-host the hosts entry wins.
     Case("compose-network", v4("172.18.0.1"), route=HEADER4 + r4("172.18.0.1")),
@@ -449,7 +449,7 @@ def test_big_endian_machines(tmp_path: Path, all_shells: list[Shell]) -> None:
 
 
 def test_cli_prints_the_script_verbatim(tmp_path: Path) -> None:
-    from tests.netns import hostgw_cmd
+    from tests.helpers import hostgw_cmd
 
     done = subprocess.run([*hostgw_cmd(), "snippet", "sh"], capture_output=True, check=True)
     assert done.stdout == SCRIPT.read_bytes() == snippet("sh").encode()
@@ -496,7 +496,7 @@ def test_script_uses_no_bashisms_or_ip() -> None:
 
 def test_shellcheck_finds_nothing() -> None:
     # ShellCheck in POSIX sh mode: the script and the nginx entrypoint stand-ins.
-    from tests.conftest import require_tool
+    from tests.helpers import require_tool
 
     stand_ins = sorted((Path(__file__).parent / "nginx_image").glob("*.sh"))
     argv = [require_tool("shellcheck"), "-s", "sh", str(SCRIPT), *map(str, stand_ins)]

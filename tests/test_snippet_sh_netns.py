@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.envcases import CASES, Case
-from tests.netns import Lab, Netns, hostgw_cmd
+from tests.helpers import hostgw_cmd
+from tests.netns import Lab, Netns
 from tests.shsnippet import SCRIPT, Shell, parse_exports, shells
 
 pytestmark = pytest.mark.netns

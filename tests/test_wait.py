@@ -23,7 +23,9 @@ import pytest
 from hostgw.errors import EXIT_USAGE, EXIT_WAIT_TIMEOUT, UsageError, WaitTimeout
 from hostgw.runtime.wait import Round, Target, parse_target, wait_for
 from tests.envcases import container
-from tests.netns import Lab, hostgw_cmd
+from tests.helpers import Done, hostgw_cmd
+from tests.helpers import run as run_hostgw
+from tests.netns import Lab
 from tests.tls import self_signed
 
 # --- syntax ---
@@ -135,20 +137,9 @@ def http_server() -> Iterator[tuple[http.server.ThreadingHTTPServer, type[_Handl
     server.server_close()
 
 
-def run(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """Run the real ``hostgw`` and show its output when an assertion fails."""
-    done = subprocess.run(
-        [*hostgw_cmd(), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    print("rc:", done.returncode, "\nstdout:", done.stdout, "\nstderr:", done.stderr)
-    return done
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Done:
+    """Run the real ``hostgw`` (its output is shown when an assertion fails)."""
+    return run_hostgw(*args, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def port_of(sock: socket.socket | http.server.ThreadingHTTPServer) -> int:

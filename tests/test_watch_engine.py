@@ -27,7 +27,7 @@ from hostgw.fileio import write_changed
 from hostgw.runtime.notify import parse_signal, run_command, signal_pid_file
 from hostgw.runtime.pipeline import LastWarnings, RewriteSettings, rewrite_apply
 from hostgw.runtime.watcher import Timing, Watcher
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 
 def _attempt(strategy: str, address: str | None, detail: str) -> Attempt:
@@ -361,3 +361,61 @@ def test_a_rewrite_pass_with_nothing_to_write_runs_no_validator(tmp_path: Path) 
     with pytest.raises(InvalidConfig, match="no_such_directive"):
         checked(_found("10.213.0.2"))  # something to write: nginx -t runs and rejects it
     assert conf.read_bytes() == written
+
+
+def _render_watcher(
+    tmp_path: Path, env: dict[str, str], order: tuple[str, ...], logs: list[str]
+) -> tuple[Watcher, Path]:
+    """The watcher ``hostgw watch TEMPLATE:OUT`` builds, over a --root snapshot."""
+    from hostgw.detection import resolve_options
+    from hostgw.runtime.notify import WatchSettings
+    from hostgw.runtime.pipeline import render_apply, watcher_for
+    from hostgw.templates.jobs import RenderRequest
+
+    root = tmp_path / "root"
+    _snapshot(root)
+    template, out = tmp_path / "site.template", tmp_path / "site.conf"
+    template.write_text("proxy_pass http://${HOSTGW_HOST}:8000;\n")
+    options = resolve_options(strategies=order, env=env, root=str(root))
+    request = RenderRequest(specs=(f"{template}:{out}",))
+    apply = render_apply(request, env)
+    return watcher_for(options, [apply], WatchSettings(), None, logs.append), out
+
+
+def test_a_pass_walks_the_table_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The answer a pass logs and compares is the one its outputs are written
+    # with: one walk per pass, shared by detection and the render.
+    from hostgw.detection.table import ROWS as rows
+
+    calls: list[str] = []
+    route = rows["route"]
+
+    def counted(ctx: object) -> object:
+        calls.append("route")
+        return route.run(ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(rows, "route", route.replace(run=counted))
+    logs: list[str] = []
+    watcher, out = _render_watcher(tmp_path, {}, ("route",), logs)
+    try:
+        watcher.start()
+        assert len(calls) == 1
+        assert out.read_text() == "proxy_pass http://10.213.0.1:8000;\n"
+        watcher.run_pass()
+        assert len(calls) == 2
+    finally:
+        watcher.close()
+
+
+def test_an_override_with_blanks_watches_nothing(tmp_path: Path) -> None:
+    # HOSTGW_IP=" 10.213.0.9 " is an address (detection strips it): an answer
+    # that cannot change while the process runs, so nothing is opened to watch it.
+    logs: list[str] = []
+    env = {"HOSTGW_IP": " 10.213.0.9 "}
+    watcher, out = _render_watcher(tmp_path, env, ("env", "route"), logs)
+    try:
+        watcher.start()
+        assert out.read_text() == "proxy_pass http://10.213.0.9:8000;\n"
+        assert watcher.watching == frozenset()
+    finally:
+        watcher.close()

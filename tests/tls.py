@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 
 def self_signed(cert: Path, key: Path, name: str, *, san: str | None = None) -> None:

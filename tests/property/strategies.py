@@ -12,6 +12,11 @@ from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 ipv4 = st.ip_addresses(v=4).map(str)
 # In the normal form hostgw prints (inet_ntop's, e.g. ::ffff:1.2.3.4).
 ipv6 = st.ip_addresses(v=6).map(lambda a: socket.inet_ntop(socket.AF_INET6, a.packed))
+# RFC 1123 host names (hostgw.addr.is_hostname): labels of letters, digits and
+# inner hyphens.
+hostnames = st.from_regex(
+    r"[a-z]([a-z0-9-]{0,18}[a-z0-9])?(\.[a-z]([a-z0-9-]{0,8}[a-z0-9])?){0,3}", fullmatch=True
+)
 ifnames = st.from_regex(r"[a-z][a-z0-9]{0,7}", fullmatch=True)
 metrics = st.integers(min_value=0, max_value=2**31 - 1)
 # RTF_UP, RTF_GATEWAY, RTF_HOST, RTF_REJECT and some others, in any mix.

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 from hostgw.addr import is_hostname
+from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

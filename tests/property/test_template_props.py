@@ -20,7 +20,7 @@ import hostgw.templates.syntax as tmod
 from hostgw.errors import TemplateError
 from hostgw.templates.expand import expand, expand_bytes
 from hostgw.templates.syntax import OWN_NAMES
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 from tests.property import template_strategies as ts
 
 _OP_HEAD = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[]")

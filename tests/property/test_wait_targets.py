@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 
 from hostgw.errors import UsageError
 from hostgw.runtime.wait import parse_target
+from tests.property.strategies import hostnames
 
 ports = st.integers(min_value=1, max_value=65535)
-names = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,10}){0,3}", fullmatch=True)
+names = hostnames
 v4 = st.ip_addresses(v=4).map(str)
 v6 = st.ip_addresses(v=6).map(str)
 paths = st.from_regex(r"(/[A-Za-z0-9._~%-]{0,8}){0,4}(\?[a-z0-9=&]{0,10})?", fullmatch=True)
