@@ -15,9 +15,9 @@ dataclass (:func:`typing.dataclass_transform`).
 
 Why not dataclasses: ``import dataclasses`` alone costs ~8 ms (it imports
 ``inspect``), and a frozen slotted dataclass ~0.7 ms to define, on the
-start-up path of every ``hostgw ip``. Defining a record costs ~20 µs: its
-``__init__`` is compiled the first time one is made, and from then on costs
-what a hand-written one does.
+start-up path of every ``hostgw ip``. Defining a record costs ~20 µs; its
+first records bind their arguments generically, and a class that makes
+many compiles an ``__init__`` that costs what a hand-written one does.
 """
 
 from __future__ import annotations
@@ -61,15 +61,45 @@ class _RecordType(type):
         ns["_fields"] = fields + own
         ns["_defaults"] = defaults
         ns.setdefault("__init__", _first_init)
+        ns["_made"] = 0
         return super().__new__(mcs, name, bases, ns)
 
 
+#: A record class compiles its own ``__init__`` once it has made this many records.
+_COMPILE_AFTER = 64
+_MISSING = object()
+
+
 def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """Compile this record class's own ``__init__``, install it, and run it."""
+    """The ``__init__`` of a record class that has made few records yet.
+
+    It binds the arguments itself; compiling an ``__init__`` costs ~0.1 ms,
+    more than a start-up's few records are worth. Once the class has made
+    :data:`_COMPILE_AFTER` records, its compiled ``__init__`` takes over.
+    """
     cls = type(self)
-    init = _compiled_init(cls)
-    cls.__init__ = init
-    init(self, *args, **kwargs)
+    cls._made += 1
+    if cls._made >= _COMPILE_AFTER:
+        cls.__init__ = _compiled_init(cls)
+        cls.__init__(self, *args, **kwargs)
+        return
+    fields = cls._fields
+    if len(args) > len(fields):
+        raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments, not {len(args)}")
+    values = dict(zip(fields, args))
+    for name, value in kwargs.items():
+        if name not in fields:
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
+        if name in values:
+            raise TypeError(f"{cls.__name__}() got multiple values for argument {name!r}")
+        values[name] = value
+    for name in fields:
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
+            value = cls._defaults.get(name, _MISSING)
+            if value is _MISSING:
+                raise TypeError(f"{cls.__name__}() missing required argument: {name!r}")
+        object.__setattr__(self, name, value)
 
 
 def _compiled_init(cls: Any) -> Any:
@@ -92,6 +122,7 @@ class Record(metaclass=_RecordType):
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]]
     _defaults: ClassVar[dict[str, Any]]
+    _made: ClassVar[int]
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._fields)

@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 import click
 
 from hostgw.detection.table import NAMES
-from hostgw.runtime.wait import DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., object])
@@ -128,85 +127,91 @@ def detection_options(fn: Callable[..., R]) -> Callable[..., R]:
 
 # -- render -----------------------------------------------------------------------
 
-_RENDER = [
-    click.option(
-        "-t",
-        "--template",
-        "template",
-        multiple=True,
-        metavar="TEMPLATE[:OUT]",
-        help="A template to render, optionally with its output file; repeatable "
-        "('-' is stdin/stdout).",
-    ),
-    click.option(
-        "-o",
-        "--output",
-        metavar="PATH",
-        help="Output file of the one template ('-': stdout, the default); with "
-        "--templates, the output directory.",
-    ),
-    click.option(
-        "--templates",
-        "templates_dir",
-        metavar="DIR",
-        help="Directory mode: render every *SUFFIX file under DIR into --output DIR, "
-        "keeping subdirectories. All or nothing.",
-    ),
-    click.option(
-        "--suffix",
-        default=".template",
-        show_default=True,
-        help="Template suffix in directory mode (removed from the output name).",
-    ),
-    click.option(
-        "--nginx",
-        is_flag=True,
-        help="Do what the nginx image's 20-envsubst-on-templates.sh does: "
-        "NGINX_ENVSUBST_TEMPLATE_DIR (/etc/nginx/templates), _TEMPLATE_SUFFIX (.template), "
-        "_OUTPUT_DIR (/etc/nginx/conf.d), _FILTER, and *.stream-template into "
-        "NGINX_ENVSUBST_STREAM_OUTPUT_DIR (/etc/nginx/stream-conf.d).",
-    ),
-    click.option(
-        "--nginx-conf",
-        default="/etc/nginx/nginx.conf",
-        show_default=True,
-        metavar="FILE",
-        help="With --nginx and stream templates: the nginx.conf that gets a stream block "
-        "including them, if it has none.",
-    ),
-    click.option(
-        "--vars",
-        multiple=True,
-        metavar="NAMES",
-        help="Substitute exactly these names: 'A B' or GNU envsubst's '${A} $B'. "
-        "Default: every name in the environment, plus HOSTGW_IP, HOSTGW_IP6, HOSTGW_HOST.",
-    ),
-    click.option(
-        "--filter",
-        metavar="REGEX",
-        help="Substitute $NAME/${NAME} only for names matching REGEX (like "
-        "NGINX_ENVSUBST_FILTER); HOSTGW_* and ${NAME:-default} forms still count.",
-    ),
-    click.option("--strict", is_flag=True, help="A selected reference that is unset is an error."),
-    click.option("--no-empty", is_flag=True, help="Like --strict, and empty is an error too."),
-    click.option(
-        "--raw",
-        multiple=True,
-        is_flag=False,
-        flag_value="*",
-        metavar="[NAME]",
-        help="Allow values with a newline, NUL, ';', '{' or '}' (refused by default): for "
-        "NAME, or for all names when given alone (write it after the templates, or as "
-        "--raw=NAME).",
-    ),
-    click.option(
-        "--check",
-        is_flag=True,
-        help="Write nothing; report errors and which outputs would change (exit 1 if any).",
-    ),
-    click.option("--diff", is_flag=True, help="Like --check, and show a unified diff."),
-    click.option("-q", "--quiet", is_flag=True, help="Do not log the files written."),
-]
+
+def _render() -> list[Callable[[Any], Any]]:
+    """The render options (defined when a rendering command is, not for ``hostgw ip``)."""
+    return [
+        click.option(
+            "-t",
+            "--template",
+            "template",
+            multiple=True,
+            metavar="TEMPLATE[:OUT]",
+            help="A template to render, optionally with its output file; repeatable "
+            "('-' is stdin/stdout).",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            metavar="PATH",
+            help="Output file of the one template ('-': stdout, the default); with "
+            "--templates, the output directory.",
+        ),
+        click.option(
+            "--templates",
+            "templates_dir",
+            metavar="DIR",
+            help="Directory mode: render every *SUFFIX file under DIR into --output DIR, "
+            "keeping subdirectories. All or nothing.",
+        ),
+        click.option(
+            "--suffix",
+            default=".template",
+            show_default=True,
+            help="Template suffix in directory mode (removed from the output name).",
+        ),
+        click.option(
+            "--nginx",
+            is_flag=True,
+            help="Do what the nginx image's 20-envsubst-on-templates.sh does: "
+            "NGINX_ENVSUBST_TEMPLATE_DIR (/etc/nginx/templates), _TEMPLATE_SUFFIX (.template), "
+            "_OUTPUT_DIR (/etc/nginx/conf.d), _FILTER, and *.stream-template into "
+            "NGINX_ENVSUBST_STREAM_OUTPUT_DIR (/etc/nginx/stream-conf.d).",
+        ),
+        click.option(
+            "--nginx-conf",
+            default="/etc/nginx/nginx.conf",
+            show_default=True,
+            metavar="FILE",
+            help="With --nginx and stream templates: the nginx.conf that gets a stream block "
+            "including them, if it has none.",
+        ),
+        click.option(
+            "--vars",
+            multiple=True,
+            metavar="NAMES",
+            help="Substitute exactly these names: 'A B' or GNU envsubst's '${A} $B'. "
+            "Default: every name in the environment, plus HOSTGW_IP, HOSTGW_IP6, HOSTGW_HOST.",
+        ),
+        click.option(
+            "--filter",
+            metavar="REGEX",
+            help="Substitute $NAME/${NAME} only for names matching REGEX (like "
+            "NGINX_ENVSUBST_FILTER); HOSTGW_* and ${NAME:-default} forms still count.",
+        ),
+        click.option(
+            "--strict", is_flag=True, help="A selected reference that is unset is an error."
+        ),
+        click.option("--no-empty", is_flag=True, help="Like --strict, and empty is an error too."),
+        click.option(
+            "--raw",
+            multiple=True,
+            is_flag=False,
+            flag_value="*",
+            metavar="[NAME]",
+            help="Allow values with a newline, NUL, ';', '{' or '}' (refused by default): for "
+            "NAME, or for all names when given alone (write it after the templates, or as "
+            "--raw=NAME).",
+        ),
+        click.option(
+            "--check",
+            is_flag=True,
+            help="Write nothing; report errors and which outputs would change (exit 1 if any).",
+        ),
+        click.option("--diff", is_flag=True, help="Like --check, and show a unified diff."),
+        click.option("-q", "--quiet", is_flag=True, help="Do not log the files written."),
+    ]
+
 
 # RenderRequest fields and the click parameters they come from.
 _RENDER_FIELDS = {
@@ -243,7 +248,7 @@ def render_options(fn: Callable[..., R]) -> Callable[..., R]:
         given["specs"] = tuple(kw.pop("templates", ())) + tuple(given["specs"])
         return fn(*args, request=RenderRequest(**given), **kw)
 
-    return _apply(_RENDER, detection_options(wrapper))
+    return _apply(_render(), detection_options(wrapper))
 
 
 # -- rewrite ------------------------------------------------------------------------
@@ -323,14 +328,15 @@ def _notify_options(for_exec: bool) -> list[Callable[[Any], Any]]:
     ]
 
 
-_WATCH_FLAG = click.option(
-    "--watch",
-    "watch_enabled",
-    is_flag=True,
-    help="Stay as the command's parent: re-render when the host's address "
-    "changes and notify the command (see hostgw watch). Forwards signals, "
-    "reaps zombies, exits with the command's code.",
-)
+def _watch_flag() -> Callable[[Any], Any]:
+    return click.option(
+        "--watch",
+        "watch_enabled",
+        is_flag=True,
+        help="Stay as the command's parent: re-render when the host's address "
+        "changes and notify the command (see hostgw watch). Forwards signals, "
+        "reaps zombies, exits with the command's code.",
+    )
 
 
 def watch_options(*, for_exec: bool) -> Callable[[Callable[..., R]], Callable[..., R]]:
@@ -364,37 +370,42 @@ def watch_options(*, for_exec: bool) -> Callable[[Callable[..., R]], Callable[..
             return fn(*args, watch=watch, **kw)
 
         options = _notify_options(for_exec)
-        return _apply([_WATCH_FLAG, *options] if for_exec else options, wrapper)
+        return _apply([_watch_flag(), *options] if for_exec else options, wrapper)
 
     return decorate
 
 
 # -- wait -----------------------------------------------------------------------------
 
-# (option, WaitSettings field, type, default, help) of the options that take seconds
-_WAIT_SECONDS = (
-    (
-        "timeout",
-        "timeout",
-        click.FloatRange(min=0, min_open=True),
-        DEFAULT_TIMEOUT,
-        "Total time for all targets together.",
-    ),
-    (
-        "interval",
-        "interval",
-        click.FloatRange(min=0.01),
-        DEFAULT_INTERVAL,
-        "Pause between rounds of checks.",
-    ),
-    (
-        "attempt-timeout",
-        "attempt_timeout",
-        click.FloatRange(min=0, min_open=True),
-        DEFAULT_ATTEMPT_TIMEOUT,
-        "Longest one check may take (also bounded by the time left).",
-    ),
-)
+
+def _wait_seconds() -> tuple[tuple[str, str, click.FloatRange, float, str], ...]:
+    """``(option, WaitSettings field, type, default, help)`` of the options that take
+    seconds (the defaults are the library's; read when a waiting command is defined)."""
+    from hostgw.runtime.wait import DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+
+    return (
+        (
+            "timeout",
+            "timeout",
+            click.FloatRange(min=0, min_open=True),
+            DEFAULT_TIMEOUT,
+            "Total time for all targets together.",
+        ),
+        (
+            "interval",
+            "interval",
+            click.FloatRange(min=0.01),
+            DEFAULT_INTERVAL,
+            "Pause between rounds of checks.",
+        ),
+        (
+            "attempt-timeout",
+            "attempt_timeout",
+            click.FloatRange(min=0, min_open=True),
+            DEFAULT_ATTEMPT_TIMEOUT,
+            "Longest one check may take (also bounded by the time left).",
+        ),
+    )
 
 
 def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[..., R]]:
@@ -407,12 +418,14 @@ def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[...,
     def param(option: str) -> str:
         return f"{prefix}{option}".replace("-", "_")
 
+    seconds = _wait_seconds()
+
     def decorate(fn: Callable[..., R]) -> Callable[..., R]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> R:
             from hostgw.runtime.wait import WaitSettings
 
-            given = {field: kwargs.pop(param(option)) for option, field, *_ in _WAIT_SECONDS}
+            given = {field: kwargs.pop(param(option)) for option, field, *_ in seconds}
             waits = WaitSettings(insecure=kwargs.pop(param("insecure")), **given)
             return fn(*args, waits=waits, **kwargs)
 
@@ -426,7 +439,7 @@ def wait_options(prefix: str = "") -> Callable[[Callable[..., R]], Callable[...,
                 metavar="SECONDS",
                 help=text,
             )
-            for option, _, kind, default, text in _WAIT_SECONDS
+            for option, _, kind, default, text in seconds
         ]
         options.append(
             click.option(
