@@ -108,6 +108,8 @@ def test_doctor_json(case: Case, request: pytest.FixtureRequest) -> None:
     strategies = [a["strategy"] for a in report["attempts"]]
     assert strategies[:6] == ["env", "hosts", "k8s", "host-network", "dns", "route"]
     answer = report["answer"]
+    reached = "reaches" if client.reaches(answer["address"]) else "does not reach"
+    print(f"{scenario.id} | {answer['address']} | {answer['strategy']} | {reached} the backend")
     assert answer["strategy"] == scenario.strategy, answer
     judge(client, scenario, answer["address"])
     if scenario.own_address_in_hosts:
