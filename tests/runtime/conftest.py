@@ -2,8 +2,10 @@
 
 Nothing is installed here: the packages and the dependency wheels come from
 ``scripts/test``. Where something is missing the tests skip with the reason,
-which fails the run under ``HOSTGW_NO_SKIP=1``. Session fixtures start the
-daemons once; per-test scopes remove what each test made, pass or fail.
+which fails the run under ``HOSTGW_NO_SKIP=1``. Package fixtures start the
+daemons once for tests/runtime and stop them when its last test is done, so
+nothing of theirs runs beside the rest of the suite; per-test scopes remove
+what each test made, pass or fail.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lan() -> Iterator[Lan]:
     """The made-up LAN; its namespaces go last, after the daemons on it."""
     reason = missing()
@@ -61,19 +63,19 @@ def lan() -> Iterator[Lan]:
         lab.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """hostgw's wheel built from the checkout, with its dependencies' wheels."""
     return images.wheelhouse(tmp_path_factory.mktemp("wheels"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_tar(lan: Lan) -> Path:
     """The debootstrap tarball (cached between runs on this machine)."""
     return images.base_tarball()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dockerd(
     lan: Lan, tmp_path_factory: pytest.TempPathFactory, base_tar: Path, wheels: Path
 ) -> Iterator[Dockerd]:
@@ -86,7 +88,7 @@ def dockerd(
         daemon.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def podman(
     lan: Lan, tmp_path_factory: pytest.TempPathFactory, base_tar: Path, wheels: Path
 ) -> Iterator[Podman]:
