@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,7 +121,25 @@ def noting(errors: list[str]) -> Iterator[None]:
         errors.append(repr(exc))
 
 
-def kill_pidfile(path: Path) -> None:
-    """KILL the process whose pid ``path`` holds, if it still runs."""
-    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
-        os.kill(int(path.read_text().strip()), signal.SIGKILL)
+def kill_pidfile(path: Path, timeout: float = 10) -> None:
+    """KILL the process whose pid ``path`` holds, and wait until it is gone.
+
+    It is not our child (pasta forks to the background), so it cannot be
+    waited for: its /proc entry is watched until it is gone or a zombie, whose
+    sockets and ports are already closed.
+    """
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} ({path}) still runs after SIGKILL")

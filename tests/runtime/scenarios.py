@@ -177,6 +177,8 @@ def podman_host(scope: PodmanScope) -> Client:
 def _pasta(scope: PodmanScope, *, map_gw: bool) -> Client:
     # The backend publishes its port the way Podman >= 4.4 does under pasta (-t),
     # so no podman0 bridge exists on the host, as with rootless Podman.
+    bridges = scope.podman.host.run("ip", "-o", "link", "show", "type", "bridge").stdout
+    assert "podman0" not in bridges, "with podman0 on the host, Podman names its address instead"
     backend_ns = scope.pasta(tcp=f"{PORT}:8000")
     token = _podman_backend(scope, "--network", f"ns:/run/netns/{backend_ns.name}", publish=False)
     client_ns = scope.pasta(map_gw=map_gw)
