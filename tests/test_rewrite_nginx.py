@@ -134,6 +134,31 @@ CASES = [
         "proxy_pass\n\t# c\n\thttp://backend:8000\n;",
         "proxy_pass\n\t# c\n\thttp://172.17.0.1:18000\n;",
     ),
+    # nginx reads a directive's name as any token: quoted, or with escapes
+    ("quoted-name", '"proxy_pass" http://backend:8000;', '"proxy_pass" http://172.17.0.1:18000;'),
+    ("single-quoted-name", "'grpc_pass' backend:8000;", "'grpc_pass' 172.17.0.1:18000;"),
+    (
+        "quoted-upstream-server",
+        'upstream u { "server" api; }',
+        'upstream u { "server" 172.17.0.1:19000; }',
+    ),
+    (
+        "quoted-lua-block",
+        '"rewrite_by_lua_block" { a = { 1 } -- proxy_pass http://backend:8000;\n}\n'
+        "proxy_pass http://backend:8000;",
+        '"rewrite_by_lua_block" { a = { 1 } -- proxy_pass http://backend:8000;\n}\n'
+        "proxy_pass http://172.17.0.1:18000;",
+    ),
+    (
+        "upstream-after-a-nested-block",
+        "upstream u { x { } server api; }",
+        "upstream u { x { } server 172.17.0.1:19000; }",
+    ),
+    (
+        "upstream-name-quoted",
+        'upstream "api" { server 10.0.0.1:1; }\nproxy_pass http://api;',
+        'upstream "api" { server 10.0.0.1:1; }\nproxy_pass http://api;',
+    ),
 ]
 
 
@@ -244,6 +269,16 @@ def test_syntax_errors_name_line_and_column(text: str, where: tuple[int, int], w
     assert (info.value.line, info.value.col) == where
     assert what in str(info.value)
     assert str(info.value).startswith(f"site.conf:{where[0]}:{where[1]}:")
+
+
+def test_quoted_names_are_read_as_nginx_reads_them() -> None:
+    (st,) = [s for s in statements("\"proxy\\_pass\" a; 'set' $x 1;") if s.directive == "set"]
+    assert st.name.raw == "'set'"
+    # \\_ stays as written (nginx resolves only \\" \\' \\\\ \\t \\r \\n)
+    assert [s.directive for s in statements('"proxy\\_pass" a; "a\\tb" c;')] == [
+        "proxy\\_pass",
+        "a\tb",
+    ]
 
 
 def test_lexer_offsets_and_quotes() -> None:

@@ -11,11 +11,12 @@ byte stay as they were.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from hostgw.errors import RewriteError
 from hostgw.rewriting.mapping import Mappings, Rule
+from hostgw.textpos import Locator, line_col
 
 _HOST_OK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_.])?\Z")
 # A target the editor will not touch: variables, placeholders, escapes.
@@ -52,8 +53,24 @@ class Note(NamedTuple):
         return f"{self.path or '-'}:{self.line}:{self.col}: {self.message}"
 
 
+def mention_pattern(hosts: Iterable[str]) -> str:
+    """A pattern for any of ``hosts`` standing as a whole name, in any case.
+
+    ``backend`` is found in ``http://backend:8000`` and ``BACKEND``, not in
+    ``backend2``, ``mybackend`` or ``backend.example``.
+    """
+    ordered = sorted({h.lower() for h in hosts}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(h) for h in ordered)
+    return rf"(?<![A-Za-z0-9._-])(?i:{alternatives})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])"
+
+
 class Editor:
-    """Collects edits for one text; :meth:`apply` returns the new text."""
+    """Collects edits for one text; :meth:`apply` returns the new text.
+
+    Changes and warnings are kept as offsets while the text is read, and
+    made into :class:`Change` and :class:`Note` (with line and column) when
+    first asked for.
+    """
 
     def __init__(
         self,
@@ -72,39 +89,49 @@ class Editor:
         self._gateway_host: str | None = None
         self.names = frozenset(n.lower() for n in names)
         self.edits: list[tuple[int, int, str]] = []
-        self.changes: list[Change] = []
-        self.notes: list[Note] = []
-        self.used: set[Rule] = set()
+        # (offset, raw target, host:port start and end in it, new host:port)
+        self._changes: list[tuple[int, str, int, int, str]] = []
+        self._notes: list[tuple[int, str]] = []  # (offset, message)
+        self._used: dict[int, Rule] = {}  # by id: a rule is hashed once, at the end
+        self._new: dict[int, str] = {}  # a used rule's host:port
         # With ``collect``, only note the span of every literal target.
         self.collect = collect
         self.spans: list[tuple[int, int]] = []
-        self._line = 1
-        self._line_pos = 0
-        self._line_start = 0
-        self._hosts = sorted(mappings.hosts, key=len, reverse=True)
-        self._mention = (
-            re.compile(
-                r"(?<![A-Za-z0-9._-])(?:"
-                + "|".join(re.escape(h) for h in self._hosts)
-                + r")(?![A-Za-z0-9_-]|\.[A-Za-z0-9])",
-                re.IGNORECASE,
-            )
-            if self._hosts
-            else None
-        )
+        hosts = mappings.hosts
+        self._mention = re.compile(mention_pattern(hosts)) if hosts else None
 
-    # -- positions -----------------------------------------------------------
-    def where(self, pos: int) -> tuple[int, int]:
-        """1-based line and column of ``pos`` (cheap for increasing ``pos``)."""
-        if pos < self._line_pos:
-            self._line, self._line_pos, self._line_start = 1, 0, 0
-        text = self.text
-        nl = text.count("\n", self._line_pos, pos)
-        if nl:
-            self._line += nl
-            self._line_start = text.rfind("\n", 0, pos) + 1
-        self._line_pos = pos
-        return self._line, pos - self._line_start + 1
+    # -- what was found --------------------------------------------------------
+    @property
+    def used(self) -> set[Rule]:
+        """The rules that matched a target."""
+        return set(self._used.values())
+
+    @property
+    def changes(self) -> list[Change]:
+        """Every replaced target, in the order of the text."""
+        found = sorted(self._changes, key=lambda c: c[0])
+        places = self._places(c[0] for c in found)
+        path = self.path
+        return [
+            Change(line, col, raw, raw[:hs] + new + raw[he:], path)
+            for (line, col), (_, raw, hs, he, new) in zip(places, found, strict=True)
+        ]
+
+    @property
+    def notes(self) -> list[Note]:
+        """Every warning, in the order of the text."""
+        found = sorted(self._notes, key=lambda n: n[0])
+        places = self._places(at for at, _ in found)
+        path = self.path
+        return [
+            Note(line, col, message, path)
+            for (line, col), (_, message) in zip(places, found, strict=True)
+        ]
+
+    def _places(self, offsets: Iterable[int]) -> list[tuple[int, int]]:
+        """``(line, col)`` of increasing ``offsets``."""
+        at = Locator(self.text).at
+        return [at(offset) for offset in offsets]
 
     # -- notes ---------------------------------------------------------------
     def mentions(self, raw: str) -> bool:
@@ -113,28 +140,9 @@ class Editor:
             return True
         return self._mention is not None and self._mention.search(raw) is not None
 
-    def mention_starts(self) -> list[int]:
-        """Every offset in the text where :meth:`mentions` would find a host.
-
-        The same test as :meth:`mentions`, over the whole text at once: the
-        host name comes first in the pattern so the search can jump to it,
-        and ASCII text is lower-cased to search without ``IGNORECASE``.
-        """
-        if not self._hosts:
-            return []
-        text, flags = self.text, re.IGNORECASE
-        if text.isascii():
-            text, flags = text.lower(), re.RegexFlag(0)
-        alternatives = "|".join(
-            f"{re.escape(h)}(?<![A-Za-z0-9._-]{re.escape(h)})" for h in self._hosts
-        )
-        pattern = re.compile(rf"(?:{alternatives})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", flags)
-        return [m.start() for m in pattern.finditer(text)]
-
     def note(self, pos: int, message: str) -> None:
         """Record a warning at ``pos``."""
-        line, col = self.where(pos)
-        self.notes.append(Note(line, col, message, self.path))
+        self._notes.append((pos, message))
 
     def note_if_mentioned(self, pos: int, raw: str, why: str) -> None:
         """Warn that ``raw`` was left alone (``why``) when it names a mapped host."""
@@ -206,25 +214,27 @@ class Editor:
         self, start: int, raw: str, host: str, port: int | None, span: tuple[int, int]
     ) -> str | None:
         """Rewrite ``raw[hs:he]`` (``host:port``, ``span``) if a rule maps it; the new text."""
-        hs, he = span
         rule = self.mappings.lookup(host, port)
         if rule is None:
             return None
-        self.used.add(rule)
-        new = rule.target(self.gateway_host() if rule.to_host is None else "")
+        new = self._new.get(id(rule))
+        if new is None:
+            self._used[id(rule)] = rule
+            new = self._new[id(rule)] = rule.target(
+                self.gateway_host() if rule.to_host is None else ""
+            )
+        hs, he = span
         if raw[hs:he] == new:  # already there: nothing to do
             return None
         self.edits.append((start + hs, start + he, new))
-        line, col = self.where(start)
-        self.changes.append(Change(line, col, raw, raw[:hs] + new + raw[he:], self.path))
+        self._changes.append((start, raw, hs, he, new))
         return new
 
     def widen(self, start: int, old: str, new: str) -> None:
         """Replace ``old`` at ``start`` (just before the last rewritten target) too."""
         self.edits.append((start, start + len(old), new))
-        last = self.changes[-1]
-        line, col = self.where(start)
-        self.changes[-1] = Change(line, col, old + last.old, new + last.new, last.path)
+        _, raw, hs, he, last = self._changes[-1]
+        self._changes[-1] = (start, old + raw, 0, len(old) + he, new + raw[:hs] + last)
 
     def _collect(
         self, start: int, raw: str, schemes: Mapping[str, int | None], bare: bool, sep: str
@@ -294,8 +304,7 @@ def _split(  # noqa: PLR0911 - one exit per malformed part
 
 def syntax_error(text: str, pos: int, message: str, path: str | None, fmt: str) -> RewriteError:
     """A :class:`RewriteError` naming ``path:line:col`` of ``pos`` in ``text``."""
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    line, col = line_col(text, pos)
     return RewriteError(
         f"{path or '<stdin>'}:{line}:{col}: {message}",
         path=path,

@@ -2,7 +2,8 @@
 
 Touched: the first argument of ``proxy_pass``, ``grpc_pass``,
 ``fastcgi_pass``, ``uwsgi_pass``, ``scgi_pass`` and ``memcached_pass``, and of
-``server`` inside ``upstream`` (http and stream). Parameters stay.
+``server`` inside ``upstream`` (http and stream). Parameters stay. Directive
+names are read as nginx reads them, so a quoted ``"proxy_pass"`` counts.
 
 Default ports, used to match a target written without one: ``http://`` and
 ``grpc://`` 80, ``https://`` and ``grpcs://`` 443, an http ``upstream``
@@ -16,22 +17,18 @@ left alone, with a warning when they mention a mapped host.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from itertools import accumulate
+from functools import lru_cache
 
-from hostgw.errors import RewriteError
 from hostgw.rewriting.engine import Editor
 from hostgw.rewriting.nginx_lex import (
-    PLAIN_RUN,
-    PLAIN_STATEMENT,
-    SPECIAL_BLOCKS,
+    Found,
+    Skip,
     Token,
     arguments,
-    only_space,
-    raw_statements,
-    skip_lua,
-    statement_at,
+    skip,
     statements,
+    unquote,
+    walk,
 )
 
 _HTTP = {"http": 80, "https": 443}
@@ -47,18 +44,11 @@ _PASS: dict[str, dict[str, int | None]] = {
     "scgi_pass": _NONE,
     "memcached_pass": _NONE,
 }
-# Statements worth a look: targets, and values that may hide one (warned about).
-_WATCHED = frozenset((*_PASS, "set"))
-_WATCHED_BLOCKS = frozenset(("upstream", "map", "geo", "split_clients"))
-_SPECIAL = frozenset(SPECIAL_BLOCKS)
-_NOT_BRACES = bytes(b for b in range(256) if b not in b"{}")
-_STEP = {ord("{"): 1, ord("}"): -1}
-_LUA_NAME = re.compile(r"_by_lua_block")
-# Where a watched name may start (a superset: any "_pass", a "set" word).
+# Blocks whose every entry may hide a target (warned about, never rewritten).
+_VALUES = frozenset(("map", "geo", "split_clients"))
 _PLAIN_FIRST = re.compile(r"[ \t\r\n]*([^ \t\r\n;{}\"'\\#]+)(?:[ \t\r\n]|\Z)")
 _NOT_PLAIN = re.compile(r"[{}\"'\\#]")
 _WORDS = re.compile(r"[^ \t\r\n]+")
-_WATCHED_NAME = re.compile(r"_pass|(?<![^ \t\r\n;{}])set(?=[ \t\r\n;{]|\Z)")
 
 
 class Scan:
@@ -90,9 +80,12 @@ def scan(text: str, *, path: str | None = None) -> Scan:
     return found
 
 
-# (name offset, name, args offset, args text, innermost block if upstream, map,
-# geo or split_clients, inside stream)
-Item = tuple[int, str, int, str, "str | None", bool]
+@lru_cache(maxsize=16)
+def _runs(hosts: frozenset[str] | None) -> Skip:
+    """The skipping runs for a rewrite of ``hosts`` (None: every literal target's span)."""
+    if hosts is None:
+        return skip(names=(*_PASS, "server"))
+    return skip(hosts)
 
 
 def rewrite(editor: Editor, *, path: str | None = None) -> None:
@@ -101,27 +94,47 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
     The whole file is read first, so a ``proxy_pass http://app`` that comes
     before ``upstream app`` is known to name that block.
     """
-    items, upstreams = find(editor.text, editor.mentions, _cuts(editor), path=path)
-    if upstreams:
-        editor.names = editor.names | upstreams
+    targets, values, names = _read(editor, path)
+    if names:
+        editor.names = editor.names | names
     target = editor.target
+    for st in targets:
+        first = _first(st.args, st.args_start)
+        if first is None:
+            continue
+        schemes = _PASS.get(st.name)
+        if schemes is None:  # a server of an upstream
+            target(*first, schemes=_NONE, bare=True, bare_default=None if st.stream else 80)
+        else:
+            target(*first, schemes=schemes, bare=True, portless_is_name=True)
     warned: dict[tuple[str, str], list[tuple[int, str]]] = {}  # per statement text
-    for start, name, args_start, args, top, stream in items:
-        schemes = _PASS.get(name)
-        if schemes is not None or (name == "server" and top == "upstream"):
-            first = _first(args, args_start)
-            if first is not None:
-                if schemes is None:  # a server of an upstream
-                    target(*first, schemes=_NONE, bare=True, bare_default=None if stream else 80)
-                else:
-                    target(*first, schemes=schemes, bare=True, portless_is_name=True)
-                continue
-        if name == "set" or top in ("map", "geo", "split_clients"):
-            found = warned.get((name, args))
-            if found is None:
-                found = warned[name, args] = _mentions(editor, name, args, args_start - start)
-            for offset, message in found:
-                editor.note(start + offset, message)
+    for st in values:
+        key = (st.name, st.args)
+        found = warned.get(key)
+        if found is None:
+            found = warned[key] = _mentions(editor, st)
+        for offset, message in found:
+            editor.note(st.start + offset, message)
+
+
+def _read(editor: Editor, path: str | None) -> tuple[list[Found], list[Found], set[str]]:
+    """The target statements, the values that may hide one, and the upstream names."""
+    runs = _runs(None if editor.collect else frozenset(editor.mappings.hosts))
+    targets: list[Found] = []
+    values: list[Found] = []
+    names: set[str] = set()
+    for st in walk(editor.text, path=path, runs=runs):
+        name, end, block = st[1], st[4], st[5]
+        if end == ";":
+            if name in _PASS or (block == "upstream" and name == "server"):
+                targets.append(st)
+            elif name == "set" or block in _VALUES:
+                values.append(st)
+        elif end == "{" and name == "upstream":
+            first = arguments(st.args, 0)
+            if first:
+                names.add(first[0].value.lower())
+    return targets, values, names
 
 
 def _first(args: str, base: int) -> tuple[int, str] | None:
@@ -140,178 +153,18 @@ def _tokens(args: str, base: int) -> list[tuple[int, str]]:
     return [(t.start, t.raw) for t in arguments(args, base)]
 
 
-def find(
-    text: str, mentions: Callable[[str], bool], cuts: list[int], *, path: str | None = None
-) -> tuple[list[Item], set[str]]:
-    """The statements a rewrite must look at, and the names of upstream blocks.
-
-    A statement is looked at when it is a target directive (or ``set``, or
-    inside ``upstream``, ``map``, ``geo``, ``split_clients``) and its
-    arguments name a mapped host (``mentions``). ``cuts`` holds, in order,
-    every offset where such a mention, or a ``*_by_lua_block``, may start.
-    Runs of plain statements between cuts are skipped by one regular
-    expression; what is left is read statement by statement, like
-    :func:`find_exact` reads it all, which is also what broken text gets,
-    so that its error names the right place.
-    """
-    walk = _Walk(text, mentions, path)
-    try:
-        done = walk.fast(cuts)
-    except RewriteError:
-        done = False
-    if not done:
-        return find_exact(text, mentions, path=path)
-    return walk.items, walk.names
-
-
-def find_exact(
-    text: str, mentions: Callable[[str], bool], *, path: str | None = None
-) -> tuple[list[Item], set[str]]:
-    """:func:`find`, reading every statement (the reference; raises syntax errors)."""
-    walk = _Walk(text, mentions, path)
-    walk.exact(0, [], -1)
-    return walk.items, walk.names
-
-
-class _Walk:
-    """One pass over a text: the statements found and the upstream names."""
-
-    def __init__(self, text: str, mentions: Callable[[str], bool], path: str | None) -> None:
-        self.text = text
-        self.mentions = mentions
-        self.path = path
-        self.items: list[Item] = []
-        self.names: set[str] = set()
-
-    def fast(self, cuts: list[int]) -> bool:
-        """Walk with plain runs skipped in C; False: leave the text to :meth:`exact`."""
-        text = self.text
-        size = len(text)
-        cuts = [*cuts, size]
-        count = text.count
-        run = PLAIN_RUN.match
-        one = PLAIN_STATEMENT.match
-        mentions = self.mentions
-        add = self.items.append
-        ci = pos = depth = 0
-        while True:
-            cut = cuts[ci]
-            while cut < pos:
-                ci += 1
-                cut = cuts[ci]
-            end = run(text, pos, cut).end()  # type: ignore[union-attr]
-            if end > pos:
-                closes = count("}", pos, end)
-                if closes > depth and _below_zero(text, pos, end, depth):
-                    return False
-                depth += count("{", pos, end) - closes
-                pos = end
-            if pos >= size:
-                return not depth
-            if text[pos] == "#":  # a comment with a brace or a cut in it: to its end
-                pos = text.find("\n", pos)
-                if pos < 0:
-                    return not depth
-                continue
-            m = one(text, pos) or statement_at(text, pos)
-            if m is None:
-                return only_space(text, pos) and not depth
-            if m.group("end") == ";":  # the common case, taken in here
-                pos = m.end()
-                name, args = m.group("name", "args")
-                if name in _WATCHED and mentions(args):
-                    add((m.start("name"), name, m.start("args"), args, None, False))
-                continue
-            pos, depth = self._statement(m, depth)
-            if depth < 0:
-                return False
-
-    def _statement(self, m: re.Match[str], depth: int) -> tuple[int, int]:
-        """Take in a statement read in :meth:`fast`: the offset after it, the new depth."""
-        pos = m.end()
-        name, args, end = m.group("name", "args", "end")
-        if name is None:  # a close
-            return pos, depth - 1
-        if end == "{":
-            if name.endswith("_by_lua_block"):
-                return skip_lua(self.text, pos, self.path), depth
-            if name in _SPECIAL:
-                if name == "upstream":
-                    self._upstream(args)
-                return self.exact(pos, [name], 0), depth
-            return pos, depth + 1
-        if name in _WATCHED and self.mentions(args):
-            self.items.append((m.start("name"), name, m.start("args"), args, None, False))
-        return pos, depth
-
-    def exact(self, pos: int, stack: list[str], stop: int) -> int:
-        """Read statements from ``pos`` inside ``stack`` until it is ``stop`` deep again.
-
-        Returns the offset after the close that got it there (or the text's end).
-        """
-        for start, name, args_start, args, end in raw_statements(
-            self.text, path=self.path, pos=pos, depth=len(stack)
-        ):
-            if end == "}":
-                if stack:
-                    stack.pop()  # a Lua block's close too
-                if len(stack) == stop:
-                    return args_start
-                continue
-            if end == "{":
-                stack.append(name)
-                if name == "upstream":
-                    self._upstream(args)
-                continue
-            top = stack[-1] if stack and stack[-1] in _WATCHED_BLOCKS else None
-            if (top or name in _WATCHED) and self.mentions(args):
-                self.items.append((start, name, args_start, args, top, "stream" in stack))
-        return len(self.text)
-
-    def _upstream(self, args: str) -> None:
-        first = arguments(args, 0)
-        if first:
-            self.names.add(first[0].value.lower())
-
-
-def _below_zero(text: str, pos: int, end: int, depth: int) -> bool:
-    """Whether the braces in ``text[pos:end]`` close more blocks than are open.
-
-    The braces, in order, are what is left of the bytes once every other
-    byte is deleted (UTF-8 never hides a brace in a longer sequence); the
-    running depth is then summed and its minimum taken, all in C.
-    """
-    braces = text[pos:end].encode("utf-8", "surrogatepass").translate(None, _NOT_BRACES)
-    return min(accumulate(map(_STEP.__getitem__, braces), initial=depth)) < 0
-
-
-def _cuts(editor: Editor) -> list[int]:
-    """Offsets where a statement :func:`find` must read may be: mentions and Lua."""
-    text = editor.text
-    found = editor.mention_starts() if not editor.collect else _names_at(text)
-    if "_by_lua_block" in text:
-        lua = [m.start() for m in _LUA_NAME.finditer(text)]
-        found = sorted((*found, *lua))
-    return found
-
-
-def _names_at(text: str) -> list[int]:
-    """Every offset where a target directive's name (or ``set``) may start."""
-    return [m.start() for m in _WATCHED_NAME.finditer(text)]
-
-
-def _mentions(editor: Editor, name: str, args: str, gap: int) -> list[tuple[int, str]]:
-    """Warnings for the tokens of a statement that name a mapped host, at offsets from its name.
-
-    ``gap`` is the offset of ``args`` from the name.
-    """
-    directive = Token(0, name).value
+def _mentions(editor: Editor, st: Found) -> list[tuple[int, str]]:
+    """Warnings for the tokens of a statement that name a mapped host, at offsets from its name."""
+    start, args_start, args = st.start, st.args_start, st.args
+    raw = editor.text[start:args_start]
+    if not (editor.mentions(args) or editor.mentions(raw)):
+        return []
     return [
         (
             offset,
-            f"not rewritten: {raw!r} in {directive!r} (hostgw rewrites only literal proxy "
+            f"not rewritten: {token!r} in {unquote(raw)!r} (hostgw rewrites only literal proxy "
             "targets, not values used through variables)",
         )
-        for offset, raw in ((0, name), *_tokens(args, gap))
-        if editor.mentions(raw)
+        for offset, token in ((0, raw), *_tokens(args, args_start - start))
+        if editor.mentions(token)
     ]

@@ -1,45 +1,61 @@
-"""An nginx config tokenizer that keeps offsets (pure).
+"""The nginx config reader: one grammar, with offsets (pure).
 
 It follows nginx's own reader (``ngx_conf_read_token``): tokens are split by
 space, tab, CR and LF; ``;`` ends a directive, ``{`` opens a block and ``}``
 closes one; ``#`` starts a comment only where a token could start; quotes
-(``"`` and ``'``) only open at the start of a token, and a backslash escapes
-the next character in and out of quotes; ``${`` keeps ``{`` inside a word.
-The bodies of ``*_by_lua_block { ... }`` are Lua, skipped with a Lua-aware
-brace matcher (strings, long brackets and comments), as ngx_lua does.
+(``"`` and ``'``) only open at the start of a token, and after the closing
+one comes space, ``;``, ``{`` or ``)``; a backslash escapes the next
+character in and out of quotes; ``$`` keeps a following ``{`` inside a
+word. A directive's name is a token like any other, so it may be quoted
+(``"proxy_pass" http://app;``). The bodies of ``*_by_lua_block { ... }`` are
+Lua, skipped with a Lua-aware brace matcher (strings, long brackets and
+comments), as ngx_lua does.
 
-:func:`statements` yields one :class:`Statement` per directive with its
-argument tokens; it works a statement at a time with one regular expression,
-so a large config costs little more than reading it.
+:func:`walk` reads a text statement by statement with :data:`STATEMENT`.
+Given a :class:`Skip`, it first lets one regular expression pass over each
+run of statements that cannot matter to its caller, counting their braces
+with ``str.count``: the skipped statements are those of the same grammar
+that hold no brace except the one that opens or closes a block, no
+comment with a brace, escape or ``${``, no name of a block the walk must
+see (``upstream``, ``stream``, ...) and nothing the caller asks to stop at
+(a mapped host, a target directive's name). Every statement it does not
+skip, and every text nginx would refuse, is read by :data:`STATEMENT`, so
+errors name the right place.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from hostgw.errors import RewriteError
-from hostgw.rewriting.engine import syntax_error
+from hostgw.rewriting.engine import mention_pattern, syntax_error
 
+# -- The grammar ----------------------------------------------------------------
+# Python >= 3.11 matches possessively: the same language, without keeping
+# backtracking state, and runs of plain characters can be taken whole (on
+# 3.10 a run inside a repeat could be split many ways when a match fails).
+_P, _RUN, _ATOMIC = ("+", "++", "(?>") if sys.version_info >= (3, 11) else ("", "", "(?:")
 _WS = r"[ \t\r\n]"
 _COMMENT = r"\#[^\n]*(?![^\n])"  # to the end of the line: no backtracking into one
-_QUOTED = r"\"(?:[^\"\\]|\\[\s\S])*\"|'(?:[^'\\]|\\[\s\S])*'"
+_QUOTED = rf"\"(?:[^\"\\]{_RUN}|\\[\s\S])*{_P}\"|'(?:[^'\\]{_RUN}|\\[\s\S])*{_P}'"
+_AFTER_QUOTE = r"(?=[ \t\r\n;{)]|\Z)"
 _ESC = r"\\[\s\S]"
-_VAR = r"\$\{?"
-# A word: nginx ends it at whitespace, ';' or '{' only ('}' and quotes inside
-# a word are literal). The lookahead makes a word maximal, so the regex has
-# one way to split a statement and fails fast on broken input.
+_VAR = r"\$\{*"
+# A word: nginx ends it at whitespace, ';' or '{' only ('}', '#' and quotes
+# inside a word are literal). The lookahead makes a word maximal, so a
+# statement splits one way only and broken input fails fast.
 _WORD = (
-    rf"(?:[^ \t\r\n;{{}}\"'\\\#$]|{_ESC}|{_VAR})(?:[^ \t\r\n;{{\\$]|{_ESC}|{_VAR})*"
+    rf"(?:[^ \t\r\n;{{}}\"'\\\#$]|{_ESC}|{_VAR})(?:[^ \t\r\n;{{\\$]{_RUN}|{_ESC}|{_VAR})*{_P}"
     r"(?=[ \t\r\n;{]|\Z)"
 )
-_AFTER_QUOTE = r"(?=[ \t\r\n;{)]|\Z)"
 _TOKEN = rf"(?:{_QUOTED}){_AFTER_QUOTE}|{_WORD}"
-_STATEMENT = re.compile(
+# One statement or close, with the space and comments before it.
+STATEMENT = re.compile(
     rf"(?:{_WS}|{_COMMENT})*"
-    rf"(?:(?P<close>\}})|(?P<name>{_TOKEN})(?P<args>(?:{_WS}|{_COMMENT}|{_TOKEN})*)(?P<end>[;{{]))"
+    rf"(?:(?P<close>\}})|(?P<name>{_TOKEN})(?P<args>(?:{_WS}{_RUN}|{_COMMENT}|{_TOKEN})*{_P})(?P<end>[;{{]))"
 )
 _SPACE = re.compile(rf"(?:{_WS}|{_COMMENT})*")
 _ARG = re.compile(rf"{_COMMENT}|(?P<t>{_TOKEN})")
@@ -47,57 +63,74 @@ _LUA = re.compile(
     r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\[(=*)\[[\s\S]*?\]\2\]"
     r"|\"(?:[^\"\\\n]|\\[\s\S])*\"|'(?:[^'\\\n]|\\[\s\S])*'|[{}\"'\[]"
 )
+_LUA_NAME = "_by_lua_block"
+# Blocks whose opening the walk always reads, so it knows what it is inside.
+BLOCKS = ("upstream", "map", "geo", "split_clients", "stream")
+_UNESCAPE = re.compile(r"\\([\"'\\tnr])")
+_ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
 
-# -- Skipping in C: runs of statements that cannot matter ---------------------
-# A restriction of the grammar above, matched by one expression: a statement
-# starts with a plain character and holds no comment, escape, "${", brace or
-# quote inside a word; a quoted string only after whitespace, with no brace
-# or backslash inside. So every "{" and "}" in a run opens or closes a block
-# (counted with str.count), and every statement is where nginx would end it.
-# Statements that open the blocks the rewrite must see are left out; a
-# caller bounds the run (endpos) before anything else it must see. A comment
-# must end with a newline inside the bound, so a bound never cuts one short.
-# Python >= 3.11 matches possessively (the same language, without keeping
-# backtracking state for every statement, so about twice as fast).
-SPECIAL_BLOCKS = ("upstream", "map", "geo", "split_clients", "stream")
+# -- Skipping runs of statements in C ------------------------------------------
+class Skip(NamedTuple):
+    """How :func:`walk` skips statements that cannot matter to its caller.
+
+    ``bulk``, outside the blocks of :data:`BLOCKS`: a run of such statements
+    (closes too), then the next plain statement, captured (name, arguments,
+    end). ``inside`` one of those blocks: a run without closes, then the
+    next statement of any kind.
+    """
+
+    bulk: re.Pattern[str]
+    inside: re.Pattern[str]
 
 
-def _plain_args(p: str) -> str:
-    """Arguments after a plain name: plain text, ``$`` (not ``${``), quoted strings."""
-    rest = rf"[^;{{}}\"'#\\$]*{p}"
-    quoted = rf"(?<=[ \t\r\n])(?:\"[^\"\\{{}}]*{p}\"|'[^'\\{{}}]*{p}')(?=[ \t\r\n;{{)])"
-    return rf"{rest}(?:(?:\$(?!\{{)|{quoted}){rest})*{p}"
+def skip(hosts: Iterable[str] = (), names: Iterable[str] = ()) -> Skip:
+    """A :class:`Skip` whose runs stop at statements mentioning ``hosts``, or named ``names``.
 
-
-def _plain_run(p: str, group: str) -> str:
-    """Any number of plain statements, closes, whitespace and comments."""
-    statement = (
-        rf"(?!(?:{'|'.join(SPECIAL_BLOCKS)})[ \t\r\n;{{])"
-        rf"[^ \t\r\n;{{}}\"'#\\$]{_plain_args(p)}[;{{]"
+    A host is mentioned where it stands as a whole name (the test of
+    :meth:`hostgw.rewriting.engine.Editor.mentions`), in any case.
+    """
+    hosts = list(hosts)
+    first = re.escape("".join(sorted({c for h in hosts for c in (h[:1].lower(), h[:1].upper())})))
+    blocks = "|".join(re.escape(n) for n in BLOCKS)
+    stop = "|".join(re.escape(n) for n in (*BLOCKS, *names))
+    skipped = _plain(first, mention_pattern(hosts) if hosts else "", stop)
+    comment = r"\#[^\n{}]*" + _P + r"(?=\n)"
+    item = rf"[ \t\r\n]*{_P}(?:{skipped}|{comment}"
+    captured = _plain("", "", blocks, capture=True)
+    return Skip(
+        re.compile(rf"{_ATOMIC}{item}|\}}))*{_P}[ \t\r\n]*{_P}(?:{captured})?"),
+        re.compile(rf"(?P<run>{_ATOMIC}{item}))*{_P})(?:{STATEMENT.pattern})?"),
     )
-    return rf"{group}[ \t\r\n]+{p}|\}}|\#[^\n{{}}]*{p}(?=\n)|{statement})*{p}"
 
 
-def _plain_statement(p: str) -> str:
-    """One plain statement (comments before it allowed) with _STATEMENT's groups."""
-    return (
-        rf"[ \t\r\n]*{p}(?:\#[^\n]*{p}[ \t\r\n]*{p})*{p}(?:(?P<close>\}})"
-        rf"|(?P<name>[^ \t\r\n;{{}}\"'#\\$]+{p})"
-        rf"(?P<args>(?:[ \t\r\n]{_plain_args(p)})?)(?P<end>[;{{]))"
+def _plain(first: str, mention: str, stop: str, *, capture: bool = False) -> str:
+    """A statement in the part of the grammar whose braces ``str.count`` can count.
+
+    A name, then arguments with no comment, escape, brace (but the one that
+    ends it), "${" or quote inside a word; a quoted string (no escape or
+    brace) only where a token starts; not named ``stop``. Without
+    ``capture``: no character of ``first`` (the first ones of the hosts)
+    begins a ``mention``. Runs of other characters are matched by a class,
+    each of those on its own, so a text splits one way only.
+    """
+    run = rf"[^;{{}}\"'\\#{first}]*{_P}"
+    quoted = (
+        rf"(?<=[ \t\r\n])(?:\"[^\"\\{{}}{first}]*{_P}\"|'[^'\\{{}}{first}]*{_P}')"
+        r"(?=[ \t\r\n;{)])"
     )
+    other = quoted + (rf"|(?!{mention})[{first}]" if mention else "")
+    name = rf"[^ \t\r\n;{{}}\"'\\#{first}]"
+    args = rf"{run}(?:(?:{other}){run})*{_P}"
+    end = r"(?:;|(?<!\$)\{)"
+    head = rf"(?!(?:{stop})[ \t\r\n;{{])"
+    if capture:
+        rest = rf"[^ \t\r\n;{{}}\"'\\#]*{_P}"
+        return rf"{head}(?P<sn>{name}{rest})(?P<sa>{args})(?P<se>{end})"
+    return rf"{head}{name}{args}{end}"
 
 
-_P, _GROUP = ("+", "(?>") if sys.version_info >= (3, 11) else ("", "(?:")
-# PLAIN_RUN.match(text, pos, endpos).end(): the end of the run of plain
-# statements, closes, space and comments at pos, which stops before endpos,
-# before a statement that opens one of SPECIAL_BLOCKS, and before anything
-# outside the plain grammar; what follows is read with statement_at().
-PLAIN_RUN = re.compile(_plain_run(_P, _GROUP))
-# One plain statement, with the groups of statement_at() (None: not plain).
-PLAIN_STATEMENT = re.compile(_plain_statement(_P))
-
-
+# -- Tokens and statements -------------------------------------------------------
 class Token(NamedTuple):
     """A token as written (quotes included) and its offset in the text."""
 
@@ -106,11 +139,17 @@ class Token(NamedTuple):
 
     @property
     def value(self) -> str:
-        """The token without its quotes (escapes left as written)."""
-        raw = self.raw
-        if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
-            return raw[1:-1]
+        """The token as nginx reads it: quotes removed, ``\\"`` ``\\\\`` ``\\t``... resolved."""
+        return unquote(self.raw)
+
+
+def unquote(raw: str) -> str:
+    """A token as nginx reads it: without its quotes, with its escapes resolved."""
+    if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
+        raw = raw[1:-1]
+    if "\\" not in raw:
         return raw
+    return _UNESCAPE.sub(lambda m: _ESCAPED[m.group(1)], raw)
 
 
 class Statement(NamedTuple):
@@ -122,8 +161,20 @@ class Statement(NamedTuple):
 
     @property
     def directive(self) -> str:
-        """The directive's name, unquoted."""
+        """The directive's name as nginx reads it."""
         return self.name.value
+
+
+class Found(NamedTuple):
+    """A statement :func:`walk` read: where, what, and in which block."""
+
+    start: int  # of the name
+    name: str  # as nginx reads it
+    args_start: int
+    args: str  # as written
+    end: str  # ";", "{" or "}" (a close, whose name is "}")
+    block: str | None  # the block of BLOCKS it is directly inside, if any
+    stream: bool  # inside "stream"
 
 
 def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
@@ -133,8 +184,9 @@ def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
     :class:`RewriteError` with line and column for text nginx would reject
     as a matter of syntax (unbalanced braces, unclosed quotes, ...).
     """
-    for start, name, args_start, args, end in raw_statements(text, path=path):
-        yield Statement(Token(start, name), arguments(args, args_start), end)
+    for st in walk(text, path=path):
+        name = Token(st.start, text[st.start : st.args_start] if st.end != "}" else "}")
+        yield Statement(name, arguments(st.args, st.args_start), st.end)
 
 
 def arguments(args: str, base: int) -> tuple[Token, ...]:
@@ -144,54 +196,134 @@ def arguments(args: str, base: int) -> tuple[Token, ...]:
     return tuple(Token(base + a.start(), a.group("t")) for a in _ARG.finditer(args) if a.group("t"))
 
 
-def raw_statements(
-    text: str, *, path: str | None = None, pos: int = 0, depth: int = 0
-) -> Iterator[tuple[int, str, int, str, str]]:
-    """``(name offset, name, args offset, args text, end)`` per statement.
+# The bulk read's window: from 4 kB (after text it could not read) to 1 MB.
+_WINDOW = (4096, 1 << 20)
 
-    ``end`` is ``;``, ``{`` or ``}`` (a close, whose name is ``}``). Reading
-    starts at ``pos``, inside ``depth`` open blocks.
+
+def walk(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statement
+    text: str, *, path: str | None = None, runs: Skip | None = None
+) -> Iterator[Found]:
+    """Every statement of ``text`` that ``runs`` does not skip (all without it).
+
+    Raises :class:`RewriteError` where nginx's reader would stop.
     """
-    match = _STATEMENT.match
     size = len(text)
+    count = text.count
+    exact = STATEMENT.match
+    cuts = _lua_cuts(text) if runs is not None else []
+    cut = cuts.pop() if cuts else size
+    window = _WINDOW[0]
+    pos = depth = 0
+    stack: list[tuple[str, int]] = []  # the open blocks of BLOCKS, and their depth
+    block: str | None = None
+    stream = False
     while True:
-        m = match(text, pos)
-        if m is None:
-            pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        m: re.Match[str] | None = None
+        if runs is not None:
+            while cut < pos:
+                cut = cuts.pop() if cuts else size
+        if runs is not None and not stack:
+            # In bulk: a window of runs and the plain statements that end them.
+            stop = min(pos + window, cut)
+            found = [(m.start(), m.end(), m.groups()) for m in runs.bulk.finditer(text, pos, stop)]
+            end = pos
+            taken = 0
+            for start, after, _ in found:
+                if start != end or after == end:
+                    break
+                end = after
+                taken += 1
+            if end > pos:
+                closes = count("}", pos, end)
+                if closes > depth and _below_zero(text, pos, end, depth):
+                    runs = None  # read on statement by statement, to the error
+                    continue
+                depth += count("{", pos, end) - closes
+                for _, after, (name, args, last) in found[:taken]:
+                    if name is not None:
+                        at = after - len(last) - len(args)
+                        yield Found(at - len(name), name, at, args, last, None, False)
+                pos = end
+            # Where the window stops at a statement it could not read (read
+            # below), what lies beyond was read again from inside statements:
+            # the next window is small. One cut short by the window's end is
+            # no such statement: the next is larger.
+            cut_short = not any(count(c, end, stop) for c in ";{}")
+            window = min(window * 2, _WINDOW[1]) if cut_short else _WINDOW[0]
             if pos >= size:
                 break
-            raise _diagnose(text, pos, path)
+            if end == stop and stop < cut:
+                continue  # the window's end: the next one reads on
+        elif runs is not None:
+            m = runs.inside.match(text, pos, cut)
+            end = m.end("run")  # type: ignore[union-attr]
+            if end > pos:
+                depth += count("{", pos, end)  # no close in such a run
+                pos = end
+                block, stream = _context(stack, depth)
+            if m.end() == end:  # type: ignore[union-attr]
+                m = None  # at a cut, or broken text
+        if m is None:
+            m = exact(text, pos)
+        if m is None:
+            if _SPACE.match(text, pos).end() < size:  # type: ignore[union-attr]
+                raise _diagnose(text, pos, path)
+            break
         pos = m.end()
-        name, args, end = m.group("name", "args", "end")
-        if name is None:
+        raw, args, last = m.group("name", "args", "end")
+        if raw is None:
             if depth == 0:
                 raise _error(text, pos - 1, 'unexpected "}"', path)
             depth -= 1
-            yield pos - 1, "}", pos, "", "}"
+            if stack:
+                if stack[-1][1] > depth:
+                    stack.pop()
+                block, stream = _context(stack, depth)
+            yield Found(pos - 1, "}", pos, "", "}", block, stream)
             continue
-        yield m.start("name"), name, m.start("args"), args, end
-        if end == "{":
-            if name.endswith("_by_lua_block"):
+        name = unquote(raw) if raw[0] in "\"'\\" or "\\" in raw else raw
+        yield Found(m.start("name"), name, m.start("args"), args, last, block, stream)
+        if last == "{":
+            if name.endswith(_LUA_NAME):
                 pos = skip_lua(text, pos, path)
-                yield pos - 1, "}", pos, "", "}"
-            else:
-                depth += 1
+                yield Found(pos - 1, "}", pos, "", "}", block, stream)
+                continue
+            depth += 1
+            if name in BLOCKS:
+                stack.append((name, depth))
+            block, stream = _context(stack, depth)
     if depth:
         raise _error(text, size, 'unexpected end of file, expecting "}"', path)
 
 
-def statement_at(text: str, pos: int) -> re.Match[str] | None:
-    """The statement (or close) that starts at ``pos``, comments before it included.
+def _context(stack: list[tuple[str, int]], depth: int) -> tuple[str | None, bool]:
+    """The block of BLOCKS a statement at ``depth`` is directly in, and whether in stream."""
+    block = stack[-1][0] if stack and stack[-1][1] == depth else None
+    return block, any(name == "stream" for name, _ in stack)
 
-    Groups: ``close``, ``name``, ``args``, ``end``. None where no statement
-    can be read (only space and comments left, or a syntax error).
+
+def _lua_cuts(text: str) -> list[int]:
+    """Where a Lua block's name may be, last first: a run of statements stops there."""
+    if _LUA_NAME not in text:
+        return []
+    return [m.start() for m in re.finditer(_LUA_NAME, text)][::-1]
+
+
+_NOT_BRACES = bytes(b for b in range(256) if b not in b"{}")
+_STEP = {ord("{"): 1, ord("}"): -1}
+
+
+def _below_zero(text: str, pos: int, end: int, depth: int) -> bool:
+    """Whether the braces in ``text[pos:end]`` close more blocks than are open.
+
+    The braces, in order, are what is left of the bytes once every other
+    byte is deleted (UTF-8 never hides a brace in a longer sequence); the
+    running depth is then summed and its minimum taken, all in C.
     """
-    return PLAIN_STATEMENT.match(text, pos) or _STATEMENT.match(text, pos)
+    from itertools import accumulate
 
-
-def only_space(text: str, pos: int) -> bool:
-    """Whether nothing but whitespace and comments follows ``pos``."""
-    return _SPACE.match(text, pos).end() >= len(text)  # type: ignore[union-attr]
+    braces = text[pos:end].encode("utf-8", "surrogatepass").translate(None, _NOT_BRACES)
+    return min(accumulate(map(_STEP.__getitem__, braces), initial=depth)) < 0
 
 
 def skip_lua(text: str, pos: int, path: str | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,9 +11,9 @@ from hypothesis import strategies as st
 
 from hostgw import rewrite
 from hostgw.errors import HostgwError, RewriteError
-from hostgw.rewriting import FORMATS, nginx, parse_mappings
-from hostgw.rewriting.engine import Editor
-from hostgw.rewriting.nginx_lex import statements
+from hostgw.rewriting import FORMATS, nginx
+from hostgw.rewriting.engine import mention_pattern
+from hostgw.rewriting.nginx_lex import BLOCKS, Skip, skip, statements, walk
 from tests.property.rewrite_strategies import nginx_config, tricky_nginx
 
 MAP = ["backend:8000=18000", "backend=17000", "api:443=[fd00::1]:1443"]
@@ -84,7 +85,7 @@ def test_lexers_raise_only_our_errors(text: str) -> None:
             rewrite(text, ["backend=1"], format=fmt, gateway="10.0.0.1")
 
 
-# -- The fast nginx walk against the exact one ---------------------------------
+# -- The nginx reader: skipping runs of statements changes nothing ------------
 TRICKY = st.lists(
     st.sampled_from(
         [
@@ -100,7 +101,9 @@ TRICKY = st.lists(
             "y {",
             "proxy_pass",
             " http://backend:8000",
+            '"proxy_pass"',
             "backend",
+            "BACKEND",
             "backend2",
             "set",
             "server",
@@ -113,37 +116,71 @@ TRICKY = st.lists(
     ),
     max_size=40,
 ).map("".join)
+HOSTS = st.sampled_from([("backend",), ("backend", "api"), ("b",), ("127.0.0.1",), ()])
 
 
-def _fast_and_exact(text: str, *, collect: bool) -> None:
-    editor = Editor(text, parse_mappings(MAP), lambda: "10.0.0.1", collect=collect)
+def _read(text: str, runs: Skip | None) -> list[tuple[object, ...]] | str:
+    """The statements :func:`walk` yields, or the error it raises."""
     try:
-        exact: object = nginx.find_exact(text, editor.mentions)
+        return [tuple(st) for st in walk(text, runs=runs)]
     except RewriteError as exc:
-        exact = exc
-    walk = nginx._Walk(text, editor.mentions, None)
-    try:
-        done = walk.fast(nginx._cuts(editor))
-    except RewriteError:
-        done = False
-    if isinstance(exact, RewriteError):
-        assert not done, "the fast walk accepted text the exact reader rejects"
-        with pytest.raises(RewriteError) as info:  # and find() reports the exact error
-            nginx.find(text, editor.mentions, nginx._cuts(editor))
-        assert str(info.value) == str(exact)
-    else:
-        assert done, "the fast walk gave up on text the exact reader accepts"
-        assert (walk.items, walk.names) == exact
+        return str(exc)
+
+
+def _skip_agrees_with_exact(text: str, hosts: tuple[str, ...], names: tuple[str, ...]) -> None:
+    exact = _read(text, None)
+    skipped = _read(text, skip(hosts, names))
+    if isinstance(exact, str):
+        assert skipped == exact, "the runs hid or moved a syntax error"
+        return
+    assert not isinstance(skipped, str), f"the runs saw an error nginx does not: {skipped}"
+    assert set(skipped) <= set(exact), "the runs read a statement the exact reader does not"
+    mention = re.compile(mention_pattern(hosts)) if hosts else None
+    for found in exact:
+        start, name, args_start, args, end = found[:5]
+        raw = text[start:args_start]
+        must = (
+            (name in BLOCKS and end == "{")
+            or name in names
+            or (mention is not None and (mention.search(args) or mention.search(raw)))
+        )
+        if must and end != "}":
+            assert found in skipped, f"the runs skipped {raw}{args}{end}"
 
 
 @settings(max_examples=1500, deadline=None)
-@given(TRICKY | nginx_config() | tricky_nginx(), st.booleans())
-def test_fast_walk_agrees_with_exact_reader(text: str, collect: bool) -> None:
-    _fast_and_exact(text, collect=collect)
+@given(TRICKY | nginx_config() | tricky_nginx(), HOSTS, st.sampled_from([(), ("proxy_pass",)]))
+def test_skipping_runs_agrees_with_reading_every_statement(
+    text: str, hosts: tuple[str, ...], names: tuple[str, ...]
+) -> None:
+    _skip_agrees_with_exact(text, hosts, names)
 
 
 @settings(max_examples=1000, deadline=None)
 @given(tricky_nginx(), st.integers(0, 10**6), st.sampled_from(["", ";", "{", "}", '"', "\\"]))
-def test_fast_walk_agrees_on_damaged_text(text: str, at: int, junk: str) -> None:
+def test_skipping_runs_agrees_on_damaged_text(text: str, at: int, junk: str) -> None:
     at %= len(text) + 1
-    _fast_and_exact(text[:at] + junk + text[at + 1 :], collect=False)
+    _skip_agrees_with_exact(text[:at] + junk + text[at + 1 :], ("backend",), ())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(tricky_nginx(), min_size=1, max_size=40).map("\n".join), HOSTS)
+def test_skipping_runs_agrees_across_windows(text: str, hosts: tuple[str, ...]) -> None:
+    # long texts cross the bulk read's window ends
+    _skip_agrees_with_exact(text * (1 + 9000 // (len(text) + 1)), hosts, ())
+
+
+@SETTINGS
+@given(nginx_config() | tricky_nginx())
+def test_rewrite_is_the_same_with_and_without_skipping(text: str) -> None:
+    def result() -> object:
+        try:
+            out = rewrite(text, MAP, format="nginx", gateway="10.0.0.1")
+        except RewriteError as exc:
+            return str(exc)
+        return out.text, out.changes, out.notes
+
+    fast = result()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nginx, "_runs", lambda hosts: None)
+        assert result() == fast
