@@ -16,6 +16,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tests.runtime.docker import DockerScope
 from tests.runtime.images import CLIENT
@@ -79,17 +80,28 @@ def _token() -> str:
     return f"backend-{uuid.uuid4().hex[:12]}"
 
 
-# --- Docker ---
+class Scope(Protocol):
+    """What a scenario needs of a runtime: DockerScope and PodmanScope both have it."""
+
+    def run(self, *args: str) -> str: ...
+
+    def exec(
+        self, container: str, *cmd: str, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
-def _docker_backend(scope: DockerScope) -> str:
+def _backend(scope: Scope, *network: str, publish: bool = True) -> str:
+    """A backend serving a new token, published on the host as PORT; returns the token."""
     token = _token()
-    name = scope.run("-p", f"{PORT}:8000", CLIENT, "sh", "-c", SERVE.format(token=token))
-    scope.daemon.cli("exec", name, "sh", "-c", READY + "http://127.0.0.1:8000/whoami")
+    ports = ["-p", f"{PORT}:8000"] if publish else []
+    name = scope.run(*network, *ports, CLIENT, "sh", "-c", SERVE.format(token=token))
+    ready = scope.exec(name, "sh", "-c", READY + "http://127.0.0.1:8000/whoami", timeout=90)
+    assert ready.returncode == 0, ready.stderr
     return token
 
 
-def _docker_client(scope: DockerScope, token: str, *args: str) -> Client:
+def _client(scope: Scope, token: str, *args: str) -> Client:
+    """A client container started with ``args``, judged against ``token``."""
     name = scope.run(*args, CLIENT)
 
     def run(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -98,33 +110,36 @@ def _docker_client(scope: DockerScope, token: str, *args: str) -> Client:
     return Client(name, run, token)
 
 
+# --- Docker ---
+
+
 def docker_bridge(scope: DockerScope) -> Client:
-    return _docker_client(scope, _docker_backend(scope))
+    return _client(scope, _backend(scope))
 
 
 def docker_user(scope: DockerScope) -> Client:
-    return _docker_client(scope, _docker_backend(scope), "--network", scope.network())
+    return _client(scope, _backend(scope), "--network", scope.network())
 
 
 def docker_add_host(scope: DockerScope) -> Client:
     net = scope.network()
-    token = _docker_backend(scope)
-    return _docker_client(
+    token = _backend(scope)
+    return _client(
         scope, token, "--network", net, "--add-host", "host.docker.internal:host-gateway"
     )
 
 
 def docker_host(scope: DockerScope) -> Client:
-    return _docker_client(scope, _docker_backend(scope), "--network", "host")
+    return _client(scope, _backend(scope), "--network", "host")
 
 
 def docker_internal(scope: DockerScope) -> Client:
-    return _docker_client(scope, _docker_backend(scope), "--network", scope.network("--internal"))
+    return _client(scope, _backend(scope), "--network", scope.network("--internal"))
 
 
 def docker_two_networks(scope: DockerScope) -> Client:
     first, second = scope.network(), scope.network()
-    client = _docker_client(scope, _docker_backend(scope), "--network", first)
+    client = _client(scope, _backend(scope), "--network", first)
     scope.daemon.cli("network", "connect", second, client.name)
     return client
 
@@ -133,45 +148,28 @@ DUAL = ("--ipv6", "--subnet", "10.214.70.0/24", "--subnet", "fd5f:70::/64")
 
 
 def docker_dual_stack(scope: DockerScope) -> Client:
-    return _docker_client(scope, _docker_backend(scope), "--network", scope.network(*DUAL))
+    return _client(scope, _backend(scope), "--network", scope.network(*DUAL))
 
 
 def docker_dns_unanswered(scope: DockerScope) -> Client:
     # 10.214.0.99 is on the LAN but nobody has it: queries go unanswered.
     net = scope.network()
-    return _docker_client(scope, _docker_backend(scope), "--network", net, "--dns", "10.214.0.99")
+    return _client(scope, _backend(scope), "--network", net, "--dns", "10.214.0.99")
 
 
 # --- Podman ---
 
 
-def _podman_backend(scope: PodmanScope, *network: str, publish: bool = True) -> str:
-    token = _token()
-    ports = ["-p", f"{PORT}:8000"] if publish else []
-    name = scope.run(*network, *ports, CLIENT, "sh", "-c", SERVE.format(token=token))
-    scope.podman.cli("exec", name, "sh", "-c", READY + "http://127.0.0.1:8000/whoami")
-    return token
-
-
-def _podman_client(scope: PodmanScope, token: str, *args: str) -> Client:
-    name = scope.run(*args, CLIENT)
-
-    def run(*cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return scope.exec(name, *cmd, timeout=timeout)
-
-    return Client(name, run, token)
-
-
 def podman_default(scope: PodmanScope) -> Client:
-    return _podman_client(scope, _podman_backend(scope))
+    return _client(scope, _backend(scope))
 
 
 def podman_slirp4netns(scope: PodmanScope) -> Client:
-    return _podman_client(scope, _podman_backend(scope), "--network", "slirp4netns")
+    return _client(scope, _backend(scope), "--network", "slirp4netns")
 
 
 def podman_host(scope: PodmanScope) -> Client:
-    return _podman_client(scope, _podman_backend(scope), "--network", "host")
+    return _client(scope, _backend(scope), "--network", "host")
 
 
 def _pasta(scope: PodmanScope, *, map_gw: bool) -> Client:
@@ -180,9 +178,9 @@ def _pasta(scope: PodmanScope, *, map_gw: bool) -> Client:
     bridges = scope.podman.host.run("ip", "-o", "link", "show", "type", "bridge").stdout
     assert "podman0" not in bridges, "with podman0 on the host, Podman names its address instead"
     backend_ns = scope.pasta(tcp=f"{PORT}:8000")
-    token = _podman_backend(scope, "--network", f"ns:/run/netns/{backend_ns.name}", publish=False)
+    token = _backend(scope, "--network", f"ns:/run/netns/{backend_ns.name}", publish=False)
     client_ns = scope.pasta(map_gw=map_gw)
-    return _podman_client(scope, token, "--network", f"ns:/run/netns/{client_ns.name}")
+    return _client(scope, token, "--network", f"ns:/run/netns/{client_ns.name}")
 
 
 def podman_pasta(scope: PodmanScope) -> Client:

@@ -49,6 +49,18 @@ def templates(tmp_path: Path, port: int) -> Path:
     return directory
 
 
+def nginx_frontend(docker: DockerScope, network: str, template_dir: Path, *options: str) -> str:
+    """nginx under ``hostgw exec --nginx [OPTIONS]`` on NETWORK, with the templates mounted."""
+    return docker.run(
+        "--network",
+        network,
+        "-v",
+        f"{template_dir}:/etc/nginx/templates:ro",
+        CLIENT,
+        *("hostgw", "exec", "--nginx", *options, "--", "nginx", "-g", "daemon off;"),
+    )
+
+
 def through_nginx(docker: DockerScope, frontend: str, expected: str, tries: int = 40) -> None:
     """GET /api/whoami from nginx inside the frontend until it gives ``expected``."""
     seen = ""
@@ -84,20 +96,7 @@ def test_backend_redeployed_with_a_new_ip_same_nginx_no_reload(
     first = backend(docker, port, "first-backend")
     old_ip = address(docker, first)
     net = docker.network()
-    frontend = docker.run(
-        "--network",
-        net,
-        "-v",
-        f"{templates(tmp_path, port)}:/etc/nginx/templates:ro",
-        CLIENT,
-        "hostgw",
-        "exec",
-        "--nginx",
-        "--",
-        "nginx",
-        "-g",
-        "daemon off;",
-    )
+    frontend = nginx_frontend(docker, net, templates(tmp_path, port))
     through_nginx(docker, frontend, "first-backend")
     master, workers = nginx_pids(docker, frontend)
     assert master == "1", "hostgw exec became nginx (same pid)"
@@ -124,21 +123,7 @@ def test_frontend_moved_to_another_network_watch_rerenders_and_reloads(
     port = 18101
     backend(docker, port, "the-backend")
     first, second = docker.network(), docker.network()
-    frontend = docker.run(
-        "--network",
-        first,
-        "-v",
-        f"{templates(tmp_path, port)}:/etc/nginx/templates:ro",
-        CLIENT,
-        "hostgw",
-        "exec",
-        "--nginx",
-        "--watch",
-        "--",
-        "nginx",
-        "-g",
-        "daemon off;",
-    )
+    frontend = nginx_frontend(docker, first, templates(tmp_path, port), "--watch")
     through_nginx(docker, frontend, "the-backend")
     master, workers = nginx_pids(docker, frontend)
     old_gw = docker.inspect(
