@@ -89,12 +89,13 @@ def test_options_reach_the_library(
     [
         (["-4", "-6"], "-4 and -6 exclude each other"),
         (["--strategy", "psychic"], "'psychic' is not one of"),
-        (["--timeout", "-1"], "--timeout"),
+        (["--dns-timeout", "-1"], "--dns-timeout"),
+        (["--timeout", "-1"], "'--timeout'"),  # the old spelling, hidden
         (["--port", "70000"], "--port"),
         (["--root", "/nonexistent/dir"], "--root"),
         (["--name", "a b"], "names must be non-empty hostnames"),
     ],
-    ids=["both-families", "strategy", "timeout", "port", "root", "name"],
+    ids=["both-families", "strategy", "dns-timeout", "old-timeout", "port", "root", "name"],
 )
 @pytest.mark.parametrize("command", ["ip", "doctor", "env"])
 def test_usage_errors_exit_2(

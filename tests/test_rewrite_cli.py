@@ -81,7 +81,7 @@ def test_check_and_diff_write_nothing(conf: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert conf.read_text() == CONF
     proc = run("-m", "backend:8000=18000", "--diff", "--state-dir", str(state), str(conf))
-    assert proc.returncode == 0
+    assert proc.returncode == 1  # like --check (and render --diff): something would change
     assert "-location /api/" not in proc.stdout
     assert "+    location /api/ { proxy_pass http://10.213.0.1:18000/api/; }" in proc.stdout
     assert conf.read_text() == CONF

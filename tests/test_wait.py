@@ -444,6 +444,8 @@ def test_exec_waits_then_runs_the_command(reserved: socket.socket, tmp_path: Pat
     assert proc.stderr is not None and proc.stdout is not None
     try:
         line = proc.stderr.readline()
+        assert line == f"hostgw: wrote {out} (from {template})\n", line
+        line = proc.stderr.readline()
         assert f"waiting for 127.0.0.1:{port_of(reserved)} (refused)" in line, line
         assert out.read_text() == f"up 127.0.0.1:{port_of(reserved)}\n", "rendered before waiting"
         reserved.listen()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
-from hostgw.errors import EXIT_ERROR, EXIT_USAGE, HostgwError
+from hostgw.errors import EXIT_ERROR, EXIT_USAGE, HostgwError, UsageError
 
 # command name -> "module:attribute"; each module imports click and the library.
 _COMMANDS: dict[str, str] = {
@@ -46,6 +47,21 @@ class _LazyGroup(click.Group):
             raise TypeError(f"{target} is not a click command")
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command ``args[0]`` names; a misspelt one gets "did you mean"."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            raise UsageError(
+                f"no such command {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                hint=f"hostgw {close[0]} --help" if close else "hostgw --help lists the commands",
+            )
+        return super().resolve_command(ctx, args)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hostgw", message="%(prog)s %(version)s")
@@ -60,23 +76,68 @@ def cli() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI and exit with the code that matches the outcome."""
+    """Run the CLI and exit with the code that matches the outcome.
+
+    With ``--json``, a failure is also one JSON object on stdout:
+    ``{"error", "hint", "exit", ...}`` (see :func:`error_json`).
+    """
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        code = cli.main(args=args, prog_name="hostgw", standalone_mode=False)
     except HostgwError as exc:
         _report(exc)
+        _json_failure(args, error_json(exc, exc.exit_code))
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("hostgw: aborted", err=True)
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+        status = exc.exit_code if exc.exit_code else EXIT_USAGE
+        _json_failure(args, {"error": exc.format_message(), "hint": None, "exit": status})
+        sys.exit(status)
     except BrokenPipeError:
         # The reader went away (e.g. `hostgw doctor | head`); not our failure.
         sys.stderr.close()
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    """``--json`` among hostgw's own arguments (those before ``--``)."""
+    own = args[: args.index("--")] if "--" in args else args
+    return "--json" in own
+
+
+def _json_failure(args: Sequence[str], value: dict[str, Any]) -> None:
+    """Print ``value`` on stdout if ``--json`` was asked and no report was printed."""
+    printed = sys.modules.get("hostgw.cli.options")
+    if _wants_json(args) and not (printed is not None and printed.JSON_PRINTED):
+        import json
+
+        click.echo(json.dumps(value))
+
+
+def error_json(exc: HostgwError, code: int) -> dict[str, Any]:
+    """A failure as ``--json`` prints it: ``error``, ``hint`` (or null), ``exit``, and
+    what the error carries: ``attempts`` (detection), ``problems`` (templates),
+    ``pending`` (wait), ``path``/``line``/``col`` (a file position)."""
+    out: dict[str, Any] = {"error": exc.message, "hint": exc.hint, "exit": code}
+    attempts = getattr(exc, "attempts", None)
+    if attempts:
+        out["attempts"] = [a.as_dict() if hasattr(a, "as_dict") else str(a) for a in attempts]
+    problems = getattr(exc, "problems", None)
+    if problems:
+        keys = ("path", "line", "col", "name", "reason")
+        out["problems"] = [dict(zip(keys, row, strict=False)) for row in problems]
+    pending = getattr(exc, "pending", None)
+    if pending:
+        out["pending"] = list(pending)
+    for key in ("path", "line", "col"):
+        value = getattr(exc, key, None)
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _report(exc: HostgwError) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from hostgw.cli.options import detection_options
+from hostgw.cli.options import Command, detection_options, emit_json
 from hostgw.detection import Options
 
 
-@click.command()
+@click.command(cls=Command)
 @detection_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def doctor(options: Options, as_json: bool) -> None:
@@ -22,9 +22,7 @@ def doctor(options: Options, as_json: bool) -> None:
 
     report = examine(options)
     if as_json:
-        import json
-
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        emit_json(report.as_dict(), indent=2)
     else:
         click.echo(report.text(), nl=False)
     error = report.error

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from hostgw.cli.options import detection_options
+from hostgw.cli.options import Command, detection_options
 from hostgw.detection import Options, walk
 
 
-@click.command("env")
+@click.command("env", cls=Command)
 @detection_options
 @click.option(
     "--format",

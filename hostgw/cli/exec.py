@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hostgw.cli.options import (
+    Command,
     exec_wait_options,
     map_option,
     render_options,
@@ -34,6 +35,7 @@ def _watch_log(message: str) -> None:
 
 @click.command(
     "exec",
+    cls=Command,
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @render_options
@@ -63,7 +65,7 @@ def exec_(
     exits with COMMAND's code (128+N if signal N killed it).
 
     With --wait TARGET (repeatable, as hostgw wait) it first waits, after
-    rendering, until every target answers; exit 8 if time runs out.
+    rendering, until every target answers; exit 8 if --wait-timeout runs out.
 
     With --rewrite FILE -m HOST[:PORT]=PORT (repeatable; HOSTGW_MAP adds
     more) it rewrites FILE in place after rendering, as hostgw rewrite does
@@ -75,6 +77,9 @@ def exec_(
     --nginx, ...). A render error means the command is not run (exit code of
     the error); then hostgw execs COMMAND, so it keeps PID 1 and gets
     signals directly. Exit 127: command not found; 126: not executable.
+    Variables add behaviour to an ENTRYPOINT without flags: HOSTGW_WAIT,
+    HOSTGW_WAIT_TIMEOUT, HOSTGW_WATCH, HOSTGW_STRICT, HOSTGW_RAW, HOSTGW_QUIET
+    (each option's help names its own).
 
     \b
     The nginx image's entrypoint in one line:

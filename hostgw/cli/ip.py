@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from hostgw.cli.options import detection_options
+from hostgw.cli.options import Command, detection_options
 from hostgw.detection import Options, walk
 
 
-@click.command()
+@click.command(cls=Command)
 @detection_options
 @click.option("--bracket", is_flag=True, help="Print an IPv6 address as [addr], for host:port.")
 @click.option(

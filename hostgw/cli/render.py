@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hostgw.cli.options import render_options, say
+from hostgw.cli.options import Command, emit_json, json_option, render_options, say
 from hostgw.detection import Once
 
 if TYPE_CHECKING:
@@ -15,10 +15,14 @@ if TYPE_CHECKING:
     from hostgw.templates.jobs import RenderRequest
 
 
-@click.command("render")
+@click.command("render", cls=Command)
 @click.argument("templates", nargs=-1, metavar="[TEMPLATE[:OUT]]...")
 @render_options
-def render(request: RenderRequest, options: Options) -> int:
+@json_option(
+    'Report on stdout as one JSON object: {"files": [{"path", "source", "state", "diff"?}], '
+    '"changed"}; outputs must be files.'
+)
+def render(request: RenderRequest, options: Options, as_json: bool) -> int:
     """Substitute environment variables and the host's address into templates.
 
     $NAME and ${NAME} are replaced for every name set in the environment and
@@ -27,7 +31,9 @@ def render(request: RenderRequest, options: Options) -> int:
     ${NAME:-default}, ${NAME-default}, ${NAME:+alt}, ${NAME+alt}, ${NAME:?msg}
     and ${NAME?msg} work as in bash. Errors list every problem as
     file:line:col NAME, and nothing is written. Files are replaced atomically,
-    and only when their bytes change.
+    and only when their bytes change; each file written is named on stderr
+    (-q: none). --check and --diff write nothing and exit 1 when an output
+    would change.
 
     \b
     Examples:
@@ -39,19 +45,37 @@ def render(request: RenderRequest, options: Options) -> int:
     """
     env = os.environ
     own = Once(options).env
-    if request.check or request.diff:
-        from hostgw.templates.jobs import plan
-        from hostgw.templates.outputs import changes, diff, render_plan
+    if not (request.check or request.diff or as_json):
+        from hostgw.runtime.pipeline import write_render
 
-        outputs = render_plan(plan(request, env, stdin_default=True), env, own)
-        found = changes(outputs)
-        for path, out, how in found:
-            if request.diff:
-                click.echo(diff(path, out), nl=False)
-            else:
-                click.echo(f"would {how} {path}")
+        write_render(request, env, own, say, stdin_default=True)
+        return 0
+    from hostgw.errors import UsageError
+    from hostgw.templates.jobs import plan
+    from hostgw.templates.outputs import changes, diff, render_plan, write
+
+    outputs = render_plan(plan(request, env, stdin_default=True), env, own)
+    if as_json and any(out.path is None for out in outputs):
+        raise UsageError(
+            "--json reports on stdout, so the outputs must be files",
+            hint="give TEMPLATE:OUT or -o FILE, or drop --json",
+        )
+    found = {path: how for path, _, how in changes(outputs)}
+    if not as_json:
+        for path, out, what in changes(outputs):
+            click.echo(diff(path, out) if request.diff else f"would {what} {path}\n", nl=False)
         return 1 if found else 0
-    from hostgw.runtime.pipeline import write_render
-
-    write_render(request, env, own, say, stdin_default=True)
-    return 0
+    write_now = not (request.check or request.diff)
+    written = set(write(outputs)) if write_now else set()
+    files = []
+    for out in outputs:
+        if out.path is None:  # refused above
+            continue
+        how = found.get(out.path)
+        state = "unchanged" if how is None else (f"{how}d" if write_now else f"would {how}")
+        entry: dict[str, object] = {"path": str(out.path), "source": out.source, "state": state}
+        if request.diff and how is not None:
+            entry["diff"] = diff(out.path, out)
+        files.append(entry)
+    emit_json({"files": files, "changed": len(found), "written": sorted(map(str, written))})
+    return 1 if found and not write_now else 0

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hostgw.cli.options import map_option, render_options, state_dir_option, watch_options
+from hostgw.cli.options import (
+    Command,
+    map_option,
+    render_options,
+    state_dir_option,
+    watch_options,
+)
 
 if TYPE_CHECKING:
     from hostgw.detection import Options
@@ -19,7 +25,7 @@ def _log(message: str) -> None:
     click.echo(f"hostgw watch {time.strftime('%H:%M:%S')}: {message}", err=True)
 
 
-@click.command("watch")
+@click.command("watch", cls=Command)
 @click.argument("templates", nargs=-1, metavar="[TEMPLATE[:OUT]]...")
 @render_options
 @click.option(

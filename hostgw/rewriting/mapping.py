@@ -11,6 +11,7 @@ regard to case, and only whole names: ``backend`` never matches ``backend2``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from hostgw.addr import family_of, is_hostname, parse_port
@@ -92,11 +93,17 @@ class Mappings:
 
 
 def parse_rule(spec: str) -> Rule:
-    """Parse one ``LHS=RHS`` mapping; :class:`UsageError` names what is wrong."""
+    """Parse one ``LHS=RHS`` mapping; :class:`UsageError` names what is wrong.
+
+    Two habits get the right form in the hint: a URL (``http://backend:8000``)
+    where a host is meant, and the sides reversed (``18000=backend:8000``, in
+    the order of ``docker run -p HOST:CONTAINER``).
+    """
     text = spec.strip()
     left, eq, right = text.partition("=")
     if not eq:
         raise _bad(spec, "no '='")
+    _habits(spec, left.strip(), right.strip())
     host, port = _split_host_port(spec, left.strip(), "source", port_required=False)
     if host.startswith("["):
         host = host[1:-1]
@@ -113,6 +120,30 @@ def parse_mappings(specs: Iterable[str] = (), env_value: str | None = None) -> M
     if env_value:
         items.extend(part for part in env_value.replace("\n", ",").split(",") if part.strip())
     return Mappings(parse_rule(item) for item in items)
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+
+
+def _habits(spec: str, left: str, right: str) -> None:
+    """Refuse a URL-shaped or reversed mapping, naming the form meant."""
+    url_left, url_right = _URL.match(left), _URL.match(right)
+    if url_left or url_right:
+        fixed = "=".join(
+            found.group(1) if found else side
+            for found, side in ((url_left, left), (url_right, right))
+        )
+        raise UsageError(
+            f"bad mapping {spec!r}: a mapping names HOST[:PORT], not a URL",
+            hint=f"drop the scheme and path: --map {fixed}",
+        )
+    if left.isascii() and left.isdigit() and not right.isdigit():
+        raise UsageError(
+            f"bad mapping {spec!r}: the source is a bare port, so the sides look reversed "
+            "(docker run -p writes HOST:CONTAINER)",
+            hint=f"the config's target goes first, the port published on the host last: "
+            f"--map {right}={left}",
+        )
 
 
 def _split_host_port(

@@ -16,6 +16,7 @@ Messages go to the ``log`` callables the caller passes; nothing here prints.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,9 @@ from hostgw.templates.jobs import RenderRequest
 
 if TYPE_CHECKING:
     from hostgw.rewriting.files import Plan as RewritePlan
+    from hostgw.runtime.loop import Handler
     from hostgw.runtime.notify import Notifier, WatchSettings
+    from hostgw.runtime.supervise import Child
     from hostgw.runtime.wait import WaitSettings
     from hostgw.runtime.watcher import Apply, Watcher
 
@@ -97,19 +100,21 @@ def write_render(
     *,
     stdin_default: bool = False,
 ) -> list[Path]:
-    """Plan, render and write; in directory mode, log each file written."""
+    """Plan, render and write; log each file written (unless quiet)."""
     from hostgw.templates.jobs import plan
     from hostgw.templates.outputs import render_plan, write
 
     the_plan = plan(request, env, stdin_default=stdin_default)
     outputs = render_plan(the_plan, env, own)
+    for note in the_plan.notes:
+        log(f"warning: {note}")
     written = write(outputs)
     quiet = request.quiet or (request.nginx and bool(env.get("NGINX_ENTRYPOINT_QUIET_LOGS")))
-    if the_plan.directory_mode and not quiet:
+    if not quiet:
         sources = {out.path: out.source for out in outputs}
         for path in written:
             log(f"wrote {path} (from {sources.get(path, '?')})")
-        if not the_plan.jobs:
+        if the_plan.directory_mode and not the_plan.jobs:
             log("no templates to render")
     return written
 
@@ -303,7 +308,11 @@ def watcher_for(
         apply=all_of(applies),
         notify=notifier,
         log=log,
-        timing=Timing(debounce=settings.debounce, max_delay=max(1.0, settings.debounce * 10)),
+        timing=Timing(
+            debounce=settings.debounce,
+            settle=settings.debounce / 10,
+            max_delay=max(1.0, settings.debounce * 10),
+        ),
         root=options.context.root,
         netlink=os.environ.get("HOSTGW_NETLINK", "1") != "0",
     )
@@ -338,7 +347,13 @@ def run_exec(
     supervise it while a watcher keeps the files in step; return its code).
 
     ``log``, ``wait_log`` and ``watch_log`` take the messages of the steps,
-    of the wait's rounds and of the watcher."""
+    of the wait's rounds and of the watcher. Signals are handled from the
+    start: a TERM or INT before the command runs ends hostgw with 128+N,
+    the command never started (see :func:`~hostgw.runtime.loop.starting`).
+    """
+    from hostgw.runtime.loop import Stopped, starting
+    from hostgw.runtime.supervise import FORWARDED, Child, supervise
+
     if command[0].startswith("-") and command[0] != "-":
         raise UsageError(
             f"unknown option {command[0]} for hostgw exec",
@@ -346,64 +361,73 @@ def run_exec(
         )
     session = Session(dict(os.environ), Once(options))
     last = LastWarnings()  # with --watch, the watcher's passes do not repeat these
-    # The steps before the exec, in order; each may raise (then nothing runs).
+    # The steps before the command, in order; each may raise (then nothing runs).
     steps: list[Step | None] = [
         render_step(request, log),
         rewrite_step(rewrites, log, quiet=request.quiet, last=last),
         export_step(log),
         wait_step(waits, None if request.quiet else wait_log),
     ]
-    for step in steps:
-        if step is not None:
-            step(session)
-    if watch.enabled:
-        extra = [rewrite_apply(rewrites, watch_log, last=last)] if rewrites.files else []
-        return exec_watch(
-            command,
-            session.env,
-            options=options,
-            request=request,
-            settings=watch,
-            extra=extra,
-            log=watch_log,
-        )
-    from hostgw.runtime.execute import exec_command
+    child = Child()
+    held: dict[int, Handler] = dict.fromkeys(FORWARDED, child.forward) if watch.enabled else {}
+    watcher = exec_watcher(
+        child,
+        options=options,
+        request=request,
+        rewrites=rewrites,
+        settings=watch,
+        last=last,
+        log=watch_log,
+    )
+    try:
+        with starting(held):  # until the command runs, other signals wait for it
+            if watcher is not None:
+                watcher.listen()  # exec's steps are its first pass: listen before them
+            for step in steps:
+                if step is not None:
+                    step(session)
+            if not watch.enabled:
+                from hostgw.runtime.execute import exec_command
 
-    exec_command(command, session.env)
+                exec_command(command, session.env)
+            if watcher is not None:
+                answer = session.once.answer()
+                watcher.adopt(answer)
+                watch_log(started(watcher, answer, ()))
+            return supervise(command, env=session.env, watcher=watcher, child=child)
+    except Stopped as stop:
+        log(f"stopped by {stop.name} before the command started")
+        return 128 + stop.signum
+    finally:
+        if watcher is not None:
+            watcher.close()
 
 
-def exec_watch(
-    command: Sequence[str],
-    env: Mapping[str, str],
+def exec_watcher(
+    child: Child,
     *,
     options: Options,
     request: RenderRequest,
+    rewrites: RewriteSettings,
     settings: WatchSettings,
-    extra: Sequence[Apply],
+    last: LastWarnings,
     log: Log,
-) -> int:
-    """``hostgw exec --watch``: start COMMAND as a child, supervise it, keep files in step.
-
-    ``env`` is the command's environment (with ``HOSTGW_*`` exported once, at
-    start); re-detection uses hostgw's own environment, never those exports.
-    Returns the command's exit code (128+N for a death by signal N).
-    """
+) -> Watcher | None:
+    """``exec --watch``'s watcher: the passes after exec's steps (None without
+    ``--watch``, or with nothing to keep in step: then hostgw only supervises);
+    the command gets the notifications."""
     from hostgw.runtime.notify import notifier_for
-    from hostgw.runtime.supervise import Child, supervise
 
-    child = Child()
+    if not settings.enabled:
+        return None
+    applies = [render_apply(request, os.environ)] if request.anything else []
+    if rewrites.files:
+        applies.append(rewrite_apply(rewrites, log, last=last))
     notifier = notifier_for(settings, child_pid=lambda: child.pid)
-    applies = [render_apply(request, os.environ), *extra] if request.anything else list(extra)
-    if not applies:  # nothing to keep in step: an init that forwards and reaps
+    if not applies:
         log("no templates or rewrites: supervising only")
-        return supervise(command, env=env, child=child)
-    watcher = watcher_for(options, applies, settings, notifier, log)
-    try:
-        answer, written = watcher.start()
-        log(started(watcher, answer, written))
-        return supervise(command, env=env, watcher=watcher, child=child)
-    finally:
-        watcher.close()
+        return None
+    return watcher_for(options, applies, settings, notifier, log)
 
 
 def run_watch(
@@ -414,8 +438,13 @@ def run_watch(
     watch: WatchSettings,
     log: Log,
 ) -> int:
-    """``hostgw watch``: keep the outputs in step until TERM or INT; return 0."""
-    from hostgw.runtime.loop import serve
+    """``hostgw watch``: keep the outputs in step until TERM or INT; return 0.
+
+    Signals are handled from the start: TERM or INT during the first pass
+    ends it there (files written so far stay whole), HUP makes it look again
+    once it is done.
+    """
+    from hostgw.runtime.loop import Stopped, serve, starting
     from hostgw.runtime.notify import notifier_for
 
     rewrites.given()
@@ -430,11 +459,14 @@ def run_watch(
     notifier = notifier_for(watch)
     watcher = watcher_for(options, applies, watch, notifier, log)
     try:
-        answer, written = watcher.start()
-        log(started(watcher, answer, written))
-        if written and notifier is not None:
-            watcher.notify_now()
-        serve(watcher)
+        with starting({signal.SIGHUP: lambda _signum, _frame: watcher.mark()}):
+            answer, written = watcher.start()
+            log(started(watcher, answer, written))
+            if written and notifier is not None:
+                watcher.notify_now()
+            serve(watcher)  # its handlers take over from here
+    except Stopped as stop:
+        log(f"stopped by {stop.name} during the first pass")
     finally:
         watcher.close()
     return 0

@@ -6,13 +6,18 @@ finds the host with the ``env``, ``hosts``, ``k8s``, ``host-network`` and
 ``HOSTGW_HOST`` and ``HOSTGW_IP6``. It is meant for
 ``/docker-entrypoint.d/15-hostgw.envsh`` in the stock nginx image; its header
 says how it behaves when sourced and when executed.
+
+``nginx-step``: a ``/docker-entrypoint.d/`` step (``nginx_step.sh``) that runs
+``hostgw render --nginx`` (then ``hostgw wait`` for ``HOSTGW_WAIT``) in place
+of the nginx image's ``20-envsubst-on-templates.sh``, for images that have
+hostgw installed and keep the image's entrypoint.
 """
 
 from __future__ import annotations
 
 from hostgw.errors import UsageError
 
-KINDS: dict[str, str] = {"sh": "snippet.sh"}
+KINDS: dict[str, str] = {"sh": "snippet.sh", "nginx-step": "nginx_step.sh"}
 """Snippet kind -> resource file in this package."""
 
 MARKER = "# hostgw-snippet-sh: finds the container host's address without Python"
@@ -33,7 +38,7 @@ def snippet(kind: str = "sh") -> str:
 
 def write_snippet(kind: str, path: str) -> None:
     """Write the snippet ``kind`` to ``path`` atomically, mode 0755 (the nginx image
-    sources only executable ``.envsh`` files)."""
+    runs or sources only executable ``/docker-entrypoint.d/`` files)."""
     import os
 
     from hostgw.fileio import write_atomic

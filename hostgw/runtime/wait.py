@@ -243,6 +243,7 @@ class WaitSettings(Record):
     interval: float = DEFAULT_INTERVAL
     attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
     insecure: bool = False
+    timeout_option: str = "--timeout"  # how the command that waits spells ``timeout``
 
 
 def _detected_address() -> str:
@@ -311,6 +312,7 @@ def wait_for(
     insecure: bool = False,
     gateway: str | Callable[[], str] | None = None,
     progress: Callable[[Round], None] | None = None,
+    timeout_option: str = "--timeout",
 ) -> float:
     """Check ``targets`` in rounds until all have answered; return the seconds taken.
 
@@ -320,7 +322,9 @@ def wait_for(
     that finds it), needed only when a target has no host; by default
     :func:`hostgw.detect` is asked. ``progress`` is called after every
     round. Raises :class:`WaitTimeout` naming every target that never answered
-    and the last reason, or a detection error when the host cannot be found.
+    and the last reason (its hint says to raise ``timeout_option``, the
+    caller's name for ``timeout``), or a detection error when the host cannot
+    be found.
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -344,7 +348,7 @@ def wait_for(
             return now - start
         time.sleep(max(0.0, min(interval, deadline - now)))
         if deadline - time.monotonic() < _LAST_ROUND_MIN:
-            raise _timeout(failed, host, timeout, total)
+            raise _timeout(failed, host, timeout, total, timeout_option)
 
 
 def wait_with(
@@ -363,11 +367,16 @@ def wait_with(
         insecure=settings.insecure,
         gateway=gateway,
         progress=None if progress is None else (lambda r: progress(r.describe())),
+        timeout_option=settings.timeout_option,
     )
 
 
 def _timeout(
-    failed: Sequence[tuple[Target, str]], host: str | None, timeout: float, total: int
+    failed: Sequence[tuple[Target, str]],
+    host: str | None,
+    timeout: float,
+    total: int,
+    option: str = "--timeout",
 ) -> WaitTimeout:
     names = [t.label(host) for t, _ in failed]
     listing = "; ".join(f"{t.label(host)}: {why}" for t, why in failed)
@@ -375,5 +384,5 @@ def _timeout(
         f"gave up after {timeout:g}s; {len(failed)} of {total} target(s) never answered: {listing}",
         pending=names,
         hint="check that the backend runs and publishes that port on the host "
-        "(docker ps, docker logs); if it is only slow to start, raise --timeout",
+        "(docker ps, docker logs); if it is only slow to start, raise " + option,
     )
