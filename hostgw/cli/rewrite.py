@@ -70,7 +70,7 @@ config could not be parsed (or --strict and a --map matched nothing), 7
     "--output",
     type=click.Path(dir_okay=False),
     metavar="OUT",
-    help="Write the result to OUT (atomically) and leave FILE alone.",
+    help="Write the result to OUT (atomically; - or /dev/stdout: stdout) and leave FILE alone.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if something would change.")
 @click.option(
@@ -137,7 +137,7 @@ def rewrite(
     """
     from hostgw.detection import Once
     from hostgw.rewriting.apply import mappings_from, run, run_text, unified_diff
-    from hostgw.rewriting.files import decode, encode
+    from hostgw.rewriting.files import encode, read_stdin
 
     gateway = Once(options, v6=False).host
     mappings = mappings_from(maps, os.environ)
@@ -149,7 +149,7 @@ def rewrite(
                 "--json reports on stdout, where the rewritten config would go",
                 hint="give FILE (in place, or with -o OUT), or drop --json",
             )
-        text = decode(sys.stdin.buffer.read())
+        text = read_stdin(sys.stdin.buffer)
         the_plan = run_text(
             text, mappings, fmt=fmt, strict=strict, validate=validate, gateway=gateway
         )
@@ -180,7 +180,7 @@ def rewrite(
     if as_json:
         emit_json(_as_json(the_plan, out, with_diff=diff, written=write))
     else:
-        _report(the_plan, quiet=quiet, wrote=[str(out or f.path) for f in changed if write])
+        _report(the_plan, quiet=quiet, wrote=[str(p) for p in the_plan.written])
         if diff:
             click.echo(unified_diff(the_plan, out), nl=False)
     return EXIT_ERROR if changed and not write else 0

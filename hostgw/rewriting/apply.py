@@ -4,12 +4,15 @@ Used by the ``rewrite`` command, ``exec --rewrite`` and ``watch --rewrite``.
 Nothing is written until every file was read, rewritten and (with
 ``validate``) accepted by the real proxy, and every original has a place;
 then all files and originals go at once through
-:func:`hostgw.atomic.write_many`.
+:func:`hostgw.fileio.write_many`. ``-o -``, ``-o /dev/stdout`` and ``-o
+/dev/stderr`` write the result to that stream; the plan's ``written`` lists
+the files written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -45,6 +48,7 @@ def run(
     env: Mapping[str, str] | None = None,
     gateway: str | Callable[[], str] | None = None,
     state_dir: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Plan:
     """Rewrite ``paths`` in place (or ``paths[0]`` to ``output``); return the plan.
 
@@ -53,12 +57,16 @@ def run(
     :class:`RewriteError`. ``gateway`` gives the gateway's ``host`` form (or
     a function returning it, called when a rule first needs it).
     In place, originals are kept under ``state_dir`` (default:
-    ``HOSTGW_STATE_DIR`` in ``env``, else /var/lib/hostgw).
+    ``HOSTGW_STATE_DIR`` in ``env``, else /var/lib/hostgw). ``log`` gets each
+    note on how a file was written (default: stderr; see
+    :func:`hostgw.fileio.write_many`).
     """
+    from hostgw.fileio import stream_fd
     from hostgw.rewriting.pristine import state_dir as find_state_dir
 
     env = os.environ if env is None else env
     state = find_state_dir(state_dir, env)
+    stream = output is not None and stream_fd(output) is not None
     if output is not None and (len(paths) != 1 or follow_includes):
         raise UsageError(
             "-o takes one input file and no --follow-includes",
@@ -74,9 +82,10 @@ def run(
         prefix=prefix,
         state=state,
     )
-    check_plan(the_plan, strict=strict, validate=validate, at=output, prefix=prefix)
+    at = Path.cwd() / "stdout" if stream else output
+    check_plan(the_plan, strict=strict, validate=validate, at=at, prefix=prefix)
     if write:
-        _write(the_plan, output, state)
+        the_plan.written = _write(the_plan, output, state, log)
     return the_plan
 
 
@@ -125,12 +134,20 @@ def check_plan(
         check(the_plan.format, texts, at, prefix=prefix)
 
 
-def _write(the_plan: Plan, output: Path | None, state: Path) -> None:
-    from hostgw.fileio import write_many
+def _write(
+    the_plan: Plan, output: Path | None, state: Path, log: Callable[[str], None] | None
+) -> list[Path]:
+    """Write the plan; return the files written (the rewritten ones, not the originals)."""
+    from hostgw.fileio import same, stream_fd, write_many, write_stream
 
     if output is not None:
-        write_many([(output, encode(the_plan.files[0].result.text))])
-        return
+        data = encode(the_plan.files[0].result.text)
+        if stream_fd(output) is not None:
+            write_stream(output, data)
+            return []
+        if same(output, data):  # only when its bytes change, as render does
+            return []
+        return [w.path for w in write_many([(output, data)], log=log)]
     items: list[tuple[Path, bytes]] = []
     copies: list[tuple[Path, os.stat_result]] = []
     moved: list[Path] = []
@@ -144,9 +161,10 @@ def _write(the_plan: Plan, output: Path | None, state: Path) -> None:
                 moved.append(f.kept)
         if f.changed:
             items.append((f.path, encode(f.result.text)))
-    if items:
-        write_many(items)
+    written = write_many(items, log=log) if items else []
     _settle(copies, moved)
+    targets = {f.path for f in the_plan.files}
+    return [w.path for w in written if w.path in targets]
 
 
 def _copy_place(f: FileResult, state: Path, notes: list[Note]) -> Path | None:
@@ -168,6 +186,8 @@ def _copy_place(f: FileResult, state: Path, notes: list[Note]) -> Path | None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != state else ""
         why = f"cannot write {state}: {where}{(exc.strerror or str(exc)).lower()}"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            why += f" ({pristine.denied(Path(exc.filename or state))})"
     fix = (
         "point --state-dir (or HOSTGW_STATE_DIR) at a writable directory that lasts as "
         "long as the config, or write the result elsewhere with -o OUT"

@@ -6,35 +6,51 @@ from that copy. A restarted container that finds a new gateway therefore
 gets the right target, and running twice equals once. If the file was
 edited since (it no longer equals the copy with only target tokens
 changed), the edited file becomes the new original, with a warning.
+
+"Only target tokens changed" is judged by what hostgw itself writes at a
+target: the original's token, or ``host:port`` as :mod:`hostgw.addr` reads
+it (a bracketed IPv6 address with or without a zone, an IPv4 address, a
+host name), whatever its characters.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
+from hostgw.addr import family_of, is_hostname, parse_ip, parse_port
 from hostgw.errors import RewriteError, UsageError
-from hostgw.fileio import decode, encode
+from hostgw.fileio import decode, encode, read_input
 from hostgw.record import Record
 from hostgw.rewriting import Mappings, Note, RewriteResult, detect_format, rewrite
 from hostgw.rewriting.engine import Editor
 
-__all__ = ["FileResult", "Plan", "decode", "encode", "plan", "read_text"]
+__all__ = ["FileResult", "Plan", "decode", "encode", "plan", "read_stdin", "read_text"]
 
-_HOSTPORT = re.compile(r"[A-Za-z0-9._:\[\]-]*")
+_MAX_HOST = 300  # past any host name or address hostgw writes
+_FAMILY_TOKENS = ("ipv4", "ipv6")  # HAProxy's family prefix, which follows the address
 
 
 def read_text(path: Path) -> str:
-    """The file's text; a missing or unreadable file is a :class:`RewriteError`."""
+    """The file's text (at most the input cap); a missing or unreadable file is a
+    :class:`RewriteError`."""
     try:
-        return decode(path.read_bytes())
+        return decode(read_input(path))
     except OSError as exc:
         raise RewriteError(
             f"cannot read {path}: {exc.strerror or exc}",
             path=str(path),
             hint="check the path (and --prefix for includes)",
         ) from exc
+
+
+def read_stdin(stream: BinaryIO) -> str:
+    """A config given on stdin, as text (at most the input cap)."""
+    try:
+        return decode(read_input(stream))
+    except OSError as exc:
+        raise RewriteError(f"cannot read stdin: {exc.strerror or exc}", path="-") from exc
 
 
 class FileResult(Record):
@@ -60,6 +76,7 @@ class Plan:
         self.files: list[FileResult] = files or []
         self.notes: list[Note] = []
         self.format = format
+        self.written: list[Path] = []  # the files a run wrote (not the kept originals)
 
     @property
     def unused(self) -> list[str]:
@@ -201,9 +218,11 @@ def _source(path: Path, state: Path | None, fmt: str | None) -> _Source:
     current = read_text(path)
     if state is None:
         return _Source(current, current)
-    kept = find(path, state)
+    passed: list[str] = []
+    kept = find(path, state, passed)
     if kept is None:
-        return _Source(current, current, fresh=True)
+        note = Note(1, 1, passed[0], str(path)) if passed else None
+        return _Source(current, current, fresh=True, note=note)
     base = kept.text
     if current == base or derived(current, base, fmt or detect_format(base, str(path))):
         return _Source(current, base, kept.at)
@@ -218,17 +237,69 @@ def _source(path: Path, state: Path | None, fmt: str | None) -> _Source:
 
 
 def derived(current: str, base: str, fmt: str) -> bool:
-    """Whether ``current`` is ``base`` with at most its target host:ports changed."""
+    """Whether ``current`` is ``base`` with at most its target host:ports changed.
+
+    Each target of ``base`` may stand in ``current`` as it was or as any
+    ``host:port`` hostgw writes (see the module's docstring); every byte
+    between the targets must be the same. Linear: at most two candidate
+    ends per target, each checked against the text that must follow it.
+    """
     import importlib
 
     editor = Editor(base, Mappings(), lambda: "", collect=True)
     importlib.import_module(f"hostgw.rewriting.{fmt}").rewrite(editor)
-    pos = prev = 0
-    for start, end in sorted(editor.spans):
-        seg = base[prev:start]
-        if not current.startswith(seg, pos):
-            return False
-        pos += len(seg)
-        pos = _HOSTPORT.match(current, pos).end()  # type: ignore[union-attr]
+    olds: list[str] = []
+    pieces: list[str] = []
+    prev = 0
+    for start, end in sorted(set(editor.spans)):
+        if start < prev:  # overlapping spans: the first one stands
+            continue
+        pieces.append(base[prev:start])
+        olds.append(base[start:end])
         prev = end
-    return current[pos:] == base[prev:]
+    pieces.append(base[prev:])
+    if not current.startswith(pieces[0]):
+        return False
+    pos = len(pieces[0])
+    for old, piece in zip(olds, pieces[1:], strict=True):
+        for end in _token_ends(current, pos, old):
+            if current.startswith(piece, end):
+                pos = end + len(piece)
+                break
+        else:
+            return False
+    return pos == len(current)
+
+
+def _token_ends(text: str, pos: int, old: str) -> list[int]:
+    """Where a target token starting at ``pos`` may end: ``old`` unchanged, or a
+    ``host:port`` (or HAProxy family word) hostgw writes."""
+    ends = [pos + len(old)] if text.startswith(old, pos) else []
+    if old.lower() in _FAMILY_TOKENS:
+        if text[pos : pos + 4].lower() in _FAMILY_TOKENS:
+            ends.append(pos + 4)
+        return ends
+    end = _written_end(text, pos)
+    if end is not None and end not in ends:
+        ends.append(end)
+    return ends
+
+
+def _written_end(text: str, pos: int) -> int | None:
+    """The end of a ``host:port`` at ``pos`` that hostgw could have written, else None."""
+    if text.startswith("[", pos):
+        close = text.find("]", pos, pos + _MAX_HOST)
+        if close < 0 or (parse_ip(text[pos + 1 : close]) or ("", 0))[1] != 6:
+            return None
+        colon = close + 1
+    else:
+        colon = text.find(":", pos, pos + _MAX_HOST)
+        host = text[pos:colon]
+        if colon < 0 or not (family_of(host) == 4 or is_hostname(host)):
+            return None
+    if not text.startswith(":", colon):
+        return None
+    digits = colon + 1
+    while digits < len(text) and digits - colon <= 5 and "0" <= text[digits] <= "9":
+        digits += 1
+    return digits if parse_port(text[colon + 1 : digits]) is not None else None

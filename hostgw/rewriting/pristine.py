@@ -13,6 +13,10 @@ directory cannot be made or written (a non-root image, a read-only
 ``.FILE.hostgw-orig``, as earlier versions kept it: nginx's ``include
 dir/*`` skips hidden files. httpd (``Include dir/``) and Caddy (``import
 dir/*``) may load it, so for those formats :data:`LOADED_BESIDE` says no.
+
+A state directory this user cannot read (one an earlier run as root made
+0700) is treated like one it cannot write: its copy is passed over, with
+a warning naming the owner, and the copy goes beside the file.
 """
 
 from __future__ import annotations
@@ -67,21 +71,30 @@ class Kept(Record):
     at: Path
 
 
-def find(path: Path, state: Path) -> Kept | None:
+def find(path: Path, state: Path, passed: list[str] | None = None) -> Kept | None:
     """The kept original of ``path``, or None on a first run.
 
     A copy beside the file wins over the state directory's: one is written
     only when the state directory could not be, or by an earlier version,
-    so it is the newer.
+    so it is the newer. A state directory this user may not read is passed
+    over (``passed`` gets why, one line).
     """
-    from hostgw.fileio import decode
+    from hostgw.fileio import decode, read_input
 
-    for at in [*besides(path), in_state(state, path)]:
+    home = in_state(state, path)
+    for at in [*besides(path), home]:
         try:
-            data = at.read_bytes()
+            data = read_input(at)
         except OSError as exc:
             if exc.errno in _ABSENT:
                 continue
+            if at == home and exc.errno in (errno.EACCES, errno.EPERM) and passed is not None:
+                passed.append(
+                    f"the state directory {state} cannot be read by this user "
+                    f"({denied(state)}), so an original kept there (by a run as another "
+                    "user?) is not used: this file as it is now is taken as the original"
+                )
+                return None
             raise RewriteError(
                 f"cannot read the original of {path} kept in {at}: {exc.strerror or exc}",
                 path=str(path),
@@ -116,6 +129,18 @@ def prepare(state: Path, path: Path) -> Path:
         code = errno.EROFS if _read_only(target.parent) else errno.EACCES
         raise OSError(code, os.strerror(code), str(target.parent))
     return target
+
+
+def denied(path: Path) -> str:
+    """Why this user may not use ``path``: whose it is (the nearest part that exists)."""
+    for part in [path, *path.parents]:
+        try:
+            st = os.stat(part)
+        except OSError:
+            continue
+        mode = stat.S_IMODE(st.st_mode)
+        return f"{part} belongs to uid {st.st_uid}, mode {mode:04o}; this is uid {os.geteuid()}"
+    return f"this is uid {os.geteuid()}"
 
 
 def _read_only(directory: Path) -> bool:

@@ -61,10 +61,12 @@ class Settings(Record):
 
 
 class Job(Record):
-    """One template and where its output goes (``None``: stdout)."""
+    """One template and where its output goes (``None``: stdout); ``root``: in directory
+    mode, the (real) output directory the write must stay inside."""
 
     template: str
     output: Path | None
+    root: Path | None = None
 
 
 def parse_pair(spec: str) -> Job:
@@ -90,6 +92,7 @@ def directory_jobs(templates: str | Path, output: str | Path, suffix: str) -> li
         raise UsageError("--suffix must not be empty", hint="the default is .template")
     jobs: list[Job] = []
     seen: set[str] = set()
+    real_output = Path(os.path.realpath(output))
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in seen:  # a symlink loop, or the same directory twice
@@ -101,7 +104,8 @@ def directory_jobs(templates: str | Path, output: str | Path, suffix: str) -> li
             source = Path(dirpath, name)
             if name.endswith(suffix) and len(name) > len(suffix) and source.is_file():
                 rel = source.relative_to(root)
-                jobs.append(Job(str(source), inside(output, rel.with_name(name[: -len(suffix)]))))
+                out = inside(output, rel.with_name(name[: -len(suffix)]))
+                jobs.append(Job(str(source), out, real_output))
     return jobs
 
 

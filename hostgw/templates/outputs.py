@@ -3,6 +3,9 @@
 Everything is rendered first; files are written (atomically, only those
 whose bytes change, all or nothing) when every template succeeded.
 ``HOSTGW_*`` values arrive as an argument (``own``): nothing here detects.
+Templates are read with the input cap, outputs written by
+:mod:`hostgw.fileio` (directory mode through directory descriptors;
+``-``, ``/dev/stdout`` and ``/dev/stderr`` are streams).
 """
 
 from __future__ import annotations
@@ -14,7 +17,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from hostgw.errors import OutputError, TemplateError
-from hostgw.fileio import decode, same, unified_diff, write_many
+from hostgw.fileio import (
+    Item,
+    Log,
+    decode,
+    read_input,
+    same,
+    stream_fd,
+    unified_diff,
+    write_many,
+    write_stream,
+)
 from hostgw.templates.expand import combine
 from hostgw.templates.jobs import STDIO, Job, Plan, Settings
 from hostgw.templates.syntax import OwnValues
@@ -25,12 +38,20 @@ _STREAM_BLOCK = re.compile(rb"stream\s*\{")
 class Output:
     """A rendered file: where it goes, which template it came from, its bytes."""
 
-    __slots__ = ("chunks", "path", "source")
+    __slots__ = ("chunks", "path", "root", "source")
 
-    def __init__(self, source: str, path: Path | None, chunks: list[bytes]) -> None:
+    def __init__(
+        self, source: str, path: Path | None, chunks: list[bytes], root: Path | None = None
+    ) -> None:
         self.source = source
         self.path = path  # None: stdout
         self.chunks = chunks
+        self.root = root  # directory mode: the output directory it stays inside
+
+    @property
+    def is_file(self) -> bool:
+        """Whether it goes to a file (not stdout, ``/dev/stdout`` or ``/dev/stderr``)."""
+        return self.path is not None and stream_fd(self.path) is None
 
     def data(self) -> bytes:
         """The whole output as one bytes object."""
@@ -38,11 +59,9 @@ class Output:
 
 
 def load(template: str, stdin: BinaryIO | None = None) -> bytes:
-    """A template's bytes; ``-`` reads stdin."""
-    if template == STDIO:
-        return (stdin or sys.stdin.buffer).read()
+    """A template's bytes (at most the input cap, ``HOSTGW_MAX_INPUT``); ``-`` reads stdin."""
     try:
-        return Path(template).read_bytes()
+        return read_input(stdin or sys.stdin.buffer if template == STDIO else template)
     except OSError as exc:
         raise TemplateError(f"cannot read it: {exc.strerror or exc}", path=template) from None
 
@@ -65,7 +84,7 @@ def render_all(
         except TemplateError as exc:
             errors.append(exc if exc.problems else _as_problem(exc, job.template))
             continue
-        outputs.append(Output(job.template, job.output, chunks))
+        outputs.append(Output(job.template, job.output, chunks, job.root))
     if errors:
         raise combine(errors)
     return outputs
@@ -81,7 +100,7 @@ def stream_block(nginx_conf: str | Path, stream_dir: Path) -> Output | None:
     no stream block yet (as the image's script does); None if it has one."""
     conf = Path(nginx_conf)
     try:
-        text = conf.read_bytes()
+        text = read_input(conf)
     except OSError as exc:
         raise OutputError(
             f"cannot read {conf} to include the stream templates: {exc.strerror or exc}",
@@ -113,7 +132,7 @@ def changes(outputs: Iterable[Output]) -> list[tuple[Path, Output, str]]:
     """Files that would change: path, output, and ``"create"`` or ``"change"``."""
     found = []
     for out in outputs:
-        if out.path is None:
+        if out.path is None or not out.is_file:
             continue
         now = same(out.path, out.chunks)
         if not now:
@@ -124,29 +143,28 @@ def changes(outputs: Iterable[Output]) -> list[tuple[Path, Output, str]]:
 def diff(path: Path, out: Output) -> str:
     """A unified diff from the file at ``path`` (or nothing) to ``out``."""
     try:
-        old = decode(path.read_bytes())
+        old = decode(read_input(path))
         before = str(path)
     except FileNotFoundError:
         old, before = "", "/dev/null"
     return unified_diff(old, decode(out.data()), before, str(path))
 
 
-def write(outputs: Sequence[Output], stdout: BinaryIO | None = None) -> list[Path]:
-    """Write the files that change (all-or-nothing), then stdout's; return paths written."""
-    changed = [(path, out.chunks) for path, out, _ in changes(outputs)]
-    for path, _ in changed:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create directory {path.parent}: {exc.strerror or exc}",
-                hint="nothing was written; make the output directory writable",
-            ) from None
-    if changed:
-        write_many(changed)
+def write(
+    outputs: Sequence[Output], stdout: BinaryIO | None = None, *, log: Log | None = None
+) -> list[Path]:
+    """Write the files that change (all-or-nothing), then the streams; return the files
+    written. A missing output directory is refused (directory mode makes the
+    subdirectories below its output directory); ``log`` gets each note on how a
+    file was written (see :func:`hostgw.fileio.write_many`)."""
+    changed = [Item(path, out.chunks, out.root) for path, out, _ in changes(outputs)]
+    written = write_many(changed, log=log) if changed else []
     stream = stdout or sys.stdout.buffer
     for out in outputs:
         if out.path is None:
             stream.writelines(out.chunks)
+        elif not out.is_file:
+            stream.flush()
+            write_stream(out.path, out.chunks)
     stream.flush()
-    return [path for path, _ in changed]
+    return [done.path for done in written]

@@ -1,0 +1,88 @@
+"""Reading inputs with a size cap: an endless input is a clear error, never a MemoryError.
+
+Templates, configs, kept originals and stdin are all read here. A regular
+file larger than the cap is refused before it is read; anything else (a
+pipe, a device, ``/dev/zero``) is read until the cap and refused past it.
+The cap is :data:`DEFAULT_MAX_INPUT` (64 MiB), raised with
+``HOSTGW_MAX_INPUT`` (bytes, or with a K, M or G suffix).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Callable, Mapping
+from typing import BinaryIO
+
+from hostgw.errors import UsageError
+
+MAX_INPUT_ENV = "HOSTGW_MAX_INPUT"
+DEFAULT_MAX_INPUT = 64 << 20
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+_CHUNK = 1 << 20
+
+
+def input_limit(env: Mapping[str, str] | None = None) -> int:
+    """The cap on one input, in bytes: ``HOSTGW_MAX_INPUT`` in ``env``, else 64 MiB."""
+    text = (os.environ if env is None else env).get(MAX_INPUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_INPUT
+    number, unit = text.rstrip("KMGkmgBb"), text[len(text.rstrip("KMGkmgBb")) :].upper()
+    unit = unit.removesuffix("IB").removesuffix("B")
+    if not (number.isascii() and number.isdigit()) or unit not in _UNITS or int(number) == 0:
+        raise UsageError(
+            f"{MAX_INPUT_ENV}={text!r}: not a size",
+            hint=f"give bytes, or a number with K, M or G: {MAX_INPUT_ENV}=256M",
+        )
+    return int(number) * _UNITS[unit]
+
+
+def _size(limit: int) -> str:
+    for unit in ("G", "M", "K"):
+        if limit % _UNITS[unit] == 0:
+            return f"{limit // _UNITS[unit]} {unit}iB"
+    return f"{limit} bytes"
+
+
+def too_large(limit: int, name: str | None = None) -> OSError:
+    """The error for an input past ``limit`` (its ``strerror`` names the fix)."""
+    why = (
+        f"larger than the input limit of {_size(limit)} (an endless input such as "
+        f"/dev/zero?); raise the limit with {MAX_INPUT_ENV}=SIZE, e.g. {MAX_INPUT_ENV}=1G"
+    )
+    return OSError(errno.EFBIG, why, name)
+
+
+def read_input(source: str | os.PathLike[str] | BinaryIO, *, limit: int | None = None) -> bytes:
+    """All of ``source`` (a path or a binary stream), refused past ``limit`` bytes.
+
+    Raises :class:`OSError`; past the cap, one with ``errno.EFBIG`` whose
+    ``strerror`` says so and how to raise the cap.
+    """
+    cap = input_limit() if limit is None else limit
+    if not isinstance(source, (str, os.PathLike)):
+        return _read_capped(source.read, cap, None)
+    name = os.fspath(source)
+    fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_size > cap:
+            raise too_large(cap, name)
+        return _read_capped(lambda n: os.read(fd, n), cap, name)
+    finally:
+        os.close(fd)
+
+
+def _read_capped(read: Callable[[int], bytes], cap: int, name: str | None) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = read(min(_CHUNK, cap + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > cap:
+            raise too_large(cap, name)
+    return b"".join(chunks)
