@@ -165,16 +165,42 @@ def test_notify_failure_is_logged_and_watch_goes_on(rig: Rig) -> None:
     assert rig.notified == 1
 
 
-def test_debounce_waits_for_quiet(rig: Rig) -> None:
+def test_a_change_alone_is_looked_at_once_it_settles(rig: Rig) -> None:
+    w = rig.watcher  # debounce 100 ms, settle 10 ms
+    w.mark(100.0)  # nothing in the 100 ms before it: a change alone
+    assert not w.step(now=100.005)
+    assert w.timeout(100.005) == pytest.approx(0.005)
+    assert w.step(now=100.0101)
+    assert w.passes == 1
+    assert not w.step(now=100.03), "a pass must clear the pending change"
+
+
+def test_a_change_soon_after_another_waits_for_quiet(rig: Rig) -> None:
     w = rig.watcher
     w.mark(100.0)
-    assert not w.step(now=100.05)
-    w.mark(100.08)
-    assert not w.step(now=100.15)  # 70 ms after the last event
-    assert w.timeout(100.15) == pytest.approx(0.03)
-    assert w.step(now=100.181)
-    assert w.passes == 1
+    assert w.step(now=100.011)  # alone: looked at after 10 ms
+    w.mark(100.05)  # 50 ms after the last change: a burst goes on
+    assert not w.step(now=100.1)
+    w.mark(100.13)
+    assert not w.step(now=100.2)  # 70 ms after the last event
+    assert w.timeout(100.2) == pytest.approx(0.03)
+    assert w.step(now=100.231)
+    assert w.passes == 2
     assert not w.step(now=101.0), "a pass must clear the pending change"
+
+
+def test_a_fast_burst_after_quiet_is_one_pass_of_its_end(rig: Rig) -> None:
+    # 50 changes 2 ms apart: each comes within the settle time of the last.
+    w = rig.watcher
+    t = 100.0
+    for _ in range(50):
+        w.mark(t)
+        assert not w.step(now=t + 0.001)
+        t += 0.002
+    last = t - 0.002
+    assert not w.step(now=last + 0.009)
+    assert w.step(now=last + 0.0101)
+    assert w.passes == 1
 
 
 def test_steady_stream_still_gets_a_pass_after_max_delay(rig: Rig) -> None:
@@ -197,7 +223,7 @@ def test_hosts_and_route_files_are_polled(rig: Rig) -> None:
     assert not w.step(now=now)
     (rig.tmp / "proc/net/route").write_text("eth0\t00000000\t0107D50A\t0003\n")
     w.step(now=now + 10)
-    assert w.timeout(now + 10) == pytest.approx(w.timing.debounce)
+    assert w.timeout(now + 10) == pytest.approx(w.timing.settle)  # a change alone
     rig.answer = _found("10.213.7.1")
     assert w.step(now=now + 10 + w.timing.debounce)
     assert rig.out.read_bytes() == b"proxy_pass http://10.213.7.1:8000;\n"

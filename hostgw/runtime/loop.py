@@ -1,20 +1,69 @@
 """The event loop of a long-running hostgw: wait for fds, deadlines and signals.
 
-:class:`WakePipe` turns signals into a readable fd; :func:`wait` waits once
-and steps the watcher; :func:`serve` loops until a stop signal.
+:func:`starting` handles signals from the first moment, before the first
+render; :class:`WakePipe` turns signals into a readable fd; :func:`wait`
+waits once and steps the watcher; :func:`serve` loops until a stop signal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hostgw.runtime.watcher import Watcher
+
+
+#: Signals that end a long-running hostgw.
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
+Handler = Callable[[int, FrameType | None], object]
+
+
+class Stopped(BaseException):
+    """A stop signal arrived before the loop that handles it was running.
+
+    A :class:`BaseException`, as :class:`KeyboardInterrupt` is, so that no
+    ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        """The signal's name (``SIGTERM``)."""
+        return signal.Signals(self.signum).name
+
+
+def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def starting(others: Mapping[int, Handler] | None = None) -> Iterator[None]:
+    """Handle signals while hostgw starts (the first render, rewrite and wait).
+
+    A stop signal raises :class:`Stopped` wherever the process is, so a TERM
+    that arrives while a template is read from a slow FIFO, a file written
+    or a ``--wait`` goes on ends it promptly: as PID 1, a TERM without a
+    handler would be ignored by the kernel and lost. ``others`` handle the
+    rest (held for the command, or a "look again"). The loop's own handlers
+    replace these once it runs; the previous ones are back on exit.
+    """
+    handlers: dict[int, Handler] = {**(others or {}), **dict.fromkeys(STOP_SIGNALS, _raise_stopped)}
+    old = {s: signal.signal(s, handler) for s, handler in handlers.items()}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 class WakePipe:
@@ -80,9 +129,7 @@ def wait(
     return woken
 
 
-def serve(
-    watcher: Watcher, *, stop_signals: Sequence[int] = (signal.SIGTERM, signal.SIGINT)
-) -> int:
+def serve(watcher: Watcher, *, stop_signals: Sequence[int] = STOP_SIGNALS) -> int:
     """Run ``watcher`` until one of ``stop_signals`` arrives; return the signal number.
 
     SIGHUP makes it look again now (a pass after the quiet window) instead

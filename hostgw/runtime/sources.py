@@ -3,10 +3,10 @@
 Each :class:`Source` is a descriptor to wait on, or a poll timer, or both;
 :meth:`Source.check` says whether something relevant changed.
 
-- routes, links and addresses arrive as netlink events (pyroute2 binds the
-  socket; the messages are drained unparsed, since any of them only means
-  "look again"). Where netlink cannot be opened, ``/proc/net/{route,
-  ipv6_route,if_inet6}`` are polled instead;
+- routes, links and addresses arrive as netlink events, on a plain
+  ``AF_NETLINK`` socket; the messages are drained unparsed, since any of
+  them only means "look again". Where netlink cannot be opened,
+  ``/proc/net/{route,ipv6_route,if_inet6}`` are polled instead;
 - ``/etc/hosts`` is polled by ``stat()`` at a low rate. A stat sees in-place
   writes, renames and bind-mount updates alike, needs no inotify (which
   misses writes made to an overlay's lower layer or from outside a bind
@@ -45,38 +45,21 @@ class Source(Protocol):
 class NetlinkSource:
     """Route, link and address events from the kernel; idle costs nothing.
 
-    pyroute2 opens and binds the socket (imported only here). Messages are
-    read into one reused buffer and thrown away; a receive-buffer overflow
-    (ENOBUFS, events were lost) also counts as a change.
+    A plain ``AF_NETLINK`` socket bound to the route, link and address
+    groups (:func:`hostgw.detection.rtnl.subscribe`). Messages are read into
+    one reused buffer and thrown away; a receive-buffer overflow (ENOBUFS,
+    events were lost) also counts as a change.
     """
 
     def __init__(self) -> None:
-        # Heavy, and untyped: imported by name, only when a watch runs.
-        import importlib
+        from hostgw.detection.rtnl import subscribe
 
-        ipr_cls = importlib.import_module("pyroute2").IPRoute
-        rtnl = importlib.import_module("pyroute2.netlink.rtnl")
-
-        groups = (
-            rtnl.RTMGRP_IPV4_ROUTE
-            | rtnl.RTMGRP_IPV6_ROUTE
-            | rtnl.RTMGRP_LINK
-            | rtnl.RTMGRP_IPV4_IFADDR
-            | rtnl.RTMGRP_IPV6_IFADDR
-        )
-        self._ipr = ipr_cls()
-        try:
-            self._ipr.bind(groups=groups)
-            self._fd: int = int(self._ipr.fileno())
-            os.set_blocking(self._fd, False)
-        except BaseException:
-            self._ipr.close()
-            raise
+        self._sock = subscribe()
         self._buf = bytearray(1 << 16)
 
     def fileno(self) -> int | None:
         """The netlink socket."""
-        return self._fd
+        return self._sock.fileno()
 
     def due(self, now: float) -> float | None:
         """Never polled."""
@@ -87,10 +70,9 @@ class NetlinkSource:
         if not readable:
             return False
         changed = False
-        view = memoryview(self._buf)
         while True:
             try:
-                n = os.readv(self._fd, [view])
+                n = self._sock.recv_into(self._buf)
             except BlockingIOError:
                 return changed
             except OSError as exc:
@@ -104,7 +86,7 @@ class NetlinkSource:
 
     def close(self) -> None:
         """Close the socket."""
-        self._ipr.close()
+        self._sock.close()
 
 
 class PollSource:

@@ -45,9 +45,19 @@ Log = Callable[[str], None]
 
 
 class Timing(Record):
-    """How fast the watcher reacts and how often it polls (seconds)."""
+    """How fast the watcher reacts and how often it polls (seconds).
 
-    debounce: float = 0.1  # quiet window after the last event
+    A change that comes alone (nothing in the ``debounce`` window before it)
+    is looked at once ``settle`` passes without another event: the few
+    messages of one change arrive together. A change that follows another
+    within ``debounce`` waits until ``debounce`` passes quietly, so a burst
+    costs one pass of its final state (or two: the first change of a slow
+    burst may have been looked at alone), and a steady stream one pass per
+    ``max_delay``.
+    """
+
+    debounce: float = 0.1  # quiet window that ends a burst
+    settle: float = 0.01  # quiet after a change that came alone
     max_delay: float = 1.0  # a steady stream of events is looked at this often
     hosts_interval: float = 2.0
     poll_interval: float = 1.0  # route polling where netlink is unavailable
@@ -84,8 +94,9 @@ class Watcher:
         self._want_netlink = netlink
         self._sources: dict[str, Source] = {}
         self._applied: tuple[str, int] | None = None
-        self._dirty_since: float | None = None
-        self._last_event = 0.0
+        self._dirty_since: float | None = None  # the first event not looked at yet
+        self._last_event = -float("inf")
+        self._window = self.timing.debounce  # the quiet wanted after the last event
         #: Counters for tests and benchmarks.
         self.passes = 0
         self.notifies = 0
@@ -109,7 +120,7 @@ class Watcher:
         if self._want_netlink:
             try:
                 return {NETLINK: NetlinkSource()}
-            except Exception as exc:  # any failure (no pyroute2, EPERM, NetlinkError): poll
+            except OSError as exc:  # no netlink here (EAFNOSUPPORT, EPERM under seccomp): poll
                 self._log(
                     f"netlink unavailable ({exc}); polling routes every "
                     f"{self.timing.poll_interval:g}s"
@@ -134,14 +145,23 @@ class Watcher:
         Files are written only where bytes differ; returns the answer and
         the files written. Sends no notification: the caller decides.
         """
-        # Listen before looking, so a change during the first pass is not lost.
-        self._sync_sources(EVERYTHING)
+        self.listen()
         answer = self._detect()
         changed = list(self._apply(answer))
+        self.adopt(answer)
+        return answer, changed
+
+    def listen(self) -> None:
+        """Open every source, before the first look, so a change during it is not lost."""
+        self._sync_sources(EVERYTHING)
+
+    def adopt(self, answer: Answer) -> None:
+        """Take ``answer`` as the one the files were written with, by a first pass
+        made elsewhere (``exec``'s steps, after :meth:`listen`); watch what it
+        depends on."""
         found = answer.detection
         self._applied = (found.address, found.family)
         self._sync_sources(found.watch)
-        return answer, changed
 
     def timeout(self, now: float) -> float | None:
         """Seconds until :meth:`step` has something to do; None = wait for an fd."""
@@ -154,7 +174,7 @@ class Watcher:
 
     def _deadline(self) -> float:
         first = self._last_event if self._dirty_since is None else self._dirty_since
-        return min(self._last_event + self.timing.debounce, first + self.timing.max_delay)
+        return min(self._last_event + self._window, first + self.timing.max_delay)
 
     def step(self, ready: Iterable[int] = (), now: float | None = None) -> bool:
         """Handle readable fds and due polls; run a pass once things are quiet.
@@ -174,9 +194,12 @@ class Watcher:
         return True
 
     def mark(self, now: float | None = None) -> None:
-        """Record that something changed; a pass follows after the quiet window."""
+        """Record that something changed; a pass follows after the quiet window
+        (``settle`` for a change that came alone, else ``debounce``)."""
         now = time.monotonic() if now is None else now
         if self._dirty_since is None:
+            alone = now - self._last_event >= self.timing.debounce
+            self._window = self.timing.settle if alone else self.timing.debounce
             self._dirty_since = now
         self._last_event = now
 

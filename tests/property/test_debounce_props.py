@@ -1,10 +1,11 @@
 """Properties of the watcher's debounce, driven by a clock we control.
 
 Whatever the pattern of events: the last event is always followed by a pass
-within the quiet window (the final state is never missed); no pass runs
-before an event's quiet window unless the max delay forced it; and passes
-are bounded by the bursts (gaps longer than the window) plus one per
-max-delay span, never one per event.
+within the quiet window (the final state is never missed); an event that
+comes alone (quiet for the window before it, and for the settle time after)
+is looked at once it settles; and passes are bounded by two per burst
+(gaps longer than the window: the first event of a slow burst may be
+looked at alone) plus one per max-delay span, never one per event.
 """
 
 from __future__ import annotations
@@ -69,15 +70,22 @@ def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]
     max_delay=st.sampled_from([0.5, 1.0, 2.0]),
 )
 def test_debounce(gaps: list[float], debounce: float, max_delay: float) -> None:
-    timing = Timing(debounce=debounce, max_delay=max_delay)
+    settle = debounce / 10
+    timing = Timing(debounce=debounce, settle=settle, max_delay=max_delay)
     events, passes = _driven(gaps, timing)
     eps = 1e-9
     # The final state is always looked at, within the quiet window.
     assert passes, "events but no pass"
     assert passes[-1] >= events[-1] - eps
     assert passes[-1] <= events[-1] + debounce + eps
-    # Bounded: one pass per burst, plus one per max_delay of a long burst.
-    bursts = 1 + sum(1 for a, b in itertools.pairwise(events) if b - a >= debounce - eps)
+    # An event alone is looked at once it settles, not a whole window later.
+    before = [float("inf"), *(b - a for a, b in itertools.pairwise(events))]
+    after = [*(b - a for a, b in itertools.pairwise(events)), float("inf")]
+    for event, gap_before, gap_after in zip(events, before, after, strict=True):
+        if gap_before >= debounce + eps and gap_after > settle + eps:
+            assert any(event - eps <= p <= event + settle + eps for p in passes), event
+    # Bounded: two passes per burst, plus one per max_delay of a long burst.
+    bursts = 1 + sum(1 for gap in before[1:] if gap >= debounce - eps)
     span = events[-1] - events[0]
-    assert len(passes) <= bursts + int(span / max_delay) + 1
+    assert len(passes) <= 2 * bursts + int(span / max_delay) + 1
     assert len(passes) <= len(events)
