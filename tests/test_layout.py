@@ -1,6 +1,6 @@
 """The package's layout rules, checked on its source: who may import whom.
 
-- the bottom (errors, addr, record, textpos, fileio, envformat) imports only
+- the bottom (errors, addr, record, textpos, fileio, envformat, formats) imports only
   the bottom;
 - detection imports the bottom and itself; templates and rewriting import
   the bottom and themselves, never detection nor each other;
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hostgw"
-BOTTOM = {"errors", "addr", "record", "textpos", "fileio", "envformat"}
+BOTTOM = {"errors", "addr", "record", "textpos", "fileio", "envformat", "formats"}
 ENTRIES = {"hostgw", "hostgw.__main__"}
 # wing -> wings (besides the bottom and itself) it may import
 ALLOWED = {

@@ -105,7 +105,7 @@ def test_errors_name_every_place_and_nothing_is_written(tmp_path: Path) -> None:
     assert "a.template:1:8 PORT: is not set" in done.stderr
     assert "a.template:2:3 NEED: set NEED" in done.stderr
     assert "b.template:2:3 V: value contains ';'" in done.stderr
-    assert "hint: pass --raw V" in done.stderr
+    assert "or pass --raw V" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "a.conf").exists()
     assert (tmp_path / "b.conf").read_text() == "old\n"
@@ -252,6 +252,7 @@ def test_nginx_mode_replaces_the_image_script(tmp_path: Path) -> None:
             "proxy_pass ${HOSTGW_IP}:${OTHER_PG}; }\n",
         },
     )
+    conf_d.mkdir()
     conf = tmp_path / "nginx.conf"
     conf.write_text("events {}\nhttp { include conf.d/*.conf; }")
     env = {
@@ -287,3 +288,17 @@ def test_nginx_mode_without_templates_does_nothing(tmp_path: Path) -> None:
     done = ok(run("render", "--nginx", env=env))
     assert "no templates" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_nginx_mode_with_no_output_directory_logs_and_renders_nothing(tmp_path: Path) -> None:
+    """As the image's script: '[ ! -w "$output_dir" ]' logs, renders nothing, exits 0."""
+    _tree(tmp_path / "templates", {"a.conf.template": "a $A\n"})
+    env = {
+        "NGINX_ENVSUBST_TEMPLATE_DIR": str(tmp_path / "templates"),
+        "NGINX_ENVSUBST_OUTPUT_DIR": str(tmp_path / "missing/conf.d"),
+        "A": "1",
+    }
+    done = ok(run("render", "--nginx", "--nginx-conf", str(tmp_path / "nginx.conf"), env=env))
+    assert f"{tmp_path / 'missing/conf.d'} is not a writable directory" in done.stderr
+    assert "nothing rendered" in done.stderr
+    assert not (tmp_path / "missing").exists()

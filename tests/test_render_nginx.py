@@ -109,6 +109,7 @@ def _modules() -> str:
 def _setup(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     prefix = tmp_path / "nginx"
     (prefix / "templates").mkdir(parents=True)
+    (prefix / "conf.d").mkdir()
     for name, text in TEMPLATES.items():
         (prefix / "templates" / name).write_text(textwrap.dedent(text))
     (prefix / "templates/pg.conf.stream-template").write_text(textwrap.dedent(STREAM))
@@ -183,7 +184,6 @@ def test_the_one_line_entrypoint(tmp_path: Path) -> None:
 @pytest.mark.proxies
 def test_envsubst_without_a_format_breaks_the_same_config(tmp_path: Path) -> None:
     prefix, env = _setup(tmp_path)
-    (prefix / "conf.d").mkdir()
     source = (prefix / "templates/default.conf.template").read_text()
     source = source.replace(":-3000", "").replace(":-3001", "").replace(":-8081", "")
     source = source.replace("${LISTEN_PORT:-8080}", "8080").replace("${SERVER_NAME:-_}", "_")

@@ -170,7 +170,7 @@ REFUSED = [
     ("positional", "${N:-$1}", "unsupported '$1'"),
     ("single-quote", "${N:-'x'}", "a quote (')"),
     ("double-quote", '${N:-"x"}', 'a quote (")'),
-    ("nested-length", "${N:-${#A}}", "unsupported '${#'"),
+    ("nested-length", "${N:-${#A}}", "unsupported '${#A}'"),
     ("unclosed", "${N:-abc", "no closing '}'"),
     ("nested-unset", "${N:-$M}", "bash would expand it to nothing"),
 ]

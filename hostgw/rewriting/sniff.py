@@ -11,13 +11,7 @@ from __future__ import annotations
 
 import re
 
-_NAMES = (
-    (re.compile(r"(^|[/.])caddyfile([./]|$)|\.caddy$", re.I), "caddy"),
-    (re.compile(r"haproxy[^/]*\.cfg$|(^|/)haproxy/", re.I), "haproxy"),
-    (re.compile(r"(^|/)(httpd|apache2?)[^/]*\.conf$|(^|/)(apache2?|httpd)/", re.I), "apache"),
-    (re.compile(r"(^|/)nginx[^/]*\.conf$|(^|/)nginx/|\.nginx$", re.I), "nginx"),
-    (re.compile(r"(^|/)caddy/", re.I), "caddy"),
-)
+from hostgw.formats import by_name
 
 _EVIDENCE = {
     "nginx": re.compile(
@@ -50,10 +44,9 @@ _EVIDENCE = {
 
 def sniff(text: str, path: str | None) -> str | None:
     """The format of ``text`` (named ``path``), or None when it is unclear."""
-    if path:
-        for pattern, fmt in _NAMES:
-            if pattern.search(path):
-                return fmt
+    named = by_name(path)
+    if named is not None:
+        return named
     head = text[:65536]
     scores = {fmt: len(pattern.findall(head)) for fmt, pattern in _EVIDENCE.items()}
     # A semicolon-terminated directive is nginx's mark; Caddy never writes one.

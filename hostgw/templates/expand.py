@@ -34,14 +34,16 @@ raised together as one :class:`~hostgw.errors.TemplateError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from hostgw.errors import TemplateError
 from hostgw.fileio import decode, encode
 from hostgw.record import Record
+from hostgw.templates import safety
 from hostgw.templates.syntax import (
     OWN,
     SUPPORTED,
+    Atom,
     OwnValues,
     Ref,
     Selection,
@@ -51,8 +53,10 @@ from hostgw.templates.syntax import (
 )
 from hostgw.textpos import Locator
 
-# A value with one of these could change a config's structure.
-_UNSAFE = re.compile(rb"[\n\x00;{}]")
+#: Problems kept for the report; past this many only their number is.
+MAX_PROBLEMS = 100
+#: Warnings kept per template.
+MAX_NOTES = 20
 
 
 class _Problem(Record):
@@ -60,6 +64,19 @@ class _Problem(Record):
     name: str
     reason: str
     hint: str
+
+
+class _Suspect(Record):
+    """A value that may be refused, depending on where its reference lands."""
+
+    offset: int
+    name: str
+    value: bytes
+    nested: bool  # inside an operator form's word: judged by the strictest context
+
+
+# A verdict for a value that must be judged where it lands (see hostgw.templates.safety).
+_SUSPECT = ("", "")
 
 
 _HINT_UNSET = "set the variable, or give the reference a default: ${NAME:-default}"
@@ -93,16 +110,21 @@ class _Resolver:
         no_empty: bool,
         raw: bool | frozenset[str],
         own: OwnValues,
+        format: str | None,
     ) -> None:
         self.env = env
         self.plain_names = plain_names
         self.strict = strict or no_empty
         self.no_empty = no_empty
         self.raw = raw
+        self.format = format
         self._own = own
         self._own_cache: Mapping[str, str] | None = None
         self.cache: dict[str, bytes | None] = {}
         self.problems: list[_Problem] = []
+        self.total = 0  # problems found, kept or not
+        self.suspects: list[_Suspect] = []
+        self.depth = 0  # inside how many operator-form words
         self.unlocated: dict[str, tuple[str, str]] = {}  # plain refs: name -> (reason, hint)
 
     def lookup(self, name: str) -> bytes | None:
@@ -131,10 +153,7 @@ class _Resolver:
             return ("is empty", _HINT_UNSET) if self.no_empty else None
         if self.raw is True or (self.raw and name in self.raw):
             return None
-        bad = _UNSAFE.search(value)
-        if bad is None:
-            return None
-        return f"value contains {describe_char(bad.group()[0])}", _HINT_RAW.format(name=name)
+        return _SUSPECT if safety.suspect(value, self.format) else None
 
     def plain(self, name: str) -> bytes:
         """A top-level ``$NAME``/``${NAME}``: located later if it is a problem."""
@@ -145,12 +164,18 @@ class _Resolver:
         return value or b""
 
     def problem(self, offset: int, name: str, reason: str, hint: str) -> bytes:
-        self.problems.append(_Problem(offset, name, reason, hint))
+        self.total += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(_Problem(offset, name, reason, hint))
         return b""
 
-    def checked(self, ref: Ref, value: bytes) -> bytes:
-        verdict = self._verdict(ref.name, value)
-        return value if verdict is None else self.problem(ref.start, ref.name, *verdict)
+    def _judged(self, ref: Ref, value: bytes, verdict: tuple[str, str] | None) -> bytes:
+        if verdict is None:
+            return value
+        if verdict is _SUSPECT:
+            self.suspects.append(_Suspect(ref.start, ref.name, value, self.depth > 0))
+            return value
+        return self.problem(ref.start, ref.name, *verdict)
 
     def evaluate(self, ref: Ref) -> bytes:
         """Expand one reference with bash's meaning of its operator."""
@@ -167,7 +192,9 @@ class _Resolver:
             if not message:
                 message = "parameter null or not set" if ref.op[0] == ":" else "parameter not set"
             return self.problem(ref.start, ref.name, message, "")
-        return self.expand(ref.word) if kind == "+" else self.checked(ref, value)
+        if kind == "+":
+            return self.expand(ref.word)
+        return self._judged(ref, value, self._verdict(ref.name, value))
 
     def _nested(self, ref: Ref) -> bytes:
         """A plain reference inside a word: bash expands it whatever the selection."""
@@ -180,13 +207,32 @@ class _Resolver:
                 f"for the text ${ref.name}, or ${{{ref.name}-}} for nothing",
                 _HINT_UNSET,
             )
-        verdict = self._verdict(ref.name, value)
-        if verdict is not None:
-            return self.problem(ref.start, ref.name, *verdict)
-        return value or b""
+        return self._judged(ref, value or b"", self._verdict(ref.name, value))
 
     def expand(self, word: tuple[bytes | Ref, ...]) -> bytes:
-        return b"".join(p if isinstance(p, bytes) else self.evaluate(p) for p in word)
+        self.depth += 1
+        try:
+            return b"".join(p if isinstance(p, bytes) else self.evaluate(p) for p in word)
+        finally:
+            self.depth -= 1
+
+    def judge_suspects(self, data: bytes, spans: list[tuple[int, int]]) -> None:
+        """Refuse each suspect value that could change the structure where it lands."""
+        suspects = sorted(self.suspects, key=lambda s: s.offset)
+        where = safety.contexts(data, self.format, [s.offset for s in suspects], spans)
+        for suspect, context in zip(suspects, where, strict=True):
+            found = safety.refusal(
+                suspect.value, self.format, safety.WORD if suspect.nested else context
+            )
+            if found is not None:
+                char = describe_char(ord(found.char)) if len(found.char) == 1 else found.char
+                char = char if char.startswith(("a ", "'")) else f"'{char}'"
+                self.problem(
+                    suspect.offset,
+                    suspect.name,
+                    f"value contains {char}, which {found.reason}",
+                    found.fix.replace("NAME", suspect.name),
+                )
 
 
 def expand_bytes(
@@ -199,13 +245,22 @@ def expand_bytes(
     raw: bool | Iterable[str] = False,
     own: OwnValues = None,
     path: str | None = None,
+    format: str | None = None,
+    escape: bool = False,
+    notes: list[str] | None = None,
 ) -> list[bytes]:
     """Render ``data``; return the output as chunks (``b"".join`` them, or write each).
 
     ``env`` gives the values (str, as in ``os.environ``); ``own`` the values
     of ``HOSTGW_*`` not in ``env``. ``strict`` makes a selected, unset plain
-    reference an error; ``no_empty`` an empty one too. ``raw`` (True, or
-    names) allows values with a newline, NUL, ``;``, ``{`` or ``}``.
+    reference an error (and, in the default selection, an unset ``${NAME}``
+    whose name has no lower-case letter: see :func:`strict_braced`);
+    ``no_empty`` an empty one too. A value that could change the structure
+    where it lands in a ``format`` config (``nginx``, ``haproxy``,
+    ``apache``, ``caddy``; None: the union of their rules) is refused, see
+    :mod:`hostgw.templates.safety`; ``raw`` (True, or names) allows it.
+    ``escape``: ``\\$`` right before a reference keeps the reference as text.
+    ``notes`` gets warnings (a default word that may lack its ``}``).
     Raises :class:`TemplateError` listing every problem; ``path`` names the
     template in it.
     """
@@ -214,48 +269,180 @@ def expand_bytes(
     selection = selection or Selection()
     names = selection.plain(env)
     raw_set: bool | frozenset[str] = raw if isinstance(raw, bool) else frozenset(raw)
-    resolver = _Resolver(env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own)
+    resolver = _Resolver(
+        env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own, format=format
+    )
+    warn = _Warnings(data, path, notes)
+    out, spans = _render(data, scan(data, names, selection.wants), resolver, warn, escape=escape)
+    if resolver.unlocated:
+        _locate(data, spans, resolver)
+    if strict and selection.names is None and format not in ("haproxy", "apache"):
+        for offset, name in strict_braced(data, env, spans):
+            resolver.problem(offset, name, "is not set", _HINT_STRICT.format(name=name))
+    if resolver.suspects:
+        resolver.judge_suspects(data, spans)
+    if resolver.problems:
+        raise template_error(data, path, resolver.problems, resolver.total)
+    return out
+
+
+def _render(
+    data: bytes,
+    atoms: Iterable[tuple[int, Atom]],
+    resolver: _Resolver,
+    warn: _Warnings,
+    *,
+    escape: bool,
+) -> tuple[list[bytes], list[tuple[int, int]]]:
+    """The output chunks, and the spans of the operator forms (no plain references there)."""
     get = _Values(resolver).__getitem__
     out: list[bytes] = []
-    spans: list[tuple[int, int]] = []  # operator forms: no plain references in them
-    for offset, atom in scan(data, names, selection.wants):
+    spans: list[tuple[int, int]] = []
+    for offset, atom in atoms:
         if isinstance(atom, list):
+            if escape:
+                _escaped_run(data, offset, atom, get, out)
+                continue
             atom[1::2] = list(map(get, atom[1::2]))
             out.append(b"".join(atom))
-        elif isinstance(atom, Ref):
-            spans.append((offset, atom.end))
-            out.append(resolver.evaluate(atom))
         elif isinstance(atom, bytes):
             out.append(atom)
         else:
-            resolver.problem(atom.start, atom.name, atom.reason, _HINT_SYNTAX)
-            out.append(data[offset : atom.stop])
-    if resolver.unlocated:
-        _locate(data, spans, resolver)
-    if resolver.problems:
-        raise template_error(data, path, resolver.problems)
-    return out
+            end = atom.end if isinstance(atom, Ref) else atom.stop
+            spans.append((offset, end))
+            if escape and _escaped(data, offset, out):
+                out.append(data[offset:end])
+            elif isinstance(atom, Ref):
+                out.append(resolver.evaluate(atom))
+                warn.check(atom)
+            else:
+                resolver.problem(atom.start, atom.name, atom.reason, _HINT_SYNTAX)
+                out.append(data[offset:end])
+    return out, spans
+
+
+def _escaped(data: bytes, offset: int, out: list[bytes]) -> bool:
+    """``escape``: True, and the backslash dropped from ``out``, if the template has a
+    ``\\`` right before ``offset`` (the last byte written, as text is copied as is)."""
+    if offset == 0 or data[offset - 1] != 0x5C:
+        return False
+    i = len(out) - 1
+    while not out[i]:
+        i -= 1
+    out[i] = out[i][:-1]
+    return True
+
+
+def _escaped_run(
+    data: bytes, offset: int, atom: list[bytes], get: Callable[[bytes], bytes], out: list[bytes]
+) -> None:
+    """A literal run with plain references, where ``\\$NAME`` stays the text ``$NAME``."""
+    pos = offset
+    for i, part in enumerate(atom):
+        if i % 2 and not _escaped(data, pos, out):
+            out.append(get(part))
+        else:
+            out.append(part)
+        pos += len(part)
+
+
+_HINT_STRICT = (
+    "set {name}, give it a default (${{{name}:-default}}), or, if it is the proxy's own "
+    "variable, write it without braces or name your variables with --vars"
+)
+# An unset ${NAME} with no lower-case letter: an environment variable, not nginx's.
+_ENV_BRACED = re.compile(rb"\$\{((?=[A-Z0-9_]*[A-Z])[A-Z_][A-Z0-9_]*)\}")
+# Variables a config defines itself: nginx's set/map/geo/split_clients/js_set/perl_set,
+# and regex named captures.
+_DEFINED = re.compile(
+    rb"(?:\b(?:set|js_set|perl_set)|\b(?:map|split_clients)[ \t]+[^\s;{}]+|\bgeo)"
+    rb"[ \t]+(?:\$[^\s;{}]+[ \t]+)?\$\{?([A-Za-z_][A-Za-z0-9_]*)"
+    rb"|\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>"
+)
+
+
+def strict_braced(
+    data: bytes, env: Mapping[str, str], spans: Iterable[tuple[int, int]] = ()
+) -> list[tuple[int, str]]:
+    """``--strict`` in the default selection: each unset ``${NAME}`` (outside ``spans``)
+    whose name has a capital and no lower-case letter, unless the config defines it
+    (``set $NAME``, ``map ... $NAME``, a named capture, ...): nginx's own variables
+    are lower-case (``$host``, ``${host}``), so such a reference can only be meant
+    for the environment."""
+    found = [(m.start(), m.group(1).decode("ascii")) for m in _ENV_BRACED.finditer(data)]
+    found = [(at, name) for at, name in found if name not in env and name not in OWN]
+    if not found:
+        return []
+    defined = {(a or b).decode("ascii") for a, b in _DEFINED.findall(data)}
+    inside = sorted(spans)
+    kept, k = [], 0
+    for at, name in found:
+        while k < len(inside) and inside[k][1] <= at:
+            k += 1
+        if name in defined or (k < len(inside) and inside[k][0] <= at):
+            continue
+        kept.append((at, name))
+    return kept
+
+
+class _Warnings:
+    """Notes on operator forms whose word runs over lines and holds ``{`` or ``;``:
+    the ``${PORT:-80;`` typo, whose word ends at some later ``}``."""
+
+    def __init__(self, data: bytes, path: str | None, notes: list[str] | None) -> None:
+        self.data = data
+        self.path = path or "<template>"
+        self.notes = notes
+        self.where: Locator | None = None
+
+    def check(self, ref: Ref) -> None:
+        notes, data = self.notes, self.data
+        if notes is None or len(notes) >= MAX_NOTES:
+            return
+        newline = data.find(b"\n", ref.start, ref.end)
+        if newline < 0:
+            return
+        word = data[ref.start : ref.end]
+        held = next((c for c in ";{" if c.encode() in word), None)
+        if held is None:
+            return
+        self.where = self.where or Locator(data)
+        line, col = self.where.at(ref.start)
+        lines = word.count(b"\n") + 1
+        notes.append(
+            f"{self.path}:{line}:{col} {ref.name}: the word of ${{{ref.name}{ref.op}...}} "
+            f"opened here runs over {lines} lines and holds '{held}'; is its '}}' missing? "
+            "(it ends at the next '}')"
+        )
 
 
 def _locate(data: bytes, spans: list[tuple[int, int]], resolver: _Resolver) -> None:
     """Find every plain reference to the names with a problem, outside operator forms."""
     pattern = pattern_for(frozenset(resolver.unlocated))
     start = 0
-    for stop, after in [*spans, (len(data), len(data))]:
+    for stop, after in [*sorted(spans), (len(data), len(data))]:
         for m in pattern.finditer(data, start, stop):
             if m.group(2) is None:  # operator-form heads are not plain references
                 key = m.group(1)
                 name = (key[2:-1] if key[1] == 0x7B else key[1:]).decode("ascii")
-                resolver.problem(m.start(), name, *resolver.unlocated[name])
-        start = after
+                verdict = resolver.unlocated[name]
+                if verdict is _SUSPECT:
+                    value = resolver.lookup(name) or b""
+                    resolver.suspects.append(_Suspect(m.start(), name, value, False))
+                else:
+                    resolver.problem(m.start(), name, *verdict)
+        start = max(start, after)
 
 
 _MAX_SHOWN = 50
 _HINT_SEP = "\nhint: "
 
 
-def template_error(data: bytes, path: str | None, problems: list[_Problem]) -> TemplateError:
-    """One error listing every problem as ``file:line:col NAME: reason``."""
+def template_error(
+    data: bytes, path: str | None, problems: list[_Problem], total: int | None = None
+) -> TemplateError:
+    """One error listing every problem as ``file:line:col NAME: reason`` (the first
+    :data:`MAX_PROBLEMS` found, then how many more there were: ``total``)."""
     problems = sorted(problems, key=lambda p: p.offset)
     where = Locator(data)
     rows: list[tuple[str | None, int, int, str, str]] = []

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hostgw.errors import OutputError, UsageError
+from hostgw.formats import FORMATS, by_name
 from hostgw.record import Record
 from hostgw.templates.expand import expand_bytes
 from hostgw.templates.syntax import OwnValues, Selection, is_name
@@ -24,12 +25,22 @@ STDIO = "-"
 
 
 class Settings(Record):
-    """How references are chosen and checked (see :func:`hostgw.template.expand_bytes`)."""
+    """How references are chosen and checked (see :func:`hostgw.templates.expand.expand_bytes`).
+
+    ``format`` is every template's target format (None: told per template
+    from ``formats``, else unknown); ``formats`` maps a template's name to the
+    format its output or its name says; ``notes`` collects the warnings of a
+    run (a list the run owns).
+    """
 
     selection: Selection = Selection()
     strict: bool = False
     no_empty: bool = False
     raw: bool | frozenset[str] = False
+    format: str | None = None
+    escape: bool = False
+    formats: Mapping[str, str | None] = {}
+    notes: list[str] | None = None
 
     @classmethod
     def of(
@@ -39,15 +50,26 @@ class Settings(Record):
         strict: bool = False,
         no_empty: bool = False,
         raw: bool | Iterable[str] = False,
+        *,
+        format: str | None = None,
+        escape: bool = False,
     ) -> Settings:
         """From the Python API's options (``vars``/``filter`` as in :meth:`Selection.of`)."""
         raw_names = raw if isinstance(raw, bool) else frozenset(raw)
-        return cls(Selection.of(vars, filter), strict, no_empty, raw_names)
+        return cls(
+            Selection.of(vars, filter), strict, no_empty, raw_names, check_format(format), escape
+        )
+
+    def format_of(self, path: str | None) -> str | None:
+        """The format of the template named ``path``."""
+        if self.format is not None:
+            return self.format
+        return self.formats.get(path or "", by_name(path))
 
     def expand(
         self, data: bytes, env: Mapping[str, str], own: OwnValues, path: str | None
     ) -> list[bytes]:
-        """:func:`hostgw.template.expand_bytes` with these settings."""
+        """:func:`hostgw.templates.expand.expand_bytes` with these settings."""
         return expand_bytes(
             data,
             env,
@@ -57,7 +79,19 @@ class Settings(Record):
             raw=self.raw,
             own=own,
             path=path,
+            format=self.format_of(path),
+            escape=self.escape,
+            notes=self.notes,
         )
+
+
+def check_format(fmt: str | None) -> str | None:
+    """``--format``: one of :data:`hostgw.formats.FORMATS`, or None."""
+    if fmt is None or fmt in FORMATS:
+        return fmt
+    raise UsageError(
+        f"--format {fmt}: not a format hostgw knows", hint=f"one of {', '.join(FORMATS)}"
+    )
 
 
 class Job(Record):
@@ -148,6 +182,7 @@ class NginxPlan(Record):
     jobs: tuple[Job, ...]
     stream_dir: Path | None  # set when there are stream templates
     filter: str | None
+    notes: tuple[str, ...] = ()  # what was skipped, and why
 
 
 def nginx_plan(env: Mapping[str, str]) -> NginxPlan:
@@ -164,10 +199,18 @@ def nginx_plan(env: Mapping[str, str]) -> NginxPlan:
     if not tdir.is_dir():
         return NginxPlan((), None, filter_)
     http_dir, suffix = get("NGINX_ENVSUBST_OUTPUT_DIR"), get("NGINX_ENVSUBST_TEMPLATE_SUFFIX")
+    if not _writable_dir(http_dir):  # the image: log, render nothing, go on
+        note = f"{tdir} exists, but {http_dir} is not a writable directory: nothing rendered"
+        return NginxPlan((), None, filter_, (note,))
     jobs = directory_jobs(tdir, http_dir, suffix)
     stream_dir = Path(get("NGINX_ENVSUBST_STREAM_OUTPUT_DIR"))
     stream = directory_jobs(tdir, stream_dir, get("NGINX_ENVSUBST_STREAM_TEMPLATE_SUFFIX"))
     return NginxPlan((*jobs, *stream), stream_dir if stream else None, filter_)
+
+
+def _writable_dir(path: str | Path) -> bool:
+    """The nginx image's ``[ -w DIR ]``: an existing directory this process may write."""
+    return os.path.isdir(path) and os.access(path, os.W_OK)
 
 
 class RenderRequest(Record):
@@ -184,6 +227,9 @@ class RenderRequest(Record):
     strict: bool = False
     no_empty: bool = False
     raw: tuple[str, ...] = ()
+    format: str | None = None
+    escape: bool = False
+    list_vars: bool = False
     check: bool = False
     diff: bool = False
     quiet: bool = False
@@ -203,6 +249,11 @@ class Plan(Record):
     directory_mode: bool = False
     nginx_conf: str = "/etc/nginx/nginx.conf"
 
+    @property
+    def notes(self) -> list[str]:
+        """Warnings for the user: planning's, then (after rendering) the templates'."""
+        return self.settings.notes if self.settings.notes is not None else []
+
 
 def plan(request: RenderRequest, env: Mapping[str, str], *, stdin_default: bool) -> Plan:
     """Turn the options into jobs and settings; usage errors here, before any work.
@@ -215,6 +266,7 @@ def plan(request: RenderRequest, env: Mapping[str, str], *, stdin_default: bool)
     jobs = [parse_pair(spec) for spec in request.specs]
     stream_dir = None
     filter_ = request.filter
+    notes: list[str] = []
     if request.templates_dir:
         if not request.output or request.output == STDIO:
             raise UsageError("--templates needs --output DIR", hint="e.g. -o /etc/nginx/conf.d")
@@ -226,12 +278,16 @@ def plan(request: RenderRequest, env: Mapping[str, str], *, stdin_default: bool)
         jobs += nginx.jobs
         stream_dir = nginx.stream_dir
         filter_ = filter_ if filter_ is not None else nginx.filter
+        notes += nginx.notes
     if not jobs and stdin_default and not request.nginx:
         jobs.append(Job(STDIO, None))
     _check_jobs(jobs)
+    fmt = check_format(request.format) or ("nginx" if request.nginx else None)
+    formats = {_name(job): by_name(str(job.output or ""), job.template) for job in jobs}
+    settings = _settings(request, filter_).replace(format=fmt, formats=formats, notes=notes)
     return Plan(
         tuple(jobs),
-        _settings(request, filter_),
+        settings,
         stream_dir,
         directory_mode=bool(request.templates_dir or request.nginx),
         nginx_conf=request.nginx_conf,
@@ -257,6 +313,11 @@ def _with_output(jobs: list[Job], request: RenderRequest) -> list[Job]:
     return jobs
 
 
+def _name(job: Job) -> str:
+    """The name a template is rendered under (``<stdin>`` for ``-``)."""
+    return "<stdin>" if job.template == STDIO else job.template
+
+
 def _check_jobs(jobs: list[Job]) -> None:
     if sum(job.template == STDIO for job in jobs) > 1:
         raise UsageError("only one template can come from stdin ('-')")
@@ -279,4 +340,4 @@ def _settings(request: RenderRequest, filter_: str | None) -> Settings:
             )
     raw: bool | frozenset[str] = "*" in request.raw or frozenset(request.raw)
     selection = Selection.of(request.vars or None, filter_)
-    return Settings(selection, request.strict, request.no_empty, raw)
+    return Settings(selection, request.strict, request.no_empty, raw, escape=request.escape)

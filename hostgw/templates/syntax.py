@@ -12,6 +12,7 @@ See :mod:`hostgw.templates.expand` for the meaning of each form.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from functools import lru_cache
 from itertools import accumulate
@@ -32,8 +33,12 @@ _NAME_AT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _OP_AT = re.compile(rb":[-+?]|[-+?]")
 _WORD_TEXT = re.compile(rb"[^\\$}`\"']+")
 _FORMAT_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-# ${NAME followed by an operator character: an operator form, supported or not.
-_OP_BRANCH = rb"\{(?=([A-Za-z_][A-Za-z0-9_]*))\2[-:+?=#%/^,@\[]"
+# ${NAME followed by an operator character, or ${#NAME / ${!NAME: an operator form,
+# supported or not. Group 2 holds the name with its operator character or prefix.
+_OP_BRANCH = rb"\{(?=([#!][A-Za-z_]|[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[]))\2"
+# After '$' in a word, what bash would expand (special parameters, digits, $( $[ $' $"),
+# or the end of the text: errors. Any other character leaves the '$' as text.
+_DOLLAR_SPECIAL = frozenset(b"*@#?-$!0123456789([{'\"") | {-1}
 _CHUNK = 1 << 18  # bytes per split; keeps the transient lists small
 _MAX_DEPTH = 64  # nested ${...} in a word; deeper is surely a mistake
 
@@ -89,12 +94,7 @@ class Selection(Record):
         names = None if vars is None else parse_vars(vars)
         pattern = None
         if isinstance(filter, str) and filter:
-            try:
-                pattern = re.compile(filter)
-            except re.error as exc:
-                raise UsageError(
-                    f"--filter: invalid regular expression {filter!r}: {exc}"
-                ) from None
+            pattern = compile_ere(filter)
         elif isinstance(filter, re.Pattern):
             pattern = filter
         return cls(names, pattern)
@@ -110,6 +110,96 @@ class Selection(Record):
     def wants(self, name: str) -> bool:
         """True if an operator form ``${name...}`` is hostgw's to expand."""
         return self.names is None or name in self.names
+
+
+_CLASSES = {
+    "alpha": "A-Za-z",
+    "digit": "0-9",
+    "alnum": "A-Za-z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "punct": re.escape("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "xdigit": "0-9A-Fa-f",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "print": "\\x20-\\x7e",
+    "graph": "\\x21-\\x7e",
+}
+
+
+def ere_to_python(pattern: str) -> str:
+    """A POSIX extended regular expression, as awk reads it, in Python's syntax.
+
+    Bracket expressions are translated: classes (``[[:upper:]]``), equivalence
+    classes and collating symbols (``[[=a=]]``, ``[[.-.]]``), a leading ``]``
+    and backslash escapes (awk's); every other character in a bracket is
+    escaped, so Python sees no nested set or set operation. Outside brackets
+    the two dialects agree on what awk users write (``^ $ . * + ? | ( ) {m,n}``
+    and backslash escapes).
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            out.append(pattern[i : i + 2])
+            i += 2
+        elif c == "[":
+            body, i = _bracket(pattern, i + 1)
+            out.append(body)
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _bracket(pattern: str, i: int) -> tuple[str, int]:
+    """The bracket expression starting after the ``[`` at ``i - 1``; returns it
+    in Python's syntax and the index after its ``]``."""
+    n = len(pattern)
+    out = ["["]
+    if i < n and pattern[i] == "^":
+        out.append("^")
+        i += 1
+    opened = len(out)
+    while i < n:
+        c = pattern[i]
+        if c == "]" and len(out) > opened:
+            return "".join(out) + "]", i + 1
+        if c == "[" and i + 1 < n and pattern[i + 1] in ":=.":
+            kind = pattern[i + 1]
+            end = pattern.find(kind + "]", i + 2)
+            if end < 0:
+                raise UsageError(f"--filter: unclosed '[{kind}' in {pattern!r}")
+            name = pattern[i + 2 : end]
+            if kind == ":":
+                if name not in _CLASSES:
+                    raise UsageError(f"--filter: unknown class '[:{name}:]' in {pattern!r}")
+                out.append(_CLASSES[name])
+            else:
+                out.append(re.escape(name))
+            i = end + 2
+        elif c == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+        elif c == "-" and len(out) > opened and i + 1 < n and pattern[i + 1] != "]":
+            out.append("-")
+            i += 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    raise UsageError(f"--filter: unclosed '[' in {pattern!r}", hint="close it with ']'")
+
+
+def compile_ere(pattern: str) -> re.Pattern[str]:
+    """Compile a ``--filter`` (a POSIX ERE, as the nginx image's awk takes it)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no Python warning reaches the user
+            return re.compile(ere_to_python(pattern))
+    except re.error as exc:
+        raise UsageError(f"--filter: invalid regular expression {pattern!r}: {exc}") from None
 
 
 class Ref(Record):
@@ -136,10 +226,13 @@ class Bad(Record):
 
 
 class _ParseError(Exception):
-    def __init__(self, offset: int, reason: str) -> None:
+    def __init__(self, offset: int, reason: str, *, unclosed: bool = False) -> None:
         super().__init__(reason)
         self.offset = offset
         self.reason = reason
+        # No closing '}' before the end: the form swallows the rest of the text, as in
+        # bash, and scanning stops (so that n unclosed forms cost n, not n squared).
+        self.unclosed = unclosed
 
 
 def describe_char(c: int) -> str:
@@ -171,13 +264,21 @@ class _Parser:
         data = self.data
         if self.depth > _MAX_DEPTH:
             raise _ParseError(i, f"nested more than {_MAX_DEPTH} levels deep")
+        prefix = data[i + 2 : i + 3]
+        if prefix in (b"#", b"!"):
+            m = _NAME_AT.match(data, i + 3)
+            name = m.group().decode("ascii") if m else ""
+            what = "the length of" if prefix == b"#" else "indirect expansion through"
+            raise _ParseError(
+                i, f"unsupported '${{{prefix.decode()}{name}}}': {what} {name}, a bash form"
+            )
         m = _NAME_AT.match(data, i + 2)
         if m is None:
             raise _ParseError(i, f"unsupported '${{{_peek(data, i + 2)}': expected a name")
         name = m.group().decode("ascii")
         j = m.end()
         if j >= len(data):
-            raise _ParseError(i, "no closing '}'")
+            raise _ParseError(i, "no closing '}'", unclosed=True)
         if data[j] == 0x7D:
             return Ref(i, j + 1, name, None)
         op = _OP_AT.match(data, j)
@@ -202,14 +303,14 @@ class _Parser:
                 text += m.group()
                 i = m.end()
             if i >= n:
-                raise _ParseError(opener, "no closing '}'")
+                raise _ParseError(opener, "no closing '}'", unclosed=True)
             c = data[i]
             if c == 0x7D:  # }
                 flush()
                 return tuple(parts), i + 1
             if c == 0x5C:  # backslash, as inside bash double quotes
                 if i + 1 >= n:
-                    raise _ParseError(opener, "no closing '}'")
+                    raise _ParseError(opener, "no closing '}'", unclosed=True)
                 d = data[i + 1]
                 if d in b'$`"\\}':
                     text.append(d)
@@ -231,7 +332,7 @@ class _Parser:
                     parts.append(Ref(i, m.end(), m.group().decode("ascii"), None))
                     i = m.end()
                     continue
-                if d == 0x7D:
+                if d == 0x7D or d not in _DOLLAR_SPECIAL:  # "$ ", "$/", "$}": text, as in bash
                     text.append(c)
                     i += 1
                     continue
@@ -244,6 +345,14 @@ class _Parser:
                 f"{describe_char(c)} in a word is not supported "
                 "(no quotes or commands are expanded; write \\} for a literal '}')",
             )
+
+
+def _head_name(data: bytes, start: int, head: bytes) -> str:
+    """The name in an operator-form head: ``${NAME<op>``, ``${#NAME`` or ``${!NAME``."""
+    if head[0] in b"#!":
+        m = _NAME_AT.match(data, start + 3)
+        return m.group().decode("ascii") if m else ""
+    return head[:-1].decode("ascii")
 
 
 def _peek(data: bytes, i: int) -> str:
@@ -335,7 +444,7 @@ def _with_operators(
             continue
         start = starts[i]
         yield starts[first], parts[first:i]
-        name = head.decode("ascii")
+        name = _head_name(data, start, head)
         if not wants(name):  # not ours: "${NAME<op>" is text
             yield start, parts[i]
             first, i = i + 1, i + 2
@@ -345,7 +454,7 @@ def _with_operators(
             resume = ref.end
             yield start, ref
         except _ParseError as exc:
-            resume = max(starts[i + 1], exc.offset + 1)
+            resume = len(data) if exc.unclosed else max(starts[i + 1], exc.offset + 1)
             yield start, Bad(exc.offset, resume, name, exc.reason)
         # Go on at `resume`: at the next match at or after it, unless the form
         # ran past the chunk or into a match (then split again from there).

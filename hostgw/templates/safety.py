@@ -1,0 +1,254 @@
+"""What a substituted value may hold, by target format and by where the reference lands.
+
+Pure. A value must not change the structure of the config it goes into:
+the directives, their nesting, their comments, and every argument the
+template wrote. Where that can happen depends on the format (nginx,
+HAProxy, Apache, Caddy) and on the lexical context of the reference: a
+bare word, a double- or single-quoted string, a Caddy backtick string or
+heredoc, a comment. :func:`contexts` reads a template as the proxy's lexer
+would and says which context each reference lands in; :func:`refusal`
+says what in a value is refused there, and why. A format that is not known
+gets the union of every format's bare-word rule (except ``$``, which only
+HAProxy and Apache expand).
+
+Everywhere: a newline, a carriage return (HAProxy ends a line there), NUL,
+and a trailing backslash (it would escape or continue what follows).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from hostgw.record import Record
+
+FORMATS = ("nginx", "haproxy", "apache", "caddy")
+
+WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
+_WHERE = {
+    WORD: "a bare word",
+    DQ: "a double-quoted string",
+    SQ: "a single-quoted string",
+    BQ: "a backtick string",
+    COMMENT: "a comment",
+    HEREDOC: "a heredoc",
+}
+
+_ALWAYS = b"\n\r\x00"
+
+# format -> context -> characters refused there (besides _ALWAYS and a trailing '\').
+RULES: dict[str, dict[str, bytes]] = {
+    "nginx": {WORD: b";{}#\"'", DQ: b'"', SQ: b"'", COMMENT: b""},
+    "haproxy": {WORD: b"#\"'${}", DQ: b'"$', SQ: b"'", COMMENT: b""},
+    "apache": {WORD: b"\"'<>", DQ: b'"', SQ: b"'", COMMENT: b""},
+    "caddy": {WORD: b"{}#\"'`<", DQ: b'"{}', BQ: b"`{}", HEREDOC: b"{}", COMMENT: b""},
+}
+_UNION = bytes(sorted(set(b"".join(r[WORD] for r in RULES.values())) - {ord("$")}))
+RULES_UNKNOWN = {WORD: _UNION}
+
+# What each character would do, for the message.
+_EFFECT = {
+    ";": "ends a directive",
+    "{": "opens a block",
+    "}": "closes a block",
+    "#": "starts a comment",
+    '"': "opens or closes a quoted string",
+    "'": "opens or closes a quoted string",
+    "`": "opens or closes a backtick string",
+    "$": "is expanded by HAProxy from its own environment",
+    "<": "can open a section or a heredoc",
+    ">": "can close a section",
+    "\n": "ends the line",
+    "\r": "ends the line for HAProxy",
+    "\x00": "ends the text",
+    "\\": "escapes or continues what follows",
+    "${": "is expanded by Apache from its defines and environment",
+}
+
+
+def rules(fmt: str | None) -> dict[str, bytes]:
+    """The refused characters by context for ``fmt`` (None: unknown, the union)."""
+    return RULES.get(fmt or "", RULES_UNKNOWN)
+
+
+def suspect(value: bytes, fmt: str | None) -> bool:
+    """True if ``value`` could be refused somewhere in ``fmt`` (else it is safe anywhere)."""
+    if value.endswith(b"\\") or _suspects(fmt).search(value) is not None:
+        return True
+    return fmt == "apache" and b"${" in value
+
+
+@lru_cache(maxsize=8)
+def _suspects(fmt: str | None) -> re.Pattern[bytes]:
+    """Any character refused in some context of ``fmt`` (the word refuses the most)."""
+    return re.compile(b"[" + re.escape(_ALWAYS + rules(fmt)[WORD]) + b"]")
+
+
+class Refusal(Record):
+    """Why a value is refused where it lands."""
+
+    char: str  # the character (or sequence) refused
+    offset: int  # where it is in the value
+    reason: str  # for the message: what it would do, in which context
+    fix: str  # how to render it anyway
+
+
+def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
+    """None if ``value`` is safe in ``context`` of ``fmt``; else the first refused character."""
+    table = rules(fmt)
+    refused = _ALWAYS + table.get(context, table[WORD])
+    found = [(value.find(bytes([c])), chr(c)) for c in set(refused)]
+    hits = sorted((at, ch) for at, ch in found if at >= 0)
+    if fmt == "apache" and context != COMMENT and b"${" in value:
+        hits.append((value.find(b"${"), "${"))
+        hits.sort()
+    if not hits and value.endswith(b"\\"):
+        hits = [(len(value) - 1, "\\")]
+    if not hits:
+        return None
+    at, ch = hits[0]
+    where = f"{_WHERE[context]} of {fmt or 'a config of unknown format'}"
+    reason = f"{_EFFECT.get(ch, 'changes the structure')} in {where}"
+    if context == WORD and ch not in "\n\r\x00\\":
+        fix = "quote the reference in the template, or pass --raw NAME if the value is config"
+    elif fmt is None:
+        fix = "name the format with --format, or pass --raw NAME if the value is config"
+    else:
+        fix = "pass --raw NAME only if the value is meant to add config structure"
+    return Refusal(ch, at, reason, fix)
+
+
+# -- the lexers: which context does each reference land in ---------------------------
+
+
+def contexts(
+    data: bytes, fmt: str | None, offsets: Sequence[int], opaque: Iterable[tuple[int, int]]
+) -> list[str]:
+    """The context of each reference at ``offsets`` (increasing) in the template ``data``.
+
+    ``opaque`` are the spans of the references themselves (start, end), read
+    as plain word characters. An unknown format has one context, the word.
+    """
+    if fmt not in RULES:
+        return [WORD] * len(offsets)
+    lexer = _Lexer(data, fmt, sorted(opaque))
+    return [lexer.at(offset) for offset in offsets]
+
+
+_NGINX_PLAIN = re.compile(rb"[^\s;{}#\"'\\$]+")
+_HAPROXY_PLAIN = re.compile(rb"[^\s#\"'\\$]+")
+_APACHE_PLAIN = re.compile(rb"[^\s\"'\\$#]+")
+_CADDY_PLAIN = re.compile(rb"[^\s#\"'`\\<$]+")
+_PLAIN = {"nginx": _NGINX_PLAIN, "haproxy": _HAPROXY_PLAIN, "apache": _APACHE_PLAIN}
+_PLAIN["caddy"] = _CADDY_PLAIN
+_HEREDOC = re.compile(rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n")
+
+
+class _Lexer:
+    """A forward-only reader of one format's lexical states (linear in the text)."""
+
+    def __init__(self, data: bytes, fmt: str, opaque: list[tuple[int, int]]) -> None:
+        self.data = data
+        self.fmt = fmt
+        self.opaque = opaque
+        self.k = 0  # next opaque span
+        self.pos = 0
+        self.state = WORD
+        self.quote = 0
+        self.token_start = True  # at the start of a token (nginx, Caddy: '#' and quotes)
+        self.line_start = True  # only blanks so far on this line (Apache: '#')
+        self.marker = b""  # Caddy heredoc end marker
+        self.line_start_next = False
+
+    def at(self, offset: int) -> str:
+        """The context at ``offset`` (not before the last one asked)."""
+        while self.pos < offset:
+            self._step(offset)
+        return self.state
+
+    def _skip_opaque(self) -> bool:
+        while self.k < len(self.opaque) and self.opaque[self.k][1] <= self.pos:
+            self.k += 1
+        if self.k < len(self.opaque) and self.opaque[self.k][0] == self.pos:
+            self.pos = self.opaque[self.k][1]
+            self.token_start = self.line_start = False
+            return True
+        return False
+
+    def _step(self, limit: int) -> None:
+        if self.state != COMMENT and self._skip_opaque():
+            return
+        if self.state == COMMENT:
+            self._comment(limit)
+        elif self.state == HEREDOC:
+            self._heredoc()
+        elif self.state in (DQ, SQ, BQ):
+            self._quoted(self.data[self.pos])
+        else:
+            self._word(limit)
+
+    def _comment(self, limit: int) -> None:
+        end = self.data.find(b"\n", self.pos, limit)
+        if end < 0:
+            self.pos = limit
+        else:
+            self.state, self.pos = WORD, end + 1
+            self.token_start = self.line_start = True
+
+    def _word(self, limit: int) -> None:
+        data, i, fmt = self.data, self.pos, self.fmt
+        c = data[i]
+        starts = self.token_start
+        self.token_start = self.line_start_next = False
+        self.pos = i + 1
+        if c in b" \t\r\n\f\v":
+            self.token_start = True
+            if c == 0x0A:
+                self.line_start_next = True
+        elif c == 0x23 and (  # '#'
+            fmt == "haproxy"
+            or (fmt in ("nginx", "caddy") and starts)
+            or (fmt == "apache" and self.line_start)
+        ):
+            self.state = COMMENT
+        elif (c in b"\"'" or (c == 0x60 and fmt == "caddy")) and (fmt == "haproxy" or starts):
+            # HAProxy opens quotes anywhere; the others at the start of a token only.
+            self.state = {0x22: DQ, 0x27: SQ, 0x60: BQ}[c]
+            self.quote = c
+        elif c == 0x5C:  # backslash: escapes the next character
+            self.pos = i + 2
+        elif fmt == "caddy" and c == 0x3C and starts and (m := _HEREDOC.match(data, i)):
+            self.marker, self.state, self.pos = m.group(1), HEREDOC, m.end()
+        elif fmt == "nginx" and c in b";{}":
+            self.token_start = True
+        elif fmt == "nginx" and c == 0x24 and data[i + 1 : i + 2] == b"{":  # nginx's ${var}
+            end = data.find(b"}", i, limit + 1)
+            self.pos = end + 1 if end >= 0 else i + 1
+        else:
+            m = _PLAIN[fmt].match(data, i)
+            self.pos = m.end() if m is not None else i + 1
+        self.line_start = self.line_start_next or (self.line_start and c in b" \t")
+
+    def _quoted(self, c: int) -> None:
+        i = self.pos
+        if c == 0x5C and self.state not in (SQ, BQ):
+            self.pos = i + 2
+            return
+        if c == self.quote:
+            self.state = WORD
+            self.pos = i + 1
+            return
+        if c == 0x0A and self.fmt in ("haproxy", "apache"):  # quotes end with the line
+            self.state = WORD
+            self.token_start = self.line_start = True
+        self.pos = i + 1
+
+    def _heredoc(self) -> None:
+        data, i = self.data, self.pos
+        end = data.find(b"\n", i)
+        line = data[i : end if end >= 0 else len(data)]
+        if line.strip() == self.marker:
+            self.state = WORD
+            self.token_start = self.line_start = True
+        self.pos = len(data) if end < 0 else end + 1
