@@ -470,15 +470,38 @@ def _render() -> list[Callable[[Any], Any]]:
         click.option(
             "--filter",
             metavar="REGEX",
-            help="Substitute $NAME/${NAME} only for names matching REGEX (like "
-            "NGINX_ENVSUBST_FILTER); HOSTGW_* and ${NAME:-default} forms still count.",
+            help="Substitute $NAME/${NAME} only for names matching REGEX, a POSIX ERE as "
+            "awk reads it ([[:upper:]] works; like NGINX_ENVSUBST_FILTER); HOSTGW_* and "
+            "${NAME:-default} forms still count.",
         ),
         click.option(
             "--strict",
             is_flag=True,
             envvar="HOSTGW_STRICT",
             show_envvar=True,
-            help="A selected reference that is unset is an error.",
+            help="A selected reference that is unset is an error; so is an unset ${NAME} "
+            "with no lower-case letter (nginx's $host and ${host} stay).",
+        ),
+        click.option(
+            "--format",
+            "format_",
+            type=click.Choice(["nginx", "haproxy", "apache", "caddy"]),
+            envvar="HOSTGW_FORMAT",
+            show_envvar=True,
+            help="The outputs' config format, for the value-safety rules (default: from each "
+            "output's or template's name, nginx with --nginx, else the strictest rules).",
+        ),
+        click.option(
+            "--escape",
+            is_flag=True,
+            envvar="HOSTGW_ESCAPE",
+            show_envvar=True,
+            help="A backslash right before a reference keeps it as text: \\$NAME gives $NAME.",
+        ),
+        click.option(
+            "--list-vars",
+            is_flag=True,
+            help="Render nothing: list the names the templates use, with their forms.",
         ),
         click.option(
             "--no-empty",
@@ -493,7 +516,8 @@ def _render() -> list[Callable[[Any], Any]]:
             is_flag=False,
             flag_value="*",
             metavar="[NAME]",
-            help="Allow values with a newline, NUL, ';', '{' or '}' (refused by default): for "
+            help="Allow values that could change the config's structure where they land "
+            "(refused by default: see docs/templates.md): for "
             "NAME, or for all names when given alone (write it after the templates, or as "
             "--raw=NAME). Env: HOSTGW_RAW=1 for all names, or HOSTGW_RAW='A,B'.",
         ),
@@ -525,6 +549,9 @@ _RENDER_FIELDS = {
     "strict": "strict",
     "no_empty": "no_empty",
     "raw": "raw",
+    "format": "format_",
+    "escape": "escape",
+    "list_vars": "list_vars",
     "check": "check",
     "diff": "diff",
     "quiet": "quiet",

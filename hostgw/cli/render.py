@@ -45,6 +45,12 @@ def render(request: RenderRequest, options: Options, as_json: bool) -> int:
     """
     env = os.environ
     own = Once(options).env
+    if request.list_vars:
+        from hostgw.templates import list_vars
+
+        for line in list_vars(request, env):
+            click.echo(line)
+        return 0
     if not (request.check or request.diff or as_json):
         from hostgw.runtime.pipeline import write_render
 

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hostgw.fileio import decode, encode
-from hostgw.templates.jobs import Job, Settings
-from hostgw.templates.outputs import render_all, write
-from hostgw.templates.syntax import OwnValues
+from hostgw.formats import by_name
+from hostgw.templates.jobs import Job, RenderRequest, Settings, listing, plan
+from hostgw.templates.outputs import load, render_all, write
+from hostgw.templates.syntax import OwnValues, uses
 
-__all__ = ["render", "render_file"]
+__all__ = ["list_vars", "render", "render_file"]
 
 
 def render(
@@ -35,15 +36,19 @@ def render(
     raw: bool | Iterable[str] = False,
     own: OwnValues = None,
     path: str | None = None,
+    format: str | None = None,
+    escape: bool = False,
 ) -> str:
     """Substitute ``text``'s references from ``env``, and ``HOSTGW_*`` from ``own``.
 
     See :mod:`hostgw.templates.expand` for the syntax, ``vars``, ``filter``,
     ``strict``, ``no_empty`` and ``raw``. Raises
     :class:`~hostgw.errors.TemplateError` listing every problem; ``path``
-    names the template in it.
+    names the template in it. ``format`` (``nginx``, ``haproxy``, ``apache``,
+    ``caddy``; None: from ``path``'s name, else the strictest) chooses the
+    value-safety rules; ``escape``: ``\\$NAME`` gives the text ``$NAME``.
     """
-    settings = Settings.of(vars, filter, strict, no_empty, raw)
+    settings = Settings.of(vars, filter, strict, no_empty, raw, format=format, escape=escape)
     chunks = settings.expand(encode(text), env, own, path)
     return decode(b"".join(chunks))
 
@@ -59,12 +64,27 @@ def render_file(
     no_empty: bool = False,
     raw: bool | Iterable[str] = False,
     own: OwnValues = None,
+    format: str | None = None,
+    escape: bool = False,
 ) -> str:
     """Render the file ``template``; write the result atomically to ``output``
-    (if given and different) and return it. Options as in :func:`render`."""
-    settings = Settings.of(vars, filter, strict, no_empty, raw)
+    (if given and different) and return it. Options as in :func:`render`
+    (``format`` defaults to what ``output``'s or ``template``'s name says)."""
+    fmt = format or by_name(None if output is None else os.fspath(output), os.fspath(template))
+    settings = Settings.of(vars, filter, strict, no_empty, raw, format=fmt, escape=escape)
     job = Job(os.fspath(template), None if output is None else Path(output))
     outputs = render_all([job], env, settings, own)
     if output is not None:
         write(outputs)
     return decode(outputs[0].data())
+
+
+def list_vars(request: RenderRequest, env: Mapping[str, str]) -> list[str]:
+    """``render --list-vars``: the names the request's templates use, one line each
+    (name, forms, what a render does with it); nothing is rendered or written."""
+    the_plan = plan(request, env, stdin_default=True)
+    found: dict[str, set[str]] = {}
+    for job in the_plan.jobs:
+        for name, forms in uses(load(job.template)).items():
+            found.setdefault(name, set()).update(forms)
+    return listing(found, env, the_plan.settings)

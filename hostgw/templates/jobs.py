@@ -19,7 +19,7 @@ from hostgw.errors import OutputError, UsageError
 from hostgw.formats import FORMATS, by_name
 from hostgw.record import Record
 from hostgw.templates.expand import expand_bytes
-from hostgw.templates.syntax import OwnValues, Selection, is_name
+from hostgw.templates.syntax import OWN, OwnValues, Selection, is_name
 
 STDIO = "-"
 
@@ -261,6 +261,10 @@ def plan(request: RenderRequest, env: Mapping[str, str], *, stdin_default: bool)
     ``stdin_default``: with no template given, read stdin (``render``); else
     there is nothing to do (``exec``, ``watch``).
     """
+    if request.list_vars and not stdin_default:
+        raise UsageError(
+            "--list-vars is an option of hostgw render", hint="hostgw render --list-vars"
+        )
     if request.nginx and request.templates_dir:
         raise UsageError("--nginx and --templates exclude each other", hint="give one")
     jobs = [parse_pair(spec) for spec in request.specs]
@@ -341,3 +345,36 @@ def _settings(request: RenderRequest, filter_: str | None) -> Settings:
     raw: bool | frozenset[str] = "*" in request.raw or frozenset(request.raw)
     selection = Selection.of(request.vars or None, filter_)
     return Settings(selection, request.strict, request.no_empty, raw, escape=request.escape)
+
+
+def listing(found: Mapping[str, set[str]], env: Mapping[str, str], settings: Settings) -> list[str]:
+    """``--list-vars``: one line per name the templates use, with its forms and what a
+    render does with it (``set``, ``unset``, ``detected``, ``left as text``)."""
+    plain = settings.selection.plain(env)
+    rows = []
+    for name in sorted(found, key=lambda n: (n.lower() == n, n)):
+        forms = sorted(found[name], key=lambda f: (len(f), f))
+        operator = any(f.startswith("${") and not f.endswith((f"{name}}}", name)) for f in forms)
+        if name in env:
+            state = "set" if name in plain or operator else "set, not selected: left as text"
+        elif name in OWN:
+            state = "detected"
+        elif name in plain:
+            state = "unset: empty"
+        elif operator and settings.selection.wants(name):
+            state = "unset"
+        else:
+            state = "unset: left as text"
+        odd = [
+            f
+            for f in forms
+            if f.startswith(("${#", "${!"))
+            or f[len(name) + 2 : len(name) + 3] in ("=", "#", "%", "/", "^", ",", "@", "[")
+            or f.startswith(f"${{{name}:=")
+        ]
+        if odd and settings.selection.wants(name):
+            state = f"{' '.join(odd)}: not supported, an error"
+        rows.append((name, " ".join(forms), state))
+    width = max((len(r[0]) for r in rows), default=0)
+    forms_width = max((len(r[1]) for r in rows), default=0)
+    return [f"{n:<{width}}  {f:<{forms_width}}  {st}".rstrip() for n, f, st in rows]

@@ -202,6 +202,29 @@ def compile_ere(pattern: str) -> re.Pattern[str]:
         raise UsageError(f"--filter: invalid regular expression {pattern!r}: {exc}") from None
 
 
+_USE = re.compile(
+    rb"\$(?:\{([#!]?)([A-Za-z_][A-Za-z0-9_]*)(\}|:?[-+?=]|[#%/^,@\[:])?|([A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def uses(data: bytes) -> dict[str, set[str]]:
+    """Every name ``data`` references, with the forms it takes there (``$N``,
+    ``${N}``, ``${N:-...}``, ``${#N}``, ...), nested references included."""
+    found: dict[str, set[str]] = {}
+    for prefix, braced, op, plain in _USE.findall(data):
+        name = (braced or plain).decode("ascii")
+        if plain:
+            form = f"${name}"
+        elif prefix:
+            form = f"${{{prefix.decode()}{name}}}"
+        elif op == b"}":
+            form = f"${{{name}}}"
+        else:
+            form = f"${{{name}{op.decode()}...}}" if op else f"${{{name}"
+        found.setdefault(name, set()).add(form)
+    return found
+
+
 class Ref(Record):
     """A reference atom: ``${name<op>word}`` (or a plain one inside a word).
 
