@@ -147,9 +147,10 @@ APACHE = [
         "RewriteRule ^/(.*) \\\r\n  http://172.17.0.1:19000/$1 [P]\r\n",
     ),
     (
-        "escaped-backslash-ends-line",
-        "ProxyPass /a \\\\\nProxyPass /b http://api/\n",
-        "ProxyPass /a \\\\\nProxyPass /b http://172.17.0.1:19000/\n",
+        # httpd 2.4 continues a line after a doubled backslash too
+        "double-backslash-continues",
+        "ProxyPass /a \\\\\n  http://api/\n",
+        "ProxyPass /a \\\\\n  http://172.17.0.1:19000/\n",
     ),
 ]
 CADDY = [
@@ -206,6 +207,16 @@ CADDY = [
         "continued",
         "x {\n  reverse_proxy /x \\\n    backend:8000 \\\r\n    api:1\n}\n",
         "x {\n  reverse_proxy /x \\\n    172.17.0.1:18000 \\\r\n    172.17.0.1:19000\n}\n",
+    ),
+    (
+        "crlf-block",
+        "x {\r\n  reverse_proxy {\r\n    to api:1\r\n  }\r\n}\r\n",
+        "x {\r\n  reverse_proxy {\r\n    to 172.17.0.1:19000\r\n  }\r\n}\r\n",
+    ),
+    (
+        "escape-before-comment-continues",
+        "x {\n  reverse_proxy /a \\ # b\n    api:1\n}\n",
+        "x {\n  reverse_proxy /a \\ # b\n    172.17.0.1:19000\n}\n",
     ),
     (
         "quoted-newline-same-line",

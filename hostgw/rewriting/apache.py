@@ -7,8 +7,8 @@ ports used for matching: http/ws/h2c 80, https/wss/h2 443, ajp 8009;
 fcgi, scgi and uwsgi have none (only a rule for any port matches them).
 ``balancer://`` names, ``unix:`` sockets and ``${VAR}`` hosts are left
 alone. Comments are whole lines starting with ``#``; a line ending in a
-backslash (before LF or CRLF, and not itself escaped by a backslash)
-continues on the next, as httpd reads them.
+backslash (before LF or CRLF) continues on the next, as httpd 2.4 reads
+them (even after another backslash).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ _WORD = re.compile(
     r"|(?:[^\s\\]|\\(?!\r?\n).)(?:\\\r?\n|[^\s\\]|\\.)*",
     re.S,
 )
-# A physical line that continues on the next: it ends in one backslash, then
-# CR LF or LF (httpd: "[^\\]\\[\r]\n").
-_CONTINUED = re.compile(r"(?:^|[^\\])\\\r?\n\Z", re.M)
+# A physical line that continues on the next: it ends in a backslash, then
+# CR LF or LF (httpd 2.4's ap_cfg_getline_core).
+_CONTINUED = re.compile(r"\\\r?\n\Z")
 
 
 def _logical(text: str) -> list[tuple[int, str]]:

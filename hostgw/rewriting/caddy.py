@@ -20,56 +20,122 @@ from hostgw.rewriting.engine import Editor, syntax_error
 
 _SCHEMES: dict[str, int | None] = {"http": 80, "https": 443, "h2c": 80}
 _PROXIES = frozenset(("reverse_proxy", "php_fastcgi"))
-# Caddy's lexer, as regular expressions: space; a backslash (then spaces) and
-# a newline, which continues the line; a lone newline; a comment; a heredoc
-# opening; a quoted string ("..." with escapes, `...` without); a word, which
-# a backslash before space or newline ends.
+# The pieces of Caddy's lexer: space, a newline, a backslash that escapes
+# what follows it (space, a newline, which then continues the line, a
+# comment or a quote), a comment, a heredoc's opening (a word that starts
+# with "<<" and is no heredoc runs to the end of its line), a quoted string
+# ("..." with escapes, `...` without) and a word. The lexer drops CR: it
+# ends no word.
 _TOKEN = re.compile(
-    r"(?P<space>[ \t\r\f\v]+|\\[ \t\r]*\n|\\(?=[ \t\r]))|(?P<newline>\n)|(?P<comment>#[^\n]*)"
-    r"|<<(?P<heredoc>[A-Za-z0-9_-]+)\r?\n"
-    r"|\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`|(?:\\[^\s]|[^\s\"`\\])(?:\\[^\s]|[^\s\\])*"
+    r"(?P<space>[ \t\r\f\v]+)|(?P<newline>\n)|(?P<escape>\\)(?=[\s\"`#]|\Z)"
+    r"|(?P<comment>#[^\n]*)|<<(?P<heredoc>[A-Za-z0-9_-]+)\r*\n|(?P<word><<[^\n]*)"
+    r"|(?P<quoted>\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`)"
+    r"|(?P<plain>(?:\\[^\s]|[^\s\"`\\])(?:\\[^\s]|[^\s\\]|\r)*)"
 )
-# After a comment that holds a backslash, Caddy's lexer takes the newline
-# as escaped too: the line goes on.
-_COMMENT_CONT = re.compile(r"[ \t\r\f\v]*\n")
+# After an escape: a word whose first character it makes plain ("\<<EOF"),
+# or a "..." string whose first character it escapes.
+_ESCAPED = {
+    "word": re.compile(r"[^\s](?:\\[^\s]|[^\s\\]|\r)*"),
+    '"': re.compile(r"\"[\s\S](?:[^\"\\]|\\[\s\S])*\""),
+    "`": re.compile(r"`[^`]*`"),
+}
+# After a word, a backslash then CRs and a newline continue the line.
+_GLUED_CONTINUATION = re.compile(r"\\\r*\n")
+
+
+class _Lines:
+    """Caddy's count of lines, and the directive lines it makes of it.
+
+    The lexer gives each token a line, where a newline escaped by a
+    backslash counts only at the next newline it meets (even one inside a
+    string); the next token is on a new directive line when its line is past
+    the last one's line plus the newlines in it.
+    """
+
+    def __init__(self) -> None:
+        self.caddy = 1  # the lexer's line
+        self.skipped = 0  # escaped newlines not counted yet
+        self.line = 0  # the directive line of the last token
+        self.last = -1  # where the last token ends, in the lexer's count
+
+    def newline(self, escaped: bool) -> None:
+        if escaped:
+            self.skipped += 1
+        else:
+            self.caddy += 1 + self.skipped
+            self.skipped = 0
+
+    def token(self, breaks: int, heredoc: bool) -> int:
+        """The directive line of a token holding ``breaks`` newlines."""
+        here = self.caddy
+        if heredoc:  # its newlines wait, like escaped ones, until it ends
+            self.caddy += self.skipped + breaks
+            self.skipped = 0
+        elif breaks:
+            self.caddy += breaks + self.skipped
+            self.skipped = 0
+        if here > self.last:
+            self.line += 1
+        self.last = here + breaks
+        return self.line
 
 
 def tokens(text: str, path: str | None = None) -> Iterator[tuple[int, str, int]]:
     """``(offset, raw token, line)`` for every token; comments are dropped.
 
-    ``line`` counts the lines as Caddy's parser groups a directive's tokens:
-    a newline inside a quoted string or a heredoc, or escaped by a
-    backslash, does not end the line.
+    ``line`` numbers the directives' lines as Caddy's parser groups tokens
+    (see :class:`_Lines`). An escape waits for the next character that is
+    not space, across a comment (where a backslash also escapes); one right
+    after a word belongs to it, so only a newline right after it (CRs aside)
+    is continued.
     """
-    line = 1
+    lines = _Lines()
     pos = 0
     size = len(text)
     match = _TOKEN.match
+    pending = False  # an escape waits for the next character that is not space
     while pos < size:
         m = match(text, pos)
+        kind = "word" if m is not None and m.lastgroup == "plain" else m and m.lastgroup
+        if pending and kind in ("heredoc", "quoted", "escape", "word", None):
+            ch = text[pos]
+            m = _ESCAPED.get(ch, _ESCAPED["word"]).match(text, pos)
+            kind = "quoted" if ch in '"`' else "word"
         if m is None:
             raise _error(text, pos, f"unclosed {text[pos]} quote", path)
-        kind = m.lastgroup
-        if kind == "heredoc":
-            marker = m.group("heredoc")
-            # The heredoc ends where its marker next appears (after at least
-            # one character), as in Caddy's lexer: a word may follow it on
-            # that line (`EOF 200`).
-            close = text.find(marker, m.end() + 1)
-            if close < 0:
-                raise _error(text, pos, f"heredoc <<{marker} is not closed", path)
-            pos = close + len(marker)
-            yield m.start(), text[m.start() : pos], line
-            continue
         pos = m.end()
         if kind == "newline":
-            line += 1
+            lines.newline(pending)
+            pending = False
+        elif kind == "escape":
+            pending = True
         elif kind == "comment":
-            if "\\" in m.group():
-                cont = _COMMENT_CONT.match(text, pos)
-                pos = pos if cont is None else cont.end()
-        elif kind is None:
-            yield m.start(), m.group(), line
+            pending = pending or "\\" in m.group()
+        elif kind != "space":
+            start = m.start()
+            if kind == "heredoc":
+                pos = _heredoc_end(text, m, path)
+            raw = text[start:pos]
+            line = lines.token(raw.count("\n"), kind == "heredoc")
+            pending = False
+            yield start, raw.rstrip("\r") if kind == "word" else raw, line  # the lexer drops CR
+            if kind == "word" and text.startswith("\\", pos):
+                glued = _GLUED_CONTINUATION.match(text, pos)
+                pos = pos + 1 if glued is None else glued.end()
+                if glued is not None:
+                    lines.newline(escaped=True)
+
+
+def _heredoc_end(text: str, m: re.Match[str], path: str | None) -> int:
+    """Where the heredoc opened by ``m`` ends: where its marker next appears.
+
+    As in Caddy's lexer, a word may follow it on that line (``EOF 200``).
+    """
+    marker = m.group("heredoc")
+    close = text.find(marker, m.end())
+    if close < 0:
+        raise _error(text, m.start(), f"heredoc <<{marker} is not closed", path)
+    return close + len(marker)
 
 
 def rewrite(editor: Editor, *, path: str | None = None) -> None:

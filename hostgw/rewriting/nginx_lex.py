@@ -43,7 +43,7 @@ _COMMENT = r"\#[^\n]*(?![^\n])"  # to the end of the line: no backtracking into 
 _QUOTED = rf"\"(?:[^\"\\]{_RUN}|\\[\s\S])*{_P}\"|'(?:[^'\\]{_RUN}|\\[\s\S])*{_P}'"
 _AFTER_QUOTE = r"(?=[ \t\r\n;{)]|\Z)"
 _ESC = r"\\[\s\S]"
-_VAR = r"\$\{*"
+_VAR = r"\$\{*(?!\{)"  # every "{" right after a "$" is in the word
 # A word: nginx ends it at whitespace, ';' or '{' only ('}', '#' and quotes
 # inside a word are literal). The lookahead makes a word maximal, so a
 # statement splits one way only and broken input fails fast.
