@@ -72,7 +72,11 @@ def through_nginx(docker: DockerScope, frontend: str, expected: str, tries: int 
         if seen == expected:
             return
         time.sleep(0.5)
-    raise AssertionError(f"nginx in {frontend} answered {seen!r}, not {expected!r}")
+    logs = docker.daemon.cli("logs", "--tail", "30", frontend, check=False)
+    raise AssertionError(
+        f"nginx in {frontend} answered {seen!r}, not {expected!r}; its log:\n"
+        f"{logs.stdout}{logs.stderr}"
+    )
 
 
 def nginx_pids(docker: DockerScope, frontend: str) -> tuple[str, list[str]]:
