@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping
 from typing import BinaryIO
@@ -21,6 +22,7 @@ MAX_INPUT_ENV = "HOSTGW_MAX_INPUT"
 DEFAULT_MAX_INPUT = 64 << 20
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 _CHUNK = 1 << 20
+_SIZE = re.compile(r"([0-9]{1,15}) ?([KMGkmg])?(?:i?[Bb])?")
 
 
 def input_limit(env: Mapping[str, str] | None = None) -> int:
@@ -28,14 +30,13 @@ def input_limit(env: Mapping[str, str] | None = None) -> int:
     text = (os.environ if env is None else env).get(MAX_INPUT_ENV, "").strip()
     if not text:
         return DEFAULT_MAX_INPUT
-    number, unit = text.rstrip("KMGkmgBb"), text[len(text.rstrip("KMGkmgBb")) :].upper()
-    unit = unit.removesuffix("IB").removesuffix("B")
-    if not (number.isascii() and number.isdigit()) or unit not in _UNITS or int(number) == 0:
+    found = _SIZE.fullmatch(text)
+    if found is None or int(found.group(1)) == 0:
         raise UsageError(
             f"{MAX_INPUT_ENV}={text!r}: not a size",
             hint=f"give bytes, or a number with K, M or G: {MAX_INPUT_ENV}=256M",
         )
-    return int(number) * _UNITS[unit]
+    return int(found.group(1)) * _UNITS[(found.group(2) or "").upper()]
 
 
 def _size(limit: int) -> str:
