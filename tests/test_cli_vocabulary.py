@@ -235,6 +235,16 @@ def test_every_command_says_what_it_wrote(tmp_path: Path) -> None:
     assert "hostgw: wrote b.conf (from a.template)" in done.stderr
 
 
+def test_exec_says_the_whole_warning_when_nothing_is_exported(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    clean = {"PATH": os.environ["PATH"]}
+    done = ok(run("exec", "--root", root, "--strategy", "route", "--", "true", env=clean))
+    lines = done.stderr.splitlines()
+    assert lines[0].endswith("no IPv4 or IPv6 gateway found; tried, in order of trust:")
+    assert lines[1].startswith("hostgw:   route: ") and "no default route" in lines[1]
+    assert lines[2].startswith("hint: tell hostgw where the host is: set HOSTGW_IP=")
+
+
 # --- habits -----------------------------------------------------------------------------
 
 

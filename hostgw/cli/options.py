@@ -897,5 +897,5 @@ def emit_json(value: object, *, indent: int | None = None) -> None:
 
 
 def say(message: str) -> None:
-    """A message of hostgw's own on stderr: ``hostgw: message``."""
-    click.echo(f"hostgw: {message}", err=True)
+    """A message of hostgw's own on stderr: ``hostgw: message`` (a hint as it is)."""
+    click.echo(message if message.startswith("hint: ") else f"hostgw: {message}", err=True)

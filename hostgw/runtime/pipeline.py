@@ -186,9 +186,11 @@ def export_step(log: Log) -> Step:
     def step(session: Session) -> None:
         try:
             session.env.update(session.once.env())
-        except GatewayNotFound as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            log(f"warning: HOSTGW_* not exported: {first}")
+        except GatewayNotFound as exc:  # the whole message: every strategy's reason, the fix
+            lines = str(exc).splitlines() or [type(exc).__name__]
+            log(f"warning: HOSTGW_* not exported: {lines[0]}")
+            for line in lines[1:]:
+                log(line)
 
     return step
 
