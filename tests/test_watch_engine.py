@@ -166,19 +166,21 @@ def test_notify_failure_is_logged_and_watch_goes_on(rig: Rig) -> None:
 
 
 def test_a_change_alone_is_looked_at_once_it_settles(rig: Rig) -> None:
-    w = rig.watcher  # debounce 100 ms, settle 10 ms
-    w.mark(100.0)  # nothing in the 100 ms before it: a change alone
-    assert not w.step(now=100.005)
-    assert w.timeout(100.005) == pytest.approx(0.005)
-    assert w.step(now=100.0101)
+    w = rig.watcher
+    settle = w.timing.settle
+    assert settle < w.timing.debounce
+    w.mark(100.0)  # nothing in the window before it: a change alone
+    assert not w.step(now=100.0 + settle / 2)
+    assert w.timeout(100.0 + settle / 2) == pytest.approx(settle / 2)
+    assert w.step(now=100.0 + settle * 1.01)
     assert w.passes == 1
-    assert not w.step(now=100.03), "a pass must clear the pending change"
+    assert not w.step(now=100.0 + settle * 3), "a pass must clear the pending change"
 
 
 def test_a_change_soon_after_another_waits_for_quiet(rig: Rig) -> None:
-    w = rig.watcher
+    w = rig.watcher  # a 100 ms window
     w.mark(100.0)
-    assert w.step(now=100.011)  # alone: looked at after 10 ms
+    assert w.step(now=100.0 + w.timing.settle * 1.01)  # alone: looked at once it settled
     w.mark(100.05)  # 50 ms after the last change: a burst goes on
     assert not w.step(now=100.1)
     w.mark(100.13)
@@ -190,16 +192,17 @@ def test_a_change_soon_after_another_waits_for_quiet(rig: Rig) -> None:
 
 
 def test_a_fast_burst_after_quiet_is_one_pass_of_its_end(rig: Rig) -> None:
-    # 50 changes 2 ms apart: each comes within the settle time of the last.
+    # 50 changes, each within the settle time of the last.
     w = rig.watcher
+    gap = w.timing.settle / 3
     t = 100.0
     for _ in range(50):
         w.mark(t)
-        assert not w.step(now=t + 0.001)
-        t += 0.002
-    last = t - 0.002
-    assert not w.step(now=last + 0.009)
-    assert w.step(now=last + 0.0101)
+        assert not w.step(now=t + gap / 2)
+        t += gap
+    last = t - gap
+    assert not w.step(now=last + w.timing.settle * 0.9)
+    assert w.step(now=last + w.timing.settle * 1.01)
     assert w.passes == 1
 
 
@@ -387,6 +390,47 @@ def test_a_rewrite_pass_with_nothing_to_write_runs_no_validator(tmp_path: Path) 
     with pytest.raises(InvalidConfig, match="no_such_directive"):
         checked(_found("10.213.0.2"))  # something to write: nginx -t runs and rejects it
     assert conf.read_bytes() == written
+
+
+def test_an_original_that_cannot_move_is_not_retried_on_every_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The state directory is a file: the original stays beside the config.
+    # Passes that change nothing plan, and run no write once a write could
+    # not move the original; a change writes; the warning is said once.
+    import hostgw.rewriting.apply as rewriting
+
+    conf = tmp_path / "default.conf"
+    conf.write_text("server {\n    location / { proxy_pass http://backend:8000; }\n}\n")
+    state = tmp_path / "state"
+    state.write_text("not a directory\n")
+    writes: list[bool] = []
+    real = rewriting.run
+
+    def spied(*args: object, **kwargs: object) -> object:
+        writes.append(bool(kwargs.get("write", True)))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rewriting, "run", spied)
+    logs: list[str] = []
+    apply = rewrite_apply(
+        RewriteSettings((str(conf),), ("backend:8000=18000",), str(state)), logs.append
+    )
+    assert apply(_found("10.213.0.1")) == [conf]
+    assert writes == [False, True]
+    inode = conf.stat().st_ino
+    del writes[:]
+    for _ in range(5):
+        assert apply(_found("10.213.0.1")) == []
+    # One try to move the original (the first pass only just kept it), then none.
+    assert writes.count(True) <= 1 and writes[-3:] == [False] * 3, writes
+    assert writes.count(False) == 5
+    assert conf.stat().st_ino == inode
+    assert apply(_found("10.213.0.2")) == [conf]
+    assert writes[-2:] == [False, True]
+    assert "10.213.0.2:18000" in conf.read_text()
+    beside = [line for line in logs if "kept beside" in line]
+    assert len(beside) == 1, logs
 
 
 def _render_watcher(

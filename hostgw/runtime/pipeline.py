@@ -243,7 +243,9 @@ def rewrite_apply(
     an original kept beside a file is to move into the state directory) does
     it run again and write, with ``--validate`` (if asked) only when a file's
     bytes change: a config already on disk needs no new test. The gateway is
-    the pass's answer.
+    the pass's answer. An original that a write could not move (the state
+    directory is still unwritable) is tried again with the next change, not
+    on every pass.
 
     The pass's warnings are logged as ``rewrite`` words them, except those
     the last pass had too (``last`` remembers them; ``exec --watch`` passes
@@ -255,6 +257,8 @@ def rewrite_apply(
     mappings = mappings_from(settings.maps, os.environ)  # a bad --map fails at start
     paths = [Path(f) for f in settings.files]
     shown = LastWarnings() if last is None else last
+    stuck: set[Path] = set()  # originals beside their files that the last write left there
+    where: list[str] = []  # that write's words about them (a plan alone does not say)
 
     def once(answer: Answer, *, write: bool, validate: bool = False) -> RewritePlan:
         return run(
@@ -267,15 +271,23 @@ def rewrite_apply(
             state_dir=settings.state_dir,
         )
 
+    def beside(plan: RewritePlan) -> set[Path]:
+        return {f.kept for f in plan.files if f.kept is not None and f.kept.name.endswith(SUFFIX)}
+
     def apply(answer: Answer) -> list[Path]:
-        the_plan = once(answer, write=False)
-        changed = [f.path for f in the_plan.files if f.changed]
-        beside = any(f.kept is not None and f.kept.name.endswith(SUFFIX) for f in the_plan.files)
+        nonlocal stuck, where
+        planned = the_plan = once(answer, write=False)
+        changed = [f.path for f in planned.files if f.changed]
+        also = where
         try:
-            if changed or beside:  # this run's warnings also say where originals went
+            if changed or beside(planned) - stuck:
                 the_plan = once(answer, write=True, validate=settings.validate and bool(changed))
+                stuck = beside(the_plan)
+                said = set(planned.warning_lines())
+                where = [w for w in the_plan.warning_lines() if w not in said]
+                also = []
         finally:  # the plan's warnings, even when --validate then rejects it
-            for line in shown.new(the_plan.warning_lines()):
+            for line in shown.new([*the_plan.warning_lines(), *also]):
                 log(f"warning: {line}")
         return changed
 
@@ -312,7 +324,7 @@ def watcher_for(
         log=log,
         timing=Timing(
             debounce=settings.debounce,
-            settle=settings.debounce / 10,
+            settle=settings.debounce / 20,
             max_delay=max(1.0, settings.debounce * 10),
         ),
         root=options.context.root,

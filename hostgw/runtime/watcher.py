@@ -57,7 +57,7 @@ class Timing(Record):
     """
 
     debounce: float = 0.1  # quiet window that ends a burst
-    settle: float = 0.01  # quiet after a change that came alone
+    settle: float = 0.005  # quiet after a change that came alone
     max_delay: float = 1.0  # a steady stream of events is looked at this often
     hosts_interval: float = 2.0
     poll_interval: float = 1.0  # route polling where netlink is unavailable

@@ -70,7 +70,7 @@ def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]
     max_delay=st.sampled_from([0.5, 1.0, 2.0]),
 )
 def test_debounce(gaps: list[float], debounce: float, max_delay: float) -> None:
-    settle = debounce / 10
+    settle = debounce / 20
     timing = Timing(debounce=debounce, settle=settle, max_delay=max_delay)
     events, passes = _driven(gaps, timing)
     eps = 1e-9
