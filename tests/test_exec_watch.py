@@ -7,6 +7,7 @@ command's code, or 128+N when signal N killed it.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import hostgw_cmd
+from tests.waiting import until
 
 # The child: reports "ready", then one line per signal; exits 0 on TERM.
 _RECORDER = textwrap.dedent(
@@ -177,3 +179,36 @@ def test_as_pid_1_orphans_are_reaped() -> None:
     )
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert done.stdout.strip().endswith("reaped")
+
+
+def test_each_template_is_read_once_before_the_command_starts(tmp_path: Path) -> None:
+    # The template is a FIFO this test writes once and closes: a second read
+    # before the command (a watcher's first pass repeating exec's render)
+    # would wait for a writer that never comes.
+    fifo, out = tmp_path / "t", tmp_path / "o"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [*hostgw_cmd(), "exec", "--watch", "-t", f"{fifo}:{out}", "--", "cat", str(out)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HOSTGW_IP": "10.213.0.1"},
+    )
+    writer: list[int] = []
+
+    def opened() -> bool:
+        try:
+            writer.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: hostgw has not opened it yet
+                raise
+        return bool(writer) or proc.poll() is not None
+
+    until("hostgw reading the template", opened)
+    assert writer, proc.communicate()
+    os.write(writer[0], b"server ${HOSTGW_IP}:8000;\n")
+    os.close(writer[0])
+    rc, stdout, err = _finish(proc)
+    assert rc == 0, err
+    assert stdout == "server 10.213.0.1:8000;\n"
