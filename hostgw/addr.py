@@ -53,6 +53,39 @@ def is_zone(text: str) -> bool:
     return 0 < len(text) <= _MAX_ZONE and set(text) <= _ZONE_CHARS
 
 
+def zone_problem(zone: str) -> str | None:
+    """Why ``zone`` cannot follow ``%`` in an address, or None when it can.
+
+    The one check of every zone, wherever it comes from (``HOSTGW_IP``, a
+    hosts entry, the interface a link-local next hop is reached through):
+    Linux allows ``;``, ``{`` or ``#`` in an interface name, and none of them
+    may reach a config.
+    """
+    if is_zone(zone):
+        return None
+    if not zone:
+        return "the zone after % is empty"
+    bad = [c for c in zone if c not in _ZONE_CHARS]
+    if bad:
+        return (
+            f"zone {zone!r} holds {bad[0]!r}: a zone is an interface name or index, "
+            "of A-Z a-z 0-9 _ . - only"
+        )
+    return f"zone {zone!r} is longer than {_MAX_ZONE} characters (an interface name's limit)"
+
+
+def address_problem(text: str) -> str:
+    """Why ``text`` is not an address, in words (for a value :func:`parse_ip` refused):
+    ``not an IP address``, with the zone's problem where the rest is one."""
+    addr, sep, zone = text.partition("%")
+    why = "not an IP address"
+    if sep and parse_ip(addr) is not None:
+        if ":" not in addr:
+            return f"{why}: an IPv4 address takes no zone"
+        return f"{why}: {zone_problem(zone) or 'a zone is an interface name or index'}"
+    return why
+
+
 def is_hostname(text: str) -> bool:
     """True for a host name as RFC 1123 (plus ``_``) allows; a trailing dot is allowed."""
     name = text[:-1] if text.endswith(".") else text

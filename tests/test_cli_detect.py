@@ -59,14 +59,58 @@ def test_ip_json(capsys: pytest.CaptureFixture[str], dual: str) -> None:
     code, out, _ = run(capsys, "ip", "--root", dual, "--json")
     found = json.loads(out)
     assert code == 0
-    assert {"address", "family", "strategy", "attempts"} <= set(found)
+    assert set(found) == {
+        "address",
+        "family",
+        "host",
+        "strategy",
+        "detail",
+        "why",
+        "attempts",
+        "probes",
+    }
     assert (found["address"], found["family"], found["strategy"]) == ("172.17.0.1", 4, "route")
     assert found["attempts"][0] == {
         "strategy": "env",
         "address": None,
-        "detail": "HOSTGW_IP is not set",
         "family": None,
+        "detail": "HOSTGW_IP is not set",
+        "findings": [],
+        "rejected": [],
+        "note": "HOSTGW_IP is not set",
     }
+    assert found["probes"] == []
+
+
+def test_json_shapes_are_one_family(capsys: pytest.CaptureFixture[str], dual: str) -> None:
+    # doctor's answer is ip's answer object; their attempts have one shape.
+    ip = json.loads(run(capsys, "ip", "--root", dual, "--json")[1])
+    doctor = json.loads(run(capsys, "doctor", "--root", dual, "--json")[1])
+    assert doctor["answer"] == {k: v for k, v in ip.items() if k not in ("attempts", "probes")}
+    # (ip's winner read only what it needed: its IPv4 answer, not route's IPv6 one)
+    assert ip["attempts"][:-1] == doctor["attempts"][: len(ip["attempts"]) - 1]
+    assert set(ip["attempts"][-1]) == set(doctor["attempts"][0])
+    assert "error" not in doctor and isinstance(doctor["notes"], list)
+    env = json.loads(run(capsys, "env", "--root", dual, "--json")[1])
+    assert env == json.loads(run(capsys, "env", "--root", dual, "--format", "json")[1])
+    assert env["HOSTGW_IP"] == ip["address"] and env["HOSTGW_HOST"] == ip["host"]
+
+
+def test_json_failure_is_the_error_object(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = make_root(tmp_path)
+    for argv in (("ip", "--json"), ("env", "--format", "json"), ("env", "--json")):
+        code, out, _ = run(capsys, *argv, "--root", root)
+        failure = json.loads(out)
+        assert code == 3 == failure["exit"], argv
+        assert {"error", "hint", "exit", "attempts"} == set(failure), argv
+        assert failure["error"].startswith("no IPv4 or IPv6 gateway found")
+        assert "HOSTGW_IP=" in failure["hint"]
+    code, out, _ = run(capsys, "doctor", "--json", "--root", root)
+    report = json.loads(out)
+    assert (code, report["exit"], report["answer"]) == (3, 3, None)
+    assert {"error", "hint", "exit", "attempts", "notes"} <= set(report)
 
 
 def test_options_reach_the_library(
@@ -102,7 +146,10 @@ def test_usage_errors_exit_2(
     capsys: pytest.CaptureFixture[str], dual: str, command: str, argv: list[str], message: str
 ) -> None:
     code, out, err = run(capsys, command, "--root", dual, *argv)
-    assert (code, out) == (2, "")
+    assert (code, out) == (
+        2,
+        "(exit 2)  # hostgw env: no HOSTGW_IP; why is on stderr\n" if command == "env" else "",
+    )
     assert message in err
     assert "Traceback" not in err
 
@@ -123,9 +170,18 @@ def test_not_found_exit_3_prints_nothing_on_stdout(
     root = make_root(tmp_path)
     for command in ("ip", "env"):
         code, out, err = run(capsys, command, "--root", root)
-        assert (code, out) == (3, "")
+        # env fails closed: its `(exit 3)` makes `eval "$(hostgw env)"` fail too.
+        assert (code, out) == (3, "" if command == "ip" else EXIT_3)
         assert err.startswith("hostgw: no IPv4 or IPv6 gateway found; tried, in order of trust:")
         assert "hint: tell hostgw where the host is: set HOSTGW_IP=" in err
+    assert run(capsys, "env", "--root", root, "--format", "dotenv")[:2] == (3, "")
+    assert run(capsys, "env", "--root", root, "--no-such-option")[:2] == (
+        2,
+        EXIT_3[:6] + "2" + EXIT_3[7:],
+    )
+
+
+EXIT_3 = "(exit 3)  # hostgw env: no HOSTGW_IP; why is on stderr\n"
 
 
 def test_env_formats(capsys: pytest.CaptureFixture[str], dual: str) -> None:
@@ -167,7 +223,7 @@ def test_doctor_json_and_failure(capsys: pytest.CaptureFixture[str], tmp_path: P
     root = make_root(tmp_path)
     code, out, err = run(capsys, "doctor", "--root", root, "--json")
     report = json.loads(out)
-    assert code == 3
+    assert code == 3 == report["exit"]
     assert report["answer"] is None
     assert [a["strategy"] for a in report["attempts"]] == report["order"]
     assert "HOSTGW_IP=" in report["hint"]

@@ -248,10 +248,12 @@ def test_env_override(tmp_path: Path) -> None:
     ("env", "message"),
     [
         ({"HOSTGW_IP": "not an address!"}, "is neither an IP address nor a hostname"),
-        ({"HOSTGW_IP": "10.0.0.1%eth0"}, "is neither an IP address nor a hostname"),
+        ({"HOSTGW_IP": "10.0.0.1%eth0"}, "an IPv4 address takes no zone"),
+        ({"HOSTGW_IP": "fe80::1%x;}"}, "zone 'x;}' holds ';'"),
+        ({"HOSTGW_IP6": "fe80::1%" + "e" * 16}, "longer than 15 characters"),
         ({"HOSTGW_IP6": "10.0.0.1"}, "is not an IPv6 address"),
     ],
-    ids=["junk", "zone-on-v4", "v4-in-ip6"],
+    ids=["junk", "zone-on-v4", "bad-zone", "long-zone", "v4-in-ip6"],
 )
 def test_unusable_override_stops_with_the_fix(
     tmp_path: Path, env: dict[str, str], message: str
@@ -290,12 +292,14 @@ def test_public_api(tmp_path: Path) -> None:
     assert hostgw.gateway(root=root, env={}) == gateway(root=root, env={}) == "172.17.0.1"
     assert issubclass(hostgw.GatewayNotFound, LookupError)
     found = hostgw.detect(root=root, env={})
-    assert found.as_dict()["attempts"][-1] == {
+    last = found.as_dict()["attempts"][-1]
+    assert {k: last[k] for k in ("strategy", "address", "detail", "family")} == {
         "strategy": "route",
         "address": "172.17.0.1",
         "detail": found.detail,
         "family": 4,
     }
+    assert last["findings"] == [{"address": "172.17.0.1", "family": 4, "detail": found.detail}]
 
 
 def test_missing_files_are_reasons_not_crashes(tmp_path: Path) -> None:

@@ -31,8 +31,9 @@ SH_ANSWERS: dict[str, dict[str, str | None]] = {
     "docker-desktop-dns": {"dash": "10.213.7.1", "busybox": "10.213.7.1"},
     # The script never asks the resolver: the route, as hostgw after its bound.
     "dns-unreachable": {"dash": "10.213.8.1", "busybox": "10.213.8.1"},
-    # HOSTGW_IP=name needs getent: dash's Debian userland has it, busybox has not.
-    "override-hostname": {"dash": "10.213.21.5", "busybox": None},
+    # HOSTGW_IP=name: dash's Debian userland has getent; busybox has not, and the
+    # script looks the name up in /etc/hosts (where this case lists it).
+    "override-hostname": {"dash": "10.213.21.5", "busybox": "10.213.21.5"},
     # /proc/net/route shows the main table only; the netlink lookup is Python's.
     "policy-routing": {"dash": None, "busybox": None},
     "no-proc": {"dash": None, "busybox": None},

@@ -82,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ``{"error", "hint", "exit", ...}`` (see :func:`error_json`).
     """
     args = list(argv) if argv is not None else sys.argv[1:]
+    printed = sys.modules.get("hostgw.cli.options")
+    if printed is not None:  # an earlier main() in this process printed its own
+        printed.JSON_PRINTED.clear()
     try:
         code = cli.main(args=args, prog_name="hostgw", standalone_mode=False)
     except HostgwError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hostgw.cli.options import Command, detection_options
+from hostgw.cli.options import Command, detection_options, emit_json
 from hostgw.detection import Options, walk
 
 
@@ -15,7 +15,8 @@ from hostgw.detection import Options, walk
     "--json",
     "as_json",
     is_flag=True,
-    help='Print {"address", "family", "strategy", "attempts": [...]} as JSON.',
+    help='Print the answer as JSON: {"address", "family", "host", "strategy", "detail", '
+    '"why", "attempts", "probes"}; on failure {"error", "hint", "exit", "attempts"}.',
 )
 def ip(options: Options, bracket: bool, as_json: bool) -> None:
     """Print the container host's address, alone on one line.
@@ -33,8 +34,6 @@ def ip(options: Options, bracket: bool, as_json: bool) -> None:
     """
     found = walk(options).detection
     if as_json:
-        import json
-
-        click.echo(json.dumps(found.as_dict()))
+        emit_json(found.as_dict())
     else:
         click.echo(found.host if bracket else found.address)

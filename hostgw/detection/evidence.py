@@ -62,6 +62,8 @@ class Context(Record):
     families: tuple[int, ...] = (4, 6)
     live: bool = True  # may ask this machine (DNS, netlink), not only files under root
     first_only: bool = False  # an answer in the first family that has one is enough
+    started: object = None  # what the row's ``start`` began for this run (DNS lookups)
+    until: float | None = None  # return by this monotonic time: a lower row has answered
 
     def path(self, relative: str) -> str:
         """``relative`` (e.g. ``proc/net/route``) under the root directory."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from hostgw.addr import parse_ip
+from hostgw.addr import address_problem, parse_ip
 from hostgw.record import Record
 
 
 class HostsEntry(Record):
-    """One usable line: the address (normal form), its family, its names.
+    """One line: the address (normal form), its family, its names.
 
-    ``line`` is 1-based; ``text`` is the line without its comment, for evidence.
+    ``line`` is 1-based; ``text`` is the line without its comment, for
+    evidence. ``problem`` says why an IPv6 address with a zone that cannot
+    be one is unusable (its ``address`` is then the field as written).
     """
 
     address: str
@@ -24,13 +26,15 @@ class HostsEntry(Record):
     names: tuple[str, ...]
     line: int
     text: str
+    problem: str = ""
 
 
 def parse_hosts(data: str | bytes) -> list[HostsEntry]:
-    """Every line with a valid address and at least one name, in file order.
+    """Every line with an address and at least one name, in file order.
 
     Never raises: lines with a bad address or no name are left out, as the
-    resolver itself ignores them.
+    resolver itself ignores them; an IPv6 address whose zone is not an
+    interface name is kept with its ``problem``, so that it can be reported.
     """
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     entries: list[HostsEntry] = []
@@ -39,10 +43,15 @@ def parse_hosts(data: str | bytes) -> list[HostsEntry]:
         fields = line.split()
         if len(fields) < 2:
             continue
+        names = tuple(fields[1:])
         parsed = parse_ip(fields[0])
-        if parsed is None:
+        if parsed is not None:
+            entries.append(HostsEntry(parsed[0], parsed[1], names, number, line))
             continue
-        entries.append(HostsEntry(parsed[0], parsed[1], tuple(fields[1:]), number, line))
+        bare, sep, _zone = fields[0].partition("%")
+        if sep and ":" in bare and parse_ip(bare) is not None:
+            problem = address_problem(fields[0])
+            entries.append(HostsEntry(fields[0], 6, names, number, line, problem))
     return entries
 
 
@@ -52,8 +61,9 @@ def lookup(
     """The first entry of ``family`` for the first name in ``names`` that has one.
 
     Returns ``(name, entry)``; the order of ``names`` is the order of trust.
+    Entries with a ``problem`` are passed over.
     """
-    listed = list(entries)
+    listed = [entry for entry in entries if not entry.problem]
     for name in names:
         wanted = name.lower()
         for entry in listed:

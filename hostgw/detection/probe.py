@@ -25,6 +25,10 @@ class Probe(Record):
     ok: bool
     detail: str
 
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form: ``address``, ``ok``, ``detail``."""
+        return {"address": self.address, "ok": self.ok, "detail": self.detail}
+
 
 def _sockaddr(address: str, port: int) -> tuple[int, tuple[object, ...]]:
     info = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)[

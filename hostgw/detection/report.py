@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from hostgw.addr import family_name
 from hostgw.detection.options import Options
-from hostgw.detection.walk import Attempt, Detection, walk
+from hostgw.detection.place import container_marks
+from hostgw.detection.walk import UNREACHABLE_CASES, Attempt, Detection, walk
 from hostgw.errors import GatewayNotFound
 from hostgw.record import Record
 
 _WIDTH = 14
+_ROUTE_STRATEGIES = ("route", "netlink", "netifaces")
 
 
 def _wanted(family: int | None) -> str:
@@ -28,6 +30,7 @@ class Examination(Record):
     attempts: tuple[Attempt, ...]
     found: Detection | None = None
     error: GatewayNotFound | None = None
+    notes: tuple[str, ...] = ()
 
     def text(self) -> str:
         """The human report."""
@@ -61,6 +64,7 @@ class Examination(Record):
             )
             lines.append(f"why: {found.why}")
             lines.append(f"for host:port use {found.host}")
+            lines += [f"note: {note}" for note in self.notes]
         else:
             lines.append("answer: none")
             if error is not None:
@@ -69,34 +73,46 @@ class Examination(Record):
                 lines += [f"  {line}" for line in rest]
                 if error.hint:
                     lines.append(f"fix: {error.hint}")
+            lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
 
     def as_dict(self) -> dict[str, object]:
-        """The report as a JSON-ready dict (``hostgw doctor --json``)."""
+        """``hostgw doctor --json``: ``answer`` (the answer object of ``hostgw ip
+        --json``, without its attempts, or None), ``attempts`` and ``probes`` (as
+        there), ``notes``, ``order``, ``family``; without an answer also
+        ``error``, ``hint`` and ``exit``, as every failure with ``--json``."""
         found, error = self.found, self.error
-        return {
+        out: dict[str, object] = {
+            "answer": found.answer_dict() if found is not None else None,
+            "attempts": [a.as_dict() for a in self.attempts],
+            "probes": [p.as_dict() for p in (found.probes if found is not None else ())],
+            "notes": list(self.notes),
             "order": list(self.order),
             "family": self.family,
-            "answer": found.as_dict() if found is not None else None,
-            "attempts": [
-                {
-                    **a.as_dict(),
-                    "findings": [
-                        {"address": f.address, "family": f.family, "detail": f.detail}
-                        for f in a.findings
-                    ],
-                    "rejected": list(a.rejected),
-                    "note": a.note,
-                }
-                for a in self.attempts
-            ],
-            "probes": [
-                {"address": p.address, "ok": p.ok, "detail": p.detail}
-                for p in (found.probes if found is not None else ())
-            ],
-            "error": error.message if error is not None else None,
-            "hint": error.hint if error is not None else None,
         }
+        if error is not None:
+            out.update(error=error.message, hint=error.hint, exit=error.exit_code)
+        return out
+
+
+def notes(options: Options, found: Detection | None) -> tuple[str, ...]:
+    """What the attempts cannot show: that this looks like a host, not a container,
+    and that a route's gateway cannot be checked from inside without ``--port``."""
+    out: list[str] = []
+    if not container_marks(options.context):
+        out.append(
+            "this looks like a host, not a container: no /.dockerenv or /run/.containerenv, "
+            "no container variable, no runtime named in /proc/1/cgroup, and / is not an "
+            "overlay; on a host the default route leads to the LAN's router, and the answer "
+            "is what a container would see only if this is one"
+        )
+    if found is not None and found.strategy in _ROUTE_STRATEGIES and not found.probes:
+        out.append(
+            f"nothing inside the container can tell whether {found.address} reaches the "
+            f"host's published ports: {UNREACHABLE_CASES}. To know, probe the port: hostgw "
+            "doctor --port PORT, or hostgw ip --port PORT (exit 4 when nothing answers)"
+        )
+    return tuple(out)
 
 
 def examine(options: Options) -> Examination:
@@ -104,5 +120,9 @@ def examine(options: Options) -> Examination:
     try:
         found = walk(options.replace(exhaustive=True)).detection
     except GatewayNotFound as exc:
-        return Examination(options.order, options.family, tuple(exc.attempts), None, exc)
-    return Examination(options.order, options.family, found.attempts, found)
+        return Examination(
+            options.order, options.family, tuple(exc.attempts), None, exc, notes(options, None)
+        )
+    return Examination(
+        options.order, options.family, found.attempts, found, None, notes(options, found)
+    )

@@ -4,10 +4,12 @@
 blocks for ``timeout x attempts x servers`` of ``resolv.conf`` (often 10 s or
 more). Each name is therefore looked up in its own *daemon* thread, and the
 caller waits on a condition variable until the answers that matter are in or
-the deadline passes. A lookup still running at the deadline is abandoned: the
-thread ends when glibc gives up, and being a daemon it never keeps the
-process alive. A subprocess would bound time just as well but costs a fork
-and an exec per call; the thread costs nothing when the resolver is quick.
+the deadline passes (:class:`Lookups` are started first and read by a
+deadline later, so a walk can read other strategies meanwhile). A lookup
+still running at the deadline is abandoned: the thread ends when glibc gives
+up, and being a daemon it never keeps the process alive. A subprocess would
+bound time just as well but costs a fork and an exec per call; the thread
+costs nothing when the resolver is quick.
 
 Uses the full NSS chain (``/etc/hosts``, then DNS, per ``nsswitch.conf``),
 exactly what other programs in the container see.
@@ -62,6 +64,45 @@ def _settled(names: Sequence[str], results: dict[str, Resolution], families: Seq
     return True
 
 
+class Lookups:
+    """Names being resolved, each in a daemon thread, since ``started`` (monotonic).
+
+    :meth:`wait` reads what has come in by a deadline; the lookups still
+    running then are abandoned (their threads end when glibc gives up).
+    """
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(dict.fromkeys(names))
+        self.started = time.monotonic()
+        self._results: dict[str, Resolution] = {}
+        self._ready = threading.Condition()
+        for name in self.names:
+            threading.Thread(
+                target=self._work, args=(name,), name=f"hostgw-dns:{name}", daemon=True
+            ).start()
+
+    def _work(self, name: str) -> None:
+        found = _lookup(name)
+        with self._ready:
+            self._results[name] = found
+            self._ready.notify_all()
+
+    def wait(self, deadline: float, families: Sequence[int] = (4, 6)) -> dict[str, Resolution]:
+        """The answers in by ``deadline`` (monotonic), or sooner once the most
+        trusted answer for every family in ``families`` is known.
+
+        Maps each name that finished to its :class:`Resolution`; a name
+        missing from it did not answer in time.
+        """
+        with self._ready:
+            while not _settled(self.names, self._results, families):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._ready.wait(left)
+            return dict(self._results)
+
+
 def resolve_names(
     names: Sequence[str], timeout: float, families: Sequence[int] = (4, 6)
 ) -> dict[str, Resolution]:
@@ -71,26 +112,8 @@ def resolve_names(
     missing from it did not answer in time. Returns early once the most
     trusted answer for every family in ``families`` is known.
     """
-    results: dict[str, Resolution] = {}
-    ready = threading.Condition()
-
-    def work(name: str) -> None:
-        found = _lookup(name)
-        with ready:
-            results[name] = found
-            ready.notify_all()
-
-    unique = list(dict.fromkeys(names))
-    for name in unique:
-        threading.Thread(target=work, args=(name,), name=f"hostgw-dns:{name}", daemon=True).start()
-    deadline = time.monotonic() + max(timeout, 0.0)
-    with ready:
-        while not _settled(unique, results, families):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            ready.wait(left)
-        return dict(results)
+    lookups = Lookups(names)
+    return lookups.wait(lookups.started + max(timeout, 0.0), families)
 
 
 def nameservers(resolv_conf: str) -> list[str]:

@@ -10,10 +10,22 @@ facts, in the default order of trust.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hostgw.addr import family_name, is_hostname, is_link_local, is_unspecified, parse_ip
+from hostgw.addr import (
+    address_problem,
+    family_name,
+    is_hostname,
+    is_link_local,
+    is_unspecified,
+    parse_ip,
+    zone_problem,
+)
 from hostgw.detection.evidence import EVERYTHING, Context, Finding, Outcome
+
+if TYPE_CHECKING:
+    from hostgw.detection.own import OwnAddresses
+    from hostgw.detection.resolve import Lookups
 
 # Calico's fixed IPv6 next hop (MAC ee:ee:ee:ee:ee:ee), answered by the host
 # side of the veth for every pod: like 169.254.1.1 for IPv4, not the node.
@@ -31,7 +43,8 @@ def judge_gateway(address: str, family: int, iface: str) -> tuple[str | None, st
       ARP (Calico's 169.254.1.1, the AWS VPC CNI); never the node.
     - Calico's IPv6 ``fe80::ecee:eeff:feee:eeee``: the same trick.
     - Other IPv6 link-local next hops are real neighbours, but only usable
-      with the interface: ``fe80::1`` becomes ``fe80::1%eth0``.
+      with the interface: ``fe80::1`` becomes ``fe80::1%eth0``, unless the
+      interface's name cannot be a zone (:func:`hostgw.addr.zone_problem`).
     """
     if is_unspecified(address):
         return None, f"next hop {address} is unspecified"
@@ -49,6 +62,12 @@ def judge_gateway(address: str, family: int, iface: str) -> tuple[str | None, st
                 "the node address as HOST_IP from status.hostIP, or set HOSTGW_IP"
             )
         if "%" not in address:
+            problem = zone_problem(iface)
+            if problem is not None:
+                return None, (
+                    f"link-local next hop {address} is usable only with its interface, and "
+                    f"{problem}; set HOSTGW_IP to a global address of the host"
+                )
             return f"{address}%{iface}", f"link-local next hop, usable only with interface {iface}"
     return address, ""
 
@@ -143,7 +162,8 @@ def _env_value(
             notes.append(f"{var}={value} is {family_name(family)}, {_wanted(ctx)} wanted")
         return None
     if not is_hostname(value):
-        return _env_fatal(var, value, "is neither an IP address nor a hostname")
+        problem = address_problem(value) if "%" in value else "neither an IP address nor a hostname"
+        return _env_fatal(var, value, f"is {problem}")
     from hostgw.detection.resolve import resolve_names
 
     families = tuple(f for f in ctx.families if only in (None, f))
@@ -184,8 +204,10 @@ def _absolute(name: str) -> str:
 def hosts(ctx: Context) -> Outcome:
     """``/etc/hosts`` entries for the names (``host.docker.internal``, ...).
 
-    An entry with the unspecified address (``0.0.0.0``, ``::``, as blocking
-    lists write) names no host: it is rejected and the next one counts.
+    An entry that names no host is rejected with the reason and the next one
+    counts: the unspecified address (``0.0.0.0``, ``::``, as blocking lists
+    write), an IPv6 zone that is not an interface name, and one of the
+    container's own addresses (see :class:`_Own`).
     """
     from hostgw.detection.hosts import lookup, parse_hosts
 
@@ -194,20 +216,34 @@ def hosts(ctx: Context) -> Outcome:
         return Outcome(reason=problem)
     path = ctx.path("etc/hosts")
     wanted = {name.lower() for name in ctx.names}
+    own = _Own(ctx)
     entries = []
     rejected: list[str] = []
     for entry in parse_hosts(text):
-        if is_unspecified(entry.address) and wanted & {n.lower() for n in entry.names}:
-            rejected.append(f"{path}:{entry.line}: {entry.text}: the unspecified address")
+        if not wanted & {n.lower() for n in entry.names}:
+            continue
+        if entry.problem:
+            why: str | None = entry.problem
+        elif is_unspecified(entry.address):
+            why = "the unspecified address"
         else:
+            why = own.reject(entry.address)
+        if why is None:
             entries.append(entry)
+        else:
+            rejected.append(f"{path}:{entry.line}: {entry.text}: {why}")
     findings: list[Finding] = []
     for family in ctx.families:
         hit = lookup(entries, ctx.names, family)
         if hit is not None:
             _name, entry = hit
             findings.append(Finding(entry.address, family, f"{path}:{entry.line}: {entry.text}"))
-    reason = "" if findings else (f"no {_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}")
+    usable = "usable " if rejected else ""
+    reason = (
+        ""
+        if findings
+        else f"no {usable}{_wanted(ctx)} entry for {' or '.join(ctx.names)} in {path}"
+    )
     return Outcome(tuple(findings), reason, tuple(rejected))
 
 
@@ -235,7 +271,8 @@ def k8s(ctx: Context) -> Outcome:
     for item in value.split(","):
         parsed = parse_ip(item.strip())
         if parsed is None:
-            rejected.append(f"{var}={value}: {item.strip()!r} is not an IP address")
+            problem = address_problem(item.strip())
+            rejected.append(f"{var}={value}: {item.strip()!r} is {problem}")
             continue
         address, family = parsed
         if family in ctx.families and all(f.family != family for f in findings):
@@ -266,6 +303,20 @@ def is_runtime_bridge_name(name: str) -> bool:
     return False
 
 
+def _runtime_bridges(ctx: Context) -> tuple[list[str], list[str], list[str]]:
+    """``(runtime bridges, every link, runtime names that are no bridge)`` in
+    ``sys/class/net``, sorted; raises OSError when it cannot be listed."""
+    base = ctx.path("sys/class/net")
+    links = sorted(os.listdir(base))
+    bridges: list[str] = []
+    others: list[str] = []
+    for name in links:
+        if is_runtime_bridge_name(name):
+            is_bridge = os.path.isdir(os.path.join(base, name, "bridge"))
+            (bridges if is_bridge else others).append(name)
+    return bridges, links, others
+
+
 def host_network(ctx: Context) -> Outcome:
     """A container runtime's bridge in our own namespace: we are on the host's network.
 
@@ -278,17 +329,10 @@ def host_network(ctx: Context) -> Outcome:
     """
     base = ctx.path("sys/class/net")
     try:
-        links = sorted(os.listdir(base))
+        bridges, links, others = _runtime_bridges(ctx)
     except OSError as exc:
         return Outcome(reason=f"cannot list {base}: {exc.strerror or exc}")
-    bridges: list[str] = []
-    rejected: list[str] = []
-    for name in links:
-        if is_runtime_bridge_name(name):
-            if os.path.isdir(os.path.join(base, name, "bridge")):
-                bridges.append(name)
-            else:
-                rejected.append(f"{name} is not a bridge ({base}/{name}/bridge missing)")
+    rejected = [f"{name} is not a bridge ({base}/{name}/bridge missing)" for name in others]
     if not bridges:
         shown = ", ".join(links[:8]) + (", ..." if len(links) > 8 else "")
         return Outcome(
@@ -304,42 +348,129 @@ def host_network(ctx: Context) -> Outcome:
     return Outcome(findings=tuple(Finding(loopback[f], f, evidence) for f in ctx.families))
 
 
+# --- the container's own addresses ---------------------------------------------
+
+
+class _Own:
+    """Rejects a hosts or DNS answer that is one of the container's own addresses.
+
+    Such an answer reaches only the container itself: pasta gives a container
+    the host's addresses, and Podman 4.3 then names one of them
+    ``host.containers.internal``. Under host networking (a runtime's bridge
+    in our own namespace, as ``host-network`` sees it) the host's own address
+    is right, and nothing is rejected. The files are read on first need:
+    ``proc/net/fib_trie`` (IPv4 LOCAL prefixes) and ``proc/net/if_inet6``; one
+    that cannot be read rejects nothing.
+    """
+
+    __slots__ = ("_ctx", "_found", "_sources")
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._found: OwnAddresses | None = None
+        self._sources: dict[int, str] = {}
+
+    def _load(self) -> OwnAddresses:
+        from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_inet6
+
+        try:
+            bridges = _runtime_bridges(self._ctx)[0]
+        except OSError:
+            bridges = []
+        if bridges:
+            return OwnAddresses()
+        found: list[Local] = []
+        for family, relative, parse in (
+            (4, "proc/net/fib_trie", parse_fib_trie),
+            (6, "proc/net/if_inet6", parse_if_inet6),
+        ):
+            text, _ = self._ctx.read(relative)
+            if text is not None:
+                found += parse(text)
+                self._sources[family] = self._ctx.path(relative)
+        return OwnAddresses(tuple(found))
+
+    def reject(self, address: str) -> str | None:
+        """Why ``address`` cannot be the host (it is our own), or None."""
+        if self._found is None:
+            self._found = self._load()
+        hit = self._found.holds(address)
+        if hit is None:
+            return None
+        if ":" in hit.address:
+            where = f"{self._sources[6]}: {hit.address} on {hit.iface}"
+        else:
+            where = f"{self._sources[4]}: {hit.address}/{hit.prefix} LOCAL"
+        return (
+            f"{address.partition('%')[0]} is this container's own address ({where}), so it "
+            "reaches only the container (pasta gives a container the host's addresses)"
+        )
+
+
 # --- dns ---------------------------------------------------------------------
+
+
+def dns_lookups(ctx: Context) -> Lookups:
+    """Start the ``dns`` strategy's lookups (absolute names) in the background."""
+    from hostgw.detection.resolve import Lookups
+
+    return Lookups([_absolute(n) for n in ctx.names])
 
 
 def dns(ctx: Context) -> Outcome:
     """The names through the system resolver, bounded by ``timeout`` in total.
 
     Names are looked up as absolute names (trailing dot), so that a search
-    domain with a wildcard record cannot answer for them.
+    domain with a wildcard record cannot answer for them. The lookups may
+    have been started already (``ctx.started``); ``ctx.until`` cuts the wait
+    short once a lower-ranked strategy has answered.
     """
-    from hostgw.detection.resolve import nameservers, resolve_names
+    from hostgw.detection.resolve import Lookups, nameservers
 
+    lookups = ctx.started if isinstance(ctx.started, Lookups) else dns_lookups(ctx)
     conf, _ = ctx.read("etc/resolv.conf")
     servers = ", ".join(nameservers(conf or "")) or "none listed"
     queries = [_absolute(n) for n in ctx.names]
-    results = resolve_names(queries, ctx.timeout, ctx.families)
+    deadline = lookups.started + ctx.timeout
+    until = deadline if ctx.until is None else min(deadline, ctx.until)
+    results = lookups.wait(until, ctx.families)
+    late = f"no answer within {ctx.timeout:g} s"
+    if until < deadline:
+        late = (
+            f"no answer within {until - lookups.started:.3f} s, by when a lower-ranked "
+            f"strategy had answered (DNS waits its whole {ctx.timeout:g} s only while none has)"
+        )
+    own = _Own(ctx)
     findings: list[Finding] = []
+    rejected: list[str] = []
     for family in ctx.families:
         for name, query in zip(ctx.names, queries, strict=True):
             got = results.get(query)
             address = next((a for a, f in got.addresses if f == family), None) if got else None
-            if address is not None:
-                detail = f"{name} -> {address} (system resolver; nameserver {servers})"
-                findings.append(Finding(address, family, detail))
-                break
-    seen: list[str] = []
+            if address is None:
+                continue
+            why = own.reject(address)
+            if why is not None:
+                rejected.append(f"{name} -> {address}: {why}")
+                continue
+            detail = f"{name} -> {address} (system resolver; nameserver {servers})"
+            findings.append(Finding(address, family, detail))
+            break
+    pending = [name for name, query in zip(ctx.names, queries, strict=True) if query not in results]
+    seen = [f"{' and '.join(pending)}: {late}"] if pending else []
     for name, query in zip(ctx.names, queries, strict=True):
         got = results.get(query)
         if got is None:
-            seen.append(f"{name}: no answer within {ctx.timeout:g} s")
-        elif got.error:
+            continue
+        if got.error:
             seen.append(f"{name}: {got.error}")
-        elif not any(f.detail.startswith(f"{name} ->") for f in findings):
+        elif not any(f.detail.startswith(f"{name} ->") for f in findings) and not any(
+            r.startswith(f"{name} ->") for r in rejected
+        ):
             shown = ", ".join(a for a, _ in got.addresses) or "no address"
             seen.append(f"{name}: {shown}, no {_wanted(ctx)}")
     reason = "; ".join(seen) + f" (nameserver {servers})" if seen else ""
-    return Outcome(findings=tuple(findings), reason=reason)
+    return Outcome(findings=tuple(findings), reason=reason, rejected=tuple(rejected))
 
 
 # --- route -------------------------------------------------------------------
@@ -392,50 +523,35 @@ def route(ctx: Context) -> Outcome:
 
 
 def netlink(ctx: Context) -> Outcome:
-    """Ask the kernel which route it would use (``ip route get``) through pyroute2.
+    """Ask the kernel which route it would use (``ip route get``), over netlink.
 
     Unlike ``/proc/net/route`` this follows policy routing rules and tables
-    other than main, and works without ``/proc``. pyroute2 is imported here
-    only (it costs about 200 ms).
+    other than main, and works without ``/proc``. The socket is the standard
+    library's (:mod:`hostgw.detection.rtnl`): a few microseconds, no import.
     """
-    pyroute2, skip = _optional("pyroute2", "pyroute2 is not installed")
-    if skip is not None:
-        return skip
+    from hostgw.detection import rtnl
+
     seen = _Gateways()
     try:
-        with pyroute2.IPRoute() as ipr:
-            for family in ctx.families:
-                if seen.findings and ctx.first_only:
-                    break
-                dst = _PROBE_DST[family]
-                try:
-                    answer = ipr.route("get", dst=dst)[0]
-                except pyroute2.NetlinkError as exc:
-                    seen.notes.append(f"route get {dst}: {os.strerror(exc.code).lower()}")
-                    continue
-                gateway = answer.get_attr("RTA_GATEWAY")
-                oif = answer.get_attr("RTA_OIF")
-                iface = _ifname(ipr, oif)
-                table = answer.get_attr("RTA_TABLE") or answer["table"]
-                where = f"dev {iface} table {_table_name(table)}"
-                if not gateway:
-                    seen.notes.append(f"kernel route get {dst}: {where}: on-link, no gateway")
-                    continue
-                detail = f"kernel route get {dst}: via {gateway} {where}"
-                seen.next_hop(family, str(gateway), iface, detail)
+        for family in ctx.families:
+            if seen.findings and ctx.first_only:
+                break
+            dst = _PROBE_DST[family]
+            try:
+                answer = rtnl.route_get(dst)
+            except rtnl.NetlinkError as exc:
+                seen.notes.append(f"route get {dst}: {str(exc.strerror).lower()}")
+                continue
+            iface = rtnl.interface_name(answer.oif)
+            where = f"dev {iface} table {_table_name(answer.table)}"
+            if not answer.gateway:
+                seen.notes.append(f"kernel route get {dst}: {where}: on-link, no gateway")
+                continue
+            detail = f"kernel route get {dst}: via {answer.gateway} {where}"
+            seen.next_hop(family, answer.gateway, iface, detail)
     except OSError as exc:
         return Outcome(reason=f"netlink: {exc.strerror or exc}")
     return seen.outcome()
-
-
-def _ifname(ipr: object, index: object) -> str:
-    if not isinstance(index, int):
-        return "?"
-    try:
-        links = ipr.link("get", index=index)  # type: ignore[attr-defined]
-        return str(links[0].get_attr("IFLA_IFNAME"))
-    except (OSError, IndexError):
-        return f"if{index}"
 
 
 def _table_name(table: object) -> str:

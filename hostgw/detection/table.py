@@ -8,8 +8,10 @@ answer ends the search.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostgw.detection import strategies as s
-from hostgw.detection.evidence import EVERYTHING, HOSTS, NETLINK, Strategy
+from hostgw.detection.evidence import EVERYTHING, HOSTS, NETLINK, Context, Strategy
 from hostgw.record import Record
 
 
@@ -19,7 +21,9 @@ class Row(Record):
     ``asks`` is empty for a strategy that reads only files under the root;
     otherwise it says what it would ask (shown when a snapshot skips it).
     ``final``: its answer is the user's explicit word, and nothing else is
-    asked after it.
+    asked after it. ``start``, for a strategy that waits on others (DNS),
+    begins that work in the background: the walk then runs the rows below it
+    before ``run`` waits (see :mod:`hostgw.detection.walk`).
     """
 
     name: str
@@ -27,6 +31,7 @@ class Row(Record):
     watch: frozenset[str]
     asks: str = ""
     final: bool = False
+    start: Callable[[Context], object] | None = None
 
 
 _NOTHING: frozenset[str] = frozenset()
@@ -36,7 +41,7 @@ TABLE: tuple[Row, ...] = (
     Row("hosts", s.hosts, frozenset({HOSTS})),
     Row("k8s", s.k8s, _NOTHING),
     Row("host-network", s.host_network, frozenset({NETLINK})),
-    Row("dns", s.dns, EVERYTHING, asks="DNS would ask this machine"),
+    Row("dns", s.dns, EVERYTHING, asks="DNS would ask this machine", start=s.dns_lookups),
     Row("route", s.route, frozenset({NETLINK})),
     Row("netlink", s.netlink, frozenset({NETLINK}), asks="netlink would ask this kernel"),
     Row("netifaces", s.netifaces, frozenset({NETLINK}), asks="netifaces would ask this kernel"),

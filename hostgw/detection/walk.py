@@ -9,15 +9,24 @@ With a port, every candidate is then probed with a TCP connect.
 Families: with ``family=None`` each strategy answers with its IPv4 finding,
 or its IPv6 one when it has no IPv4; the first strategy in the order of
 trust with an answer wins. ``family=4`` or ``6`` asks for that family only.
+
+DNS without holding up the route table: a row with a ``start`` (``dns``)
+starts its lookups, then the rows below it run (``route``, ``netlink``, ...,
+up to the first with an answer; not ``env``, which may itself resolve a
+name). DNS outranks them, so its answer still wins if it comes; but once a
+lower row has one, DNS gets only :data:`GRACE` seconds more instead of its
+whole bound. Exhaustive walks (``doctor``, ``--port``) give it the whole
+bound. The attempts read as if the rows had run one after the other.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hostgw.addr import family_name, host_form
-from hostgw.detection.evidence import Finding, Outcome
+from hostgw.detection.evidence import Context, Finding, Outcome
 from hostgw.detection.options import Options, families
 from hostgw.detection.table import ROWS
 from hostgw.errors import GatewayNotFound, GatewayUnreachable
@@ -31,6 +40,23 @@ NOT_FOUND_HINT = (
     "with --add-host=host.docker.internal:host-gateway, or in Kubernetes set HOST_IP from "
     "status.hostIP (env valueFrom.fieldRef.fieldPath: status.hostIP)"
 )
+
+
+GRACE = 0.01
+"""Seconds DNS is still waited for once a lower-ranked strategy has an answer.
+
+A resolver that knows ``host.docker.internal`` (Docker Desktop's) answers it
+locally, well within this; one that must ask an upstream that does not
+answer never will, and the route's answer should not wait for it."""
+
+
+UNREACHABLE_CASES = (
+    "where nothing inside the container reaches the host, no address answers: on Docker "
+    "before 25 an --internal network has a default route but drops published ports (use "
+    "a network that is not --internal), and under pasta without --map-gw the gateway is "
+    "the LAN's router (podman run --network pasta:--map-gw, or pasta --map-gw)"
+)
+"""The cases where the route's gateway cannot be told from inside to be wrong."""
 
 
 class Attempt(Record):
@@ -53,12 +79,19 @@ class Attempt(Record):
     watch: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON form: ``strategy``, ``address`` (or None), ``detail``, ``family``."""
+        """The JSON form, the same in every command: ``strategy``, ``address`` (or
+        None), ``family``, ``detail``, ``findings``, ``rejected``, ``note``."""
         return {
             "strategy": self.strategy,
             "address": self.address,
-            "detail": self.detail,
             "family": self.family,
+            "detail": self.detail,
+            "findings": [
+                {"address": f.address, "family": f.family, "detail": f.detail}
+                for f in self.findings
+            ],
+            "rejected": list(self.rejected),
+            "note": self.note,
         }
 
 
@@ -88,8 +121,9 @@ class Detection(Record):
         (an earlier one may start answering, the winner may stop)."""
         return watch_of(self.attempts)
 
-    def as_dict(self) -> dict[str, object]:
-        """The JSON form of ``hostgw ip --json``."""
+    def answer_dict(self) -> dict[str, object]:
+        """The answer object: ``address``, ``family``, ``host``, ``strategy``,
+        ``detail``, ``why`` (``doctor --json`` gives it as ``answer``)."""
         return {
             "address": self.address,
             "family": self.family,
@@ -97,7 +131,15 @@ class Detection(Record):
             "strategy": self.strategy,
             "detail": self.detail,
             "why": self.why,
+        }
+
+    def as_dict(self) -> dict[str, object]:
+        """``hostgw ip --json``: the answer object, with the ``attempts`` and
+        ``probes`` (TCP connects, with a port) that led to it."""
+        return {
+            **self.answer_dict(),
             "attempts": [a.as_dict() for a in self.attempts],
+            "probes": [p.as_dict() for p in self.probes],
         }
 
 
@@ -141,12 +183,54 @@ class _Walk:
         self.v6: tuple[str, Finding] | None = None
 
 
-def _run(opts: Options, name: str, wanted: tuple[int, ...], first_only: bool) -> Outcome:
+def _skipped(opts: Options, name: str) -> Outcome | None:
     row = ROWS[name]
-    ctx = opts.context
-    if row.asks and not ctx.live:
+    if row.asks and not opts.context.live:
         return Outcome(reason=f"not run: --root reads a snapshot, {row.asks}")
-    return row.run(ctx.replace(families=wanted, first_only=first_only))
+    return None
+
+
+def _run(opts: Options, index: int, ctx: Context, ahead: dict[int, Outcome]) -> Outcome:
+    """Run row ``index``. A row that waits on others (DNS) starts that work, the
+    rows below it run meanwhile (their outcomes go to ``ahead``), and once one of
+    them has an answer it waits only :data:`GRACE` seconds more."""
+    name = opts.order[index]
+    row = ROWS[name]
+    skipped = _skipped(opts, name)
+    if skipped is not None:
+        return skipped
+    if row.start is None or opts.exhaustive:
+        return row.run(ctx)
+    started = row.start(ctx)
+    until: float | None = None
+    for below in range(index + 1, len(opts.order)):
+        other = ROWS[opts.order[below]]
+        if other.start is not None or other.final:
+            break  # it may wait too: it runs in its turn
+        outcome = _skipped(opts, other.name) or other.run(ctx)
+        ahead[below] = outcome
+        if any(f.family in ctx.families for f in outcome.findings):
+            until = time.monotonic() + GRACE
+            break
+    return row.run(ctx.replace(started=started, until=until))
+
+
+def _attempt(name: str, outcome: Outcome, picked: Finding | None) -> Attempt:
+    """The record of what row ``name`` saw; ``picked`` is its answer, if any."""
+    if picked is not None:
+        detail = picked.detail
+    else:
+        detail = "; ".join(x for x in (outcome.reason, *outcome.rejected) if x) or "no answer"
+    return Attempt(
+        strategy=name,
+        address=picked.address if picked else None,
+        detail=detail,
+        family=picked.family if picked else None,
+        findings=outcome.findings,
+        rejected=outcome.rejected,
+        note=outcome.reason,
+        watch=ROWS[name].watch if outcome.watch is None else outcome.watch,
+    )
 
 
 def _walk(opts: Options, *, want_v6: bool) -> _Walk:
@@ -154,7 +238,8 @@ def _walk(opts: Options, *, want_v6: bool) -> _Walk:
     done = _Walk()
     exhaustive = opts.exhaustive
     all_families = families(opts.family)
-    for name in opts.order:
+    ahead: dict[int, Outcome] = {}
+    for index, name in enumerate(opts.order):
         if exhaustive or done.chosen is None:
             wanted = all_families
         elif want_v6 and done.v6 is None and 6 in all_families:
@@ -163,24 +248,16 @@ def _walk(opts: Options, *, want_v6: bool) -> _Walk:
             break
         # Only the default answer wanted: a strategy may stop at its IPv4 one.
         first_only = not exhaustive and not want_v6 and len(wanted) > 1
-        outcome = _run(opts, name, wanted, first_only)
-        picked = _pick(outcome.findings, opts.family if wanted == all_families else 6)
-        if picked is not None:
-            detail = picked.detail
-        else:
-            detail = "; ".join(x for x in (outcome.reason, *outcome.rejected) if x) or "no answer"
-        done.attempts.append(
-            Attempt(
-                strategy=name,
-                address=picked.address if picked else None,
-                detail=detail,
-                family=picked.family if picked else None,
-                findings=outcome.findings,
-                rejected=outcome.rejected,
-                note=outcome.reason,
-                watch=ROWS[name].watch if outcome.watch is None else outcome.watch,
+        outcome = ahead.pop(index, None)
+        if outcome is None:
+            ctx = opts.context.replace(families=wanted, first_only=first_only)
+            outcome = _run(opts, index, ctx, ahead)
+        else:  # run ahead, maybe for more families than are wanted now
+            outcome = outcome.replace(
+                findings=tuple(f for f in outcome.findings if f.family in wanted)
             )
-        )
+        picked = _pick(outcome.findings, opts.family if wanted == all_families else 6)
+        done.attempts.append(_attempt(name, outcome, picked))
         if outcome.fatal:
             raise GatewayNotFound(outcome.reason, attempts=done.attempts, hint=outcome.hint)
         chosen_here = False
@@ -265,7 +342,8 @@ def _probe(opts: Options, attempts: Sequence[Attempt], family: int | None) -> De
         "\n".join(lines),
         attempts=attempts,
         hint=f"check that port {opts.port} is published on the host (docker run -p "
-        f"{opts.port}:...) and its service is up, or set HOSTGW_IP to the right address",
+        f"{opts.port}:...) and its service is up, or set HOSTGW_IP to the right address; "
+        f"{UNREACHABLE_CASES}",
     )
 
 

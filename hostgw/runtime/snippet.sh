@@ -2,16 +2,21 @@
 # hostgw-snippet-sh: finds the container host's address without Python
 #
 # Printed by `hostgw snippet sh`. Needs only a POSIX sh and awk (dash, bash,
-# busybox); getent only when HOSTGW_IP holds a hostname. No `ip` binary.
+# busybox); getent only when HOSTGW_IP holds a hostname (without it, the name
+# is looked up in /etc/hosts, or refused). No `ip` binary.
 # It gives the answer `hostgw ip` gives with these strategies, in the same
 # order of trust (or HOSTGW_STRATEGIES):
 #   env           HOSTGW_IP (address or hostname), HOSTGW_IP6
 #   hosts         /etc/hosts: host.docker.internal, host.containers.internal
-#                 (or HOSTGW_NAMES=a,b)
+#                 (or HOSTGW_NAMES=a,b); an entry that is the container's own
+#                 address (/proc/net/fib_trie, /proc/net/if_inet6) is rejected,
+#                 except under host networking
 #   k8s           HOST_IP from status.hostIP (or the variable HOSTGW_K8S_VAR names)
 #   host-network  a docker0/podman bridge in our own namespace -> 127.0.0.1
 #   route         /proc/net/route, then /proc/net/ipv6_route (lowest metric,
-#                 file order breaks ties; link-local IPv4 gateways rejected)
+#                 file order breaks ties; link-local IPv4 gateways rejected;
+#                 a link-local IPv6 one is scoped to its interface, whose name
+#                 must be a zone: A-Z a-z 0-9 _ . -)
 # dns, netlink and netifaces need Python hostgw; here they are skipped.
 # Files and variables are read as ASCII text, as the kernel and runtimes write them.
 # Settings come from the environment or, when sourced, from shell variables.
@@ -21,7 +26,8 @@
 #   exports HOSTGW_IP, HOSTGW_HOST (IPv6 in brackets) and, where one exists,
 #   HOSTGW_IP6; logs one line to stderr (HOSTGW_QUIET=1 or
 #   NGINX_ENTRYPOINT_QUIET_LOGS silence it). When nothing is found it logs why
-#   and the fix, exports nothing and returns 0 so the entrypoint goes on;
+#   and the fix, exports nothing (a HOSTGW_IP or HOSTGW_IP6 it could not use
+#   is unset) and returns 0 so the entrypoint goes on;
 #   with HOSTGW_REQUIRED=1 it returns 1 (an entrypoint under `set -e` stops).
 #   It never exits the sourcing shell, leaves its options alone and defines
 #   nothing else (names starting with _hostgw_ are used, then unset).
@@ -211,6 +217,8 @@ function ntop6(   i, best, blen, cur, clen, out) {
     if (best != -1 && best + blen == 8) out = out ":"
     return out
 }
+# hostgw.addr.is_zone: an interface name or index.
+function zonelike(z) { return length(z) >= 1 && length(z) <= 15 && z !~ /[^A-Za-z0-9_.-]/ }
 # The normal form of an address (IPv6 zone kept) and FAM, or "" when invalid.
 function parse_ip(text,   p, addr, zone, sep) {
     p = index(text, "%")
@@ -223,7 +231,7 @@ function parse_ip(text,   p, addr, zone, sep) {
         return Q[0] "." Q[1] "." Q[2] "." Q[3]
     }
     if (pton6(addr)) {
-        if (sep && (zone == "" || zone ~ /[^!-~]/)) return ""
+        if (sep && !zonelike(zone)) return ""
         FAM = 6
         return ntop6() (sep ? "%" zone : "")
     }
@@ -251,14 +259,20 @@ kind == "hosts" {
     n = words(line)
     if (n < 2) next
     a = parse_ip(F[1])
-    if (a == "") next
-    if (a == "0.0.0.0" || a == "::" || substr(a, 1, 3) == "::%") {
+    bad = ""
+    if (a == "") {
+        # An IPv6 address whose zone cannot be one: kept, to be rejected with the reason.
+        p = index(F[1], "%")
+        if (p == 0 || index(substr(F[1], 1, p - 1), ":") == 0 || parse_ip(substr(F[1], 1, p - 1)) == "") next
+        a = F[1]; FAM = 6
+        bad = "not an IP address: zone \047" substr(F[1], p + 1) "\047 is not an interface name"
+    } else if (a == "0.0.0.0" || a == "::" || substr(a, 1, 3) == "::%") {
         # The unspecified address (blocking lists write it) names no host.
         HREJ = HREJ "; " root "/etc/hosts:" FNR ": " strip(line) ": the unspecified address"
         next
     }
     nh++
-    H_addr[nh] = a; H_fam[nh] = FAM; H_line[nh] = FNR; H_text[nh] = strip(line)
+    H_addr[nh] = a; H_fam[nh] = FAM; H_line[nh] = FNR; H_text[nh] = strip(line); H_bad[nh] = bad
     H_names[nh] = " "
     for (i = 2; i <= n; i++) H_names[nh] = H_names[nh] tolower(F[i]) " "
     next
@@ -298,6 +312,50 @@ kind == "route6" {
     next
 }
 
+# --- the addresses of the container itself (hostgw.detection.own), read on first need:
+# the LOCAL prefixes of proc/net/fib_trie and the addresses of proc/net/if_inet6 ---
+function own_load(   f, line, n, leaf, p) {
+    OWNED = 1; nown = 0; leaf = ""
+    f = root "/proc/net/fib_trie"
+    while ((getline line < f) > 0) {
+        n = words(line)
+        if (n == 2 && F[1] == "|--") { leaf = pton4(F[2]) ? Q[0] "." Q[1] "." Q[2] "." Q[3] : ""; continue }
+        if (leaf != "" && n >= 1 && substr(F[1], 1, 1) == "/" && F[n] == "LOCAL") {
+            p = substr(F[1], 2)
+            if (isdec(p) && dec(p) <= 32) { nown++; OWN_A[nown] = leaf; OWN_P[nown] = dec(p); OWN_F[nown] = 4; OWN_W[nown] = f }
+            continue
+        }
+        if (n >= 1 && F[1] != "|--" && substr(F[1], 1, 1) != "/") leaf = ""
+    }
+    close(f)
+    f = root "/proc/net/if_inet6"
+    while ((getline line < f) > 0) {
+        n = words(line)
+        if (n != 6 || !ishex(F[1], 32, 32)) continue
+        nown++; OWN_A[nown] = hex6(F[1]); OWN_P[nown] = 128; OWN_F[nown] = 6; OWN_W[nown] = f; OWN_I[nown] = F[6]
+    }
+    close(f)
+}
+function num4(s) { pton4(s); return ((Q[0] * 256 + Q[1]) * 256 + Q[2]) * 256 + Q[3] }
+function within4(a, b, bits,   d, i) {
+    d = 1
+    for (i = bits; i < 32; i++) d *= 2
+    return int(num4(a) / d) == int(num4(b) / d)
+}
+# Why address A (family FAM) cannot be the host, it being our own; "" if it can.
+function own_reject(a, fam,   p, k) {
+    if (hostnet != "") return ""  # host networking: the address of the host is right
+    if (!OWNED) own_load()
+    p = index(a, "%")
+    if (p) a = substr(a, 1, p - 1)
+    for (k = 1; k <= nown; k++) {
+        if (OWN_F[k] != fam) continue
+        if (fam == 6 ? OWN_A[k] == a : within4(a, OWN_A[k], OWN_P[k]))
+            return a " is this container\047s own address (" OWN_W[k] ": " OWN_A[k] (fam == 6 ? " on " OWN_I[k] : "/" OWN_P[k] " LOCAL") "), so it reaches only the container (pasta gives a container the host\047s addresses)"
+    }
+    return ""
+}
+
 # --- the strategies: each fills FOUND[4], FOUND[6] (address) and DETAIL[...],
 # and WHY (what it saw otherwise); FATAL stops the whole detection. ---
 function clear() { FOUND[4] = ""; FOUND[6] = ""; DETAIL[4] = ""; DETAIL[6] = ""; WHY = "" }
@@ -326,8 +384,24 @@ function s_env(fams,   v, var, only, value, a, cmd, l, st, got, k, f, seen, any,
             else note(var "=" value " is " fname(FAM) ", " wanted(fams) " wanted")
             continue
         }
+        if (index(value, "%")) return fatal(var, value, "is not an IP address: its zone (after %) is not an interface name")
         if (!hostname_like(value)) return fatal(var, value, "is neither an IP address nor a hostname")
-        if (getent == "") return fatal(var, value, "is a hostname, and this image has no getent to resolve it")
+        if (getent == "") {
+            # No getent (busybox-only images): the name as /etc/hosts lists it, else refused.
+            got = 0; shown = ""
+            for (k = 1; k <= nh; k++) if (H_bad[k] == "" && index(H_names[k], " " tolower(value) " ")) {
+                shown = shown (got++ ? ", " : "") H_addr[k]
+                f = H_fam[k]
+                if (wants(fams, f) && (only == "" || f == 6)) add(f, H_addr[k], var "=" value " found in " hostsfile ":" H_line[k])
+            }
+            if (got == 0) {
+                fatal(var, value, "is a hostname that " hostsfile " does not list, and this image has no getent to ask DNS")
+                FATAL_HINT = "set " var " to the host\047s IP address, or list the name in /etc/hosts (docker run --add-host NAME:ADDRESS), or unset it to let hostgw detect the host"
+                return 0
+            }
+            if (FOUND[4] == "" && FOUND[6] == "") note(var "=" value " found in " hostsfile " as " shown "; " wanted(fams) " wanted")
+            continue
+        }
         # As given (no trailing dot): the name may rely on /etc/hosts or a search domain.
         cmd = getent " ahosts " value " 2>/dev/null; echo \"status $?\""
         st = ""; got = 0
@@ -360,7 +434,7 @@ function fatal(var, value, problem) {
     FATAL_HINT = "set " var " to the host\047s IP address or a hostname that resolves, or unset it to let hostgw detect the host"
     return 0
 }
-function s_hosts(fams,   f, k, j, name, nn, NL) {
+function s_hosts(fams,   f, k, j, name, nn, NL, why) {
     if (miss_hosts != "") { WHY = miss_hosts; return 1 }
     nn = split(names, NL, ",")
     for (f = 4; f <= 6; f += 2) {
@@ -368,6 +442,11 @@ function s_hosts(fams,   f, k, j, name, nn, NL) {
         for (j = 1; j <= nn && FOUND[f] == ""; j++) {
             name = " " tolower(NL[j]) " "
             for (k = 1; k <= nh; k++) if (H_fam[k] == f && index(H_names[k], name)) {
+                why = H_bad[k] != "" ? H_bad[k] : own_reject(H_addr[k], f)
+                if (why != "") {
+                    if (!((k) in HREJ_K)) { HREJ_K[k] = 1; HREJ = HREJ "; rejected " hostsfile ":" H_line[k] ": " H_text[k] ": " why }
+                    continue
+                }
                 add(f, H_addr[k], hostsfile ":" H_line[k] ": " H_text[k]); break
             }
         }
@@ -414,6 +493,10 @@ function judge(f, gw, first, iface, where) {
     if (first >= 65152 && first <= 65215) {
         if (gw == "fe80::ecee:eeff:feee:eeee") {
             note(where ": gateway " gw " is Calico\047s fixed link-local next hop, not the node; pass the node address as HOST_IP from status.hostIP, or set HOSTGW_IP")
+            return ""
+        }
+        if (!zonelike(iface)) {
+            note(where ": link-local next hop " gw " is usable only with its interface, and the name \047" iface "\047 cannot be a zone (A-Z a-z 0-9 _ . - only); set HOSTGW_IP to a global address of the host")
             return ""
         }
         JUDGED = "; link-local next hop, usable only with its interface, " iface
@@ -600,7 +683,8 @@ if _hostgw_out=$(_hostgw_find "" sourced); then
     unset _hostgw_out
     unset -f _hostgw_find _hostgw_bigendian _hostgw_quote
 else
-    unset _hostgw_out
+    # Nothing usable: no value (a hostname nothing here resolves, say) stays behind raw.
+    unset _hostgw_out HOSTGW_IP HOSTGW_IP6 HOSTGW_HOST
     unset -f _hostgw_find _hostgw_bigendian _hostgw_quote
     if [ "${HOSTGW_REQUIRED:-0}" = 1 ]; then
         echo "hostgw-sh: HOSTGW_REQUIRED=1: stopping" >&2

@@ -1,0 +1,92 @@
+"""The container's own addresses, read from the kernel's text files without netlink.
+
+An ``/etc/hosts`` or DNS answer that is one of them reaches only the
+container itself: pasta gives a container the host's addresses, and Podman
+4.3 then names that same address ``host.containers.internal``.
+
+- ``/proc/net/fib_trie`` (IPv4) prints every routing table as a trie; a leaf
+  ``|-- ADDRESS`` is followed by one line per prefix, ``/LEN SCOPE TYPE``.
+  The ``LOCAL`` ones are the addresses the kernel takes as its own (each
+  interface address as a /32, and whole local routes such as 127.0.0.0/8).
+- ``/proc/net/if_inet6`` (IPv6): one address per line, 32 hex digits, then
+  the interface index, prefix length, scope and flags in hex, and the name.
+
+Pure functions from text to records; lines that do not parse are left out.
+"""
+
+from __future__ import annotations
+
+from hostgw.addr import packed, unpack
+from hostgw.record import Record
+
+
+class Local(Record):
+    """One prefix the kernel takes as its own: ``address/prefix`` (a /32 or /128 for one)."""
+
+    address: str
+    prefix: int
+    iface: str = ""
+
+
+class OwnAddresses(Record):
+    """Every local prefix, IPv4 and IPv6; :meth:`holds` says whether an address is one."""
+
+    locals: tuple[Local, ...] = ()
+
+    def holds(self, address: str) -> Local | None:
+        """The local prefix ``address`` (zone ignored) falls in, or None."""
+        try:
+            raw = packed(address)
+        except ValueError:
+            return None
+        for local in self.locals:
+            own = packed(local.address)
+            if len(own) == len(raw) and _same_prefix(raw, own, local.prefix):
+                return local
+        return None
+
+
+def _same_prefix(a: bytes, b: bytes, prefix: int) -> bool:
+    bits = len(a) * 8
+    shift = bits - max(0, min(prefix, bits))
+    return int.from_bytes(a, "big") >> shift == int.from_bytes(b, "big") >> shift
+
+
+def parse_fib_trie(text: str) -> tuple[Local, ...]:
+    """The ``LOCAL`` prefixes of ``/proc/net/fib_trie`` text, each once, in file order."""
+    found: dict[tuple[str, int], Local] = {}
+    leaf: str | None = None
+    for line in text.split("\n"):
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == "|--":
+            leaf = _ipv4(fields[1])
+        elif leaf is not None and fields and fields[0].startswith("/") and fields[-1] == "LOCAL":
+            length = fields[0][1:]
+            if length.isascii() and length.isdigit() and int(length) <= 32:
+                found.setdefault((leaf, int(length)), Local(leaf, int(length)))
+        elif fields and fields[0] != "|--" and not fields[0].startswith("/"):
+            leaf = None  # a node line ("+--") or a table name: no leaf until the next
+    return tuple(found.values())
+
+
+def _ipv4(text: str) -> str | None:
+    try:
+        raw = packed(text)
+    except ValueError:
+        return None
+    return unpack(raw) if len(raw) == 4 else None
+
+
+def parse_if_inet6(text: str) -> tuple[Local, ...]:
+    """The addresses of ``/proc/net/if_inet6`` text (as /128s, with their interface)."""
+    found: list[Local] = []
+    for line in text.split("\n"):
+        fields = line.split()
+        if len(fields) != 6 or len(fields[0]) != 32:
+            continue
+        try:
+            address = unpack(bytes.fromhex(fields[0]))
+        except ValueError:
+            continue
+        found.append(Local(address, 128, fields[5]))
+    return tuple(found)

@@ -1,0 +1,158 @@
+"""Properties of the own-address parsers (``/proc/net/fib_trie``, ``/proc/net/if_inet6``)
+and of the rule built on them, in hostgw and in the sh drop-in.
+
+- Any text parses without raising; a trie written from known leaves gives back
+  exactly its LOCAL prefixes; if_inet6 lines give back their addresses.
+- ``holds`` agrees with :mod:`ipaddress` (the standard library's reading of
+  prefixes, used here as the oracle only).
+- The sh drop-in, under dash and busybox sh, rejects the same hosts entries as
+  hostgw for generated local addresses, bridges and hosts files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_inet6
+from hostgw.detection.routes import ipv6_to_hex
+from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells
+
+FAST = settings(max_examples=300, deadline=None)
+SHELLS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TYPES = ("LOCAL", "UNICAST", "BROADCAST", "MULTICAST", "ANYCAST")
+
+
+@FAST
+@given(st.text())
+def test_any_text_parses(text: str) -> None:
+    for local in parse_fib_trie(text):
+        assert 0 <= local.prefix <= 32 and ipaddress.ip_address(local.address).version == 4
+    for local in parse_if_inet6(text):
+        assert local.prefix == 128 and ipaddress.ip_address(local.address).version == 6
+
+
+leaves = st.lists(
+    st.tuples(
+        st.ip_addresses(v=4).map(str),
+        st.lists(st.tuples(st.integers(0, 32), st.sampled_from(TYPES)), min_size=1, max_size=3),
+    ),
+    max_size=8,
+)
+
+
+Leaf = tuple[str, list[tuple[int, str]]]
+
+
+def _trie(tables: list[list[Leaf]]) -> str:
+    """fib_trie text as the kernel prints it: tables, node lines, leaves and their prefixes."""
+    out = []
+    for name, leaves_ in zip(("Main:", "Local:"), tables, strict=False):
+        out.append(name)
+        out.append("  +-- 0.0.0.0/0 3 0 5")
+        for address, prefixes in leaves_:
+            out.append(f"     |-- {address}")
+            out += [f"        /{length} host {kind}" for length, kind in prefixes]
+            out.append("     +-- 10.0.0.0/8 2 0 2")
+    return "\n".join(out) + "\n"
+
+
+@FAST
+@given(leaves, leaves)
+def test_trie_gives_back_its_local_prefixes(main: list[Leaf], local: list[Leaf]) -> None:
+    expected = list(
+        dict.fromkeys(
+            (address, length)
+            for address, prefixes in main + local
+            for length, kind in prefixes
+            if kind == "LOCAL"
+        )
+    )
+    got = parse_fib_trie(_trie([main, local]))
+    assert [(x.address, x.prefix) for x in got] == expected
+
+
+@FAST
+@given(st.lists(st.tuples(st.ip_addresses(v=6), st.sampled_from(["lo", "eth0", "tap0"]))))
+def test_if_inet6_gives_back_its_addresses(rows: list[tuple[ipaddress.IPv6Address, str]]) -> None:
+    text = "".join(f"{ipv6_to_hex(str(a))} 02 40 20 80 {name:>8}\n" for a, name in rows)
+    got = parse_if_inet6(text)
+    assert [(ipaddress.ip_address(x.address), x.prefix, x.iface) for x in got] == [
+        (a, 128, name) for a, name in rows
+    ]
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.ip_addresses(v=4), st.integers(0, 32)), max_size=4),
+    st.ip_addresses(v=4) | st.ip_addresses(v=6),
+)
+def test_holds_agrees_with_ipaddress(
+    prefixes: list[tuple[ipaddress.IPv4Address, int]],
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    own = OwnAddresses(tuple(Local(str(a), n) for a, n in prefixes))
+    oracle = any(address in ipaddress.ip_network(f"{a}/{n}", strict=False) for a, n in prefixes)
+    assert (own.holds(str(address)) is not None) == oracle
+
+
+# --- the sh drop-in agrees ------------------------------------------------------
+
+_SHELLS: list[Shell] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shells(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _SHELLS[:] = shells(tmp_path_factory.mktemp("shells"))
+
+
+ours4 = st.sampled_from(["10.0.0.2", "192.0.2.2", "127.0.0.1", "10.9.0.1"])
+ours6 = st.sampled_from(["fd00::2", "fe80::1", "::1", "2001:db8::5"])
+
+
+@SHELLS
+@given(
+    st.lists(
+        st.tuples(ours4, st.sampled_from([32, 32, 24, 8]), st.sampled_from(TYPES)), max_size=4
+    ),
+    st.lists(ours6, max_size=3),
+    st.lists(
+        st.tuples(
+            ours4 | ours6 | st.sampled_from(["fe80::1%eth0", "fd00::2%x;y", "10.0.0.9"]),
+            st.sampled_from(["host.docker.internal", "host.containers.internal", "other"]),
+        ),
+        max_size=4,
+    ),
+    st.booleans(),
+    st.sampled_from([None, 4, 6]),
+)
+def test_sh_rejects_what_hostgw_rejects(
+    locals4: list[tuple[str, int, str]],
+    locals6: list[str],
+    entries: list[tuple[str, str]],
+    bridge: bool,
+    family: int | None,
+) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        links = {"lo": False, "eth0": False, **({"docker0": True} if bridge else {})}
+        root = root_tree(
+            Path(d),
+            route="Iface\neth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\n",
+            hosts="".join(f"{a} {name}\n" for a, name in entries),
+            links=links,
+        )
+        leaves_ = [(a, [(n, kind)]) for a, n, kind in locals4]
+        (root / "proc/net/fib_trie").write_text(_trie([leaves_]))
+        (root / "proc/net/if_inet6").write_text(
+            "".join(f"{ipv6_to_hex(a)} 02 40 20 80 eth0\n" for a in locals6)
+        )
+        expected = python_answer({}, str(root), family)
+        args = [f"-{family}"] if family else []
+        for shell in _SHELLS:
+            done = shell.run(*args, "export", env={"HOSTGW_ROOT": str(root)})
+            assert sh_answer(done) == expected, (shell, done.stdout, done.stderr)

@@ -1,0 +1,175 @@
+"""A hosts or DNS answer that is the container's own address is rejected (issue 11 part 3).
+
+Under pasta a container holds the host's addresses, and Podman 4.3 names one
+of them ``host.containers.internal``: that answer reaches only the container.
+Under host networking (a runtime's bridge in our own namespace) the host's
+own address is right. The parsers are checked on the kernel's own text, in
+real namespaces, and the sh drop-in must agree with hostgw there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hostgw.detection import detect
+from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_inet6
+from tests.envcases import container, start_dnsmasq
+from tests.helpers import hostgw_cmd, make_root, r4
+from tests.netns import Lab, Netns
+from tests.shsnippet import SCRIPT, shells
+
+FIB_TRIE = """Main:
+  +-- 0.0.0.0/0 3 0 5
+     |-- 0.0.0.0
+        /0 universe UNICAST
+     +-- 127.0.0.0/8 2 0 2
+        +-- 127.0.0.0/31 1 0 0
+           |-- 127.0.0.0
+              /8 host LOCAL
+           |-- 127.0.0.1
+              /32 host LOCAL
+        |-- 127.255.255.255
+           /32 link BROADCAST
+     +-- 192.0.2.0/24 2 0 2
+        +-- 192.0.2.0/30 2 0 2
+           |-- 192.0.2.0
+              /24 link UNICAST
+           |-- 192.0.2.2
+              /32 host LOCAL
+        |-- 192.0.2.255
+           /32 link BROADCAST
+Local:
+  +-- 0.0.0.0/0 3 0 5
+     +-- 192.0.2.0/24 2 0 2
+           |-- 192.0.2.2
+              /32 host LOCAL
+"""
+
+IF_INET6 = """00000000000000000000000000000001 01 80 10 80       lo
+fe8000000000000040396efffef246db 03 40 20 80     eth0
+fd5e0250000000000000000000000002 03 40 00 82     eth0
+"""
+
+
+def test_fib_trie_local_prefixes() -> None:
+    assert parse_fib_trie(FIB_TRIE) == (
+        Local("127.0.0.0", 8),
+        Local("127.0.0.1", 32),
+        Local("192.0.2.2", 32),
+    )
+
+
+def test_if_inet6_addresses() -> None:
+    assert parse_if_inet6(IF_INET6) == (
+        Local("::1", 128, "lo"),
+        Local("fe80::4039:6eff:fef2:46db", 128, "eth0"),
+        Local("fd5e:250::2", 128, "eth0"),
+    )
+
+
+def test_holds_by_prefix_and_ignores_zones() -> None:
+    own = OwnAddresses(parse_fib_trie(FIB_TRIE) + parse_if_inet6(IF_INET6))
+    assert own.holds("127.3.4.5") == Local("127.0.0.0", 8)
+    assert own.holds("192.0.2.2") == Local("192.0.2.2", 32)
+    assert own.holds("192.0.2.1") is None
+    assert own.holds("fe80::4039:6eff:fef2:46db%eth0") is not None
+    assert own.holds("fd5e:250::1") is None
+    assert own.holds("not an address") is None
+
+
+def _pasta_root(tmp_path: Path, *, bridge: bool) -> str:
+    links = {"lo": False, "eth0": False, **({"podman0": True} if bridge else {})}
+    root = make_root(
+        tmp_path,
+        route=r4("192.0.2.1"),
+        hosts="192.0.2.2 host.containers.internal\n",
+        links=links,
+    )
+    (tmp_path / "proc/net/fib_trie").write_text(FIB_TRIE)
+    (tmp_path / "proc/net/if_inet6").write_text(IF_INET6)
+    return root
+
+
+def test_own_address_in_hosts_is_rejected_with_the_reason(tmp_path: Path) -> None:
+    found = detect(root=_pasta_root(tmp_path, bridge=False), env={})
+    assert (found.address, found.strategy) == ("192.0.2.1", "route")
+    hosts = found.attempts[1]
+    assert hosts.address is None
+    (why,) = hosts.rejected
+    assert "192.0.2.2 is this container's own address" in why
+    assert "fib_trie: 192.0.2.2/32 LOCAL" in why
+
+
+def test_host_networking_keeps_the_hosts_own_address(tmp_path: Path) -> None:
+    found = detect(root=_pasta_root(tmp_path, bridge=True), env={})
+    assert (found.address, found.strategy) == ("192.0.2.2", "hosts")
+
+
+def test_unreadable_files_reject_nothing(tmp_path: Path) -> None:
+    root = make_root(tmp_path, route=r4("192.0.2.1"), hosts="192.0.2.2 host.docker.internal\n")
+    assert detect(root=root, env={}).address == "192.0.2.2"
+
+
+# --- real namespaces -----------------------------------------------------------
+
+
+def _answers(box: Netns, tmp: Path, *args: str) -> tuple[dict[str, Any], list[str]]:
+    """hostgw ip --json in ``box``, and the sh drop-in's answer under dash and busybox."""
+    done = box.exec(*hostgw_cmd(), "ip", "--json", *args, env={"PATH": "/usr/bin:/bin"})
+    found = json.loads(done.stdout)
+    sh_answers = []
+    for shell in shells(tmp):
+        # env -i inside: the namespace is entered with this machine's ip, not busybox's.
+        ran = box.exec(
+            "env", "-i", f"PATH={shell.path}", *shell.argv, str(SCRIPT), "ip", check=False
+        )
+        sh_answers.append(ran.stdout.strip())
+    return found, sh_answers
+
+
+@pytest.mark.netns
+def test_pasta_like_namespace(lab: Lab, tmp_path: Path) -> None:
+    # The container holds the address its hosts file names as the host.
+    _, box, _ = container(lab, 30, v6=True)
+    box.ip("route", "add", "default", "via", "10.213.30.1")
+    box.hosts("10.213.30.2 host.containers.internal\nfd5e:30::2 host.docker.internal\n")
+    found, sh_answers = _answers(box, tmp_path)
+    assert (found["address"], found["strategy"]) == ("10.213.30.1", "route")
+    hosts = found["attempts"][1]
+    assert hosts["address"] is None
+    v4, v6 = sorted(hosts["rejected"], key=lambda why: ":" in why.split()[1])
+    assert "10.213.30.2 is this container's own address" in v4
+    assert "fib_trie: 10.213.30.2/32 LOCAL" in v4
+    assert "fd5e:30::2 is this container's own address" in v6
+    assert "if_inet6: fd5e:30::2 on eth0" in v6
+    assert sh_answers == ["10.213.30.1", "10.213.30.1"]
+
+
+@pytest.mark.netns
+def test_host_network_namespace_keeps_the_hosts_address(lab: Lab, tmp_path: Path) -> None:
+    # Podman with --network host: podman0 is here, and the hosts file names the
+    # host's own LAN address, which is right.
+    _, box, _ = container(lab, 31)
+    box.ip("link", "add", "podman0", "type", "bridge")
+    box.ip("route", "add", "default", "via", "10.213.31.1")
+    box.hosts("10.213.31.2 host.containers.internal\n")
+    found, sh_answers = _answers(box, tmp_path)
+    assert (found["address"], found["strategy"]) == ("10.213.31.2", "hosts")
+    assert sh_answers == ["10.213.31.2", "10.213.31.2"]
+
+
+@pytest.mark.netns
+def test_own_address_from_dns_is_rejected(lab: Lab, tmp_path: Path) -> None:
+    host, box, _ = container(lab, 32)
+    box.ip("route", "add", "default", "via", "10.213.32.1")
+    start_dnsmasq(host, "10.213.32.1", {"host.docker.internal": "10.213.32.2"})
+    box.resolv("nameserver 10.213.32.1\noptions timeout:1 attempts:1\n")
+    found, _ = _answers(box, tmp_path, "--strategy", "dns", "--strategy", "route")
+    assert (found["address"], found["strategy"]) == ("10.213.32.1", "route")
+    dns = found["attempts"][0]
+    assert dns["address"] is None
+    assert any("10.213.32.2 is this container's own address" in r for r in dns["rejected"])
