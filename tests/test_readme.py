@@ -68,7 +68,8 @@ http {{
 def blocks(text: str) -> Iterator[tuple[str, str, str]]:
     """``(heading, language, body)`` of every fenced block, in order."""
     heading = ""
-    found = re.finditer(r"^(#+ [^\n]*)$|^```(\w*)\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    pattern = r"^(#+ [^\n]*)$|^```(\w*)\n(.*?)^```$"
+    found = re.finditer(pattern, text, flags=re.MULTILINE | re.DOTALL)
     for match in found:
         if match.group(1):
             heading = match.group(1)
