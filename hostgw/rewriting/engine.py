@@ -310,5 +310,5 @@ def syntax_error(text: str, pos: int, message: str, path: str | None, fmt: str) 
         path=path,
         line=line,
         col=col,
-        hint=f"fix the {fmt} syntax there, or pass the right --format",
+        hint=f"fix the {fmt} syntax there, or name the format: hostgw rewrite --format",
     )

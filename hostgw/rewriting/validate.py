@@ -67,7 +67,7 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
             message = message.replace(str(given), f"<minimal main config around {main}>")
         raise InvalidConfig(
             f"{argv[0]} rejected the rewritten {main}; it was left unchanged:\n{message}",
-            hint="fix the config or the --map targets; --diff shows what would change",
+            hint="fix the config or the --map targets (hostgw rewrite --diff shows the change)",
         )
 
 
