@@ -18,6 +18,7 @@ what never answered and why.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -157,12 +158,16 @@ def parse_targets(texts: Sequence[str]) -> list[Target]:
 
 
 def _why(exc: BaseException, host: str) -> str:
-    """A few words for why an attempt failed: 'refused', 'timeout', 'HTTP 500'…"""
-    import errno
-    import http.client
-    import socket
-    import ssl
+    """A few words for why an attempt failed: 'refused', 'timeout', 'HTTP 500'…
 
+    TLS and HTTP errors are looked for only when an HTTP(S) check has loaded
+    their modules: a TCP check must not load ``ssl`` and ``http.client``,
+    which would stay resident (~6 MB) for the life of ``exec --watch``.
+    """
+    import errno
+    import socket
+
+    ssl, http = sys.modules.get("ssl"), sys.modules.get("http.client")
     words = {
         errno.ECONNREFUSED: "refused",
         errno.ETIMEDOUT: "timeout",
@@ -173,17 +178,17 @@ def _why(exc: BaseException, host: str) -> str:
     }
     if isinstance(exc, socket.gaierror):
         why = f"cannot resolve {host!r}"
-    elif isinstance(exc, ssl.SSLCertVerificationError):
+    elif ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         why = f"TLS certificate not trusted ({exc.verify_message}; --insecure skips the check)"
-    elif isinstance(exc, ssl.SSLError):
+    elif ssl is not None and isinstance(exc, ssl.SSLError):
         why = f"TLS handshake failed ({exc.reason or exc})"
     elif isinstance(exc, TimeoutError | socket.timeout):
         why = "timeout"
     elif isinstance(exc, OSError) and (exc.errno in words or exc.strerror):
         why = words.get(exc.errno or 0) or str(exc.strerror).lower()
-    elif isinstance(exc, http.client.RemoteDisconnected):
+    elif http is not None and isinstance(exc, http.RemoteDisconnected):
         why = "closed the connection without an HTTP response"
-    elif isinstance(exc, http.client.HTTPException):
+    elif http is not None and isinstance(exc, http.HTTPException):
         why = f"not an HTTP response ({type(exc).__name__})"
     else:
         why = f"{type(exc).__name__}: {exc}"
