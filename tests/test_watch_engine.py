@@ -240,6 +240,27 @@ def test_hosts_and_route_files_are_polled(rig: Rig) -> None:
     assert rig.notified == 2
 
 
+def test_without_netlink_routes_are_polled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kernel or sandbox without AF_NETLINK (gVisor, a seccomp filter) cannot
+    # be made here: the socket's refusal is what they give, so it stands in.
+    import errno
+
+    from hostgw.detection import rtnl
+
+    def refused(groups: int = rtnl.CHANGES) -> object:
+        raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
+
+    monkeypatch.setattr(rtnl, "subscribe", refused)
+    made = Rig(tmp_path)
+    made.watcher._want_netlink = True
+    made.watcher.start()
+    try:
+        assert made.watcher.watching == {"route-poll", HOSTS}
+        assert any("netlink unavailable" in line and "polling" in line for line in made.logs)
+    finally:
+        made.watcher.close()
+
+
 def test_literal_override_watches_nothing(tmp_path: Path) -> None:
     made = Rig(tmp_path)
     made.answer = Answer(
