@@ -75,9 +75,10 @@ class GatewayUnreachable(GatewayNotFound):
 class TemplateError(HostgwError, ValueError):
     """A template could not be rendered.
 
-    ``problems`` lists every ``(path, line, col, name, reason)`` found, so all
-    of them can be reported at once; the first one also fills ``path``,
-    ``line``, ``col`` and ``name``.
+    ``problems`` lists every ``(path, line, col, name, reason)`` found (the
+    first 100 of them: ``total`` counts them all), so all of them can be
+    reported at once; the first one also fills ``path``, ``line``, ``col``
+    and ``name``.
     """
 
     exit_code = EXIT_TEMPLATE
@@ -92,6 +93,7 @@ class TemplateError(HostgwError, ValueError):
         name: str | None = None,
         problems: Sequence[tuple[str | None, int, int, str, str]] = (),
         hint: str | None = None,
+        total: int | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.path = path
@@ -99,6 +101,7 @@ class TemplateError(HostgwError, ValueError):
         self.col = col
         self.name = name
         self.problems = tuple(problems)
+        self.total = max(total or 0, len(self.problems))  # found, listed or not
 
 
 class RewriteError(HostgwError, ValueError):

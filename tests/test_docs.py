@@ -306,6 +306,10 @@ NOT_RUN = {
     "examples/nginx-stock, this image",
     ("docs/templates.md", "# one template"): "writes this machine's /etc/nginx; "
     f"test_render_cli.py runs each form {FILES_OF_ITS_OWN}",
+    ("docs/templates.md", "APP_PORT     ${APP_PORT:-...}"): "output of --list-vars; "
+    "test_template.py::test_list_vars_names_forms_and_what_happens runs it",
+    ("docs/templates.md", "hostgw: template not rendered (1 problem"): "an error's shape; "
+    "test_value_safety_proxies.py::test_the_reported_injections_are_refused makes them",
     ("docs/templates.md", "import hostgw"): "a fragment (text and env are the caller's); "
     "test_template.py calls each function",
     ("docs/wait.md", "# until the port"): "waits on this machine's gateway; test_wait.py runs "

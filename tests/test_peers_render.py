@@ -189,8 +189,8 @@ def judge_tree(  # noqa: PLR0911 - one exit per kind of difference
 
 
 def _normal(text: str) -> str:
-    """Whitespace, Markdown's and reST's inline marks (`` ` ``, ``*``) do not count."""
-    return " ".join(text.replace("`", "").replace("*", "").split())
+    """Whitespace, case, Markdown's and reST's inline marks (`` ` ``, ``*``) do not count."""
+    return " ".join(text.replace("`", "").replace("*", "").lower().split())
 
 
 @cache
@@ -210,14 +210,15 @@ DOCUMENTED = {
 def undocumented(doc: str | None, case_id: str = "") -> list[str]:
     """The quoted pieces of a case's ``doc`` that the documentation no longer holds.
 
-    A quote may elide with ``...``; each piece between elisions must be there.
+    A quote may elide with ``...``; each piece between elisions (and on either side
+    of a ``: ``, where a heading may have become a sentence) must be there.
     """
     quotes = re.findall(r'"((?:[^"\\]|\\.)*)"', doc or "")
     if case_id in DOCUMENTED:
         quotes = [DOCUMENTED[case_id]]
     if not quotes:
         return [f"(no quote in {doc!r})"]
-    pieces = [p.strip(" .;") for q in quotes for p in q.split("...")]
+    pieces = [p.strip(" .;") for q in quotes for e in q.split("...") for p in e.split(": ")]
     return [p for p in pieces if p and _normal(p) not in documentation()]
 
 

@@ -220,3 +220,180 @@ def test_public_render_and_render_file(tmp_path: Path) -> None:
     template.write_text("${B}:${HOSTGW_HOST}\n")
     assert hostgw.render_file(template, out, env, filter="^B$", own=own) == "b:10.213.0.1\n"
     assert out.read_text() == "b:10.213.0.1\n"
+
+
+# -- value safety, by format and context (the proof against the proxies is in
+# tests/property/test_value_safety_proxies.py) --------------------------------------
+
+SAFETY = [
+    # (format, template, value, refused character or None)
+    ("nginx", "server_name $V;", "a.com b.com", None),
+    ("nginx", "server_name $V;", "a.com # prod", "'#'"),
+    ("nginx", 'add_header CSP "$V";', "default-src 'self'; img-src *", None),
+    ("nginx", 'add_header X "$V";', 'a" always', 'a quote (")'),
+    ("nginx", "add_header X '$V';", "a;b{c}", None),
+    ("nginx", "# $V\ndeny all;", "a;b # c", None),
+    ("nginx", "# $V\ndeny all;", "a\nb", "a newline"),
+    ("nginx", "location ~ $V {", r"\.php$", "'\\\\'"),
+    ("nginx", 'location ~ "$V" {', r"\.php$", None),
+    ("nginx", 'return 200 "$V";', "x\\", "'\\\\'"),
+    ("haproxy", "server s1 $V:80 check", "10.0.0.1", None),
+    ("haproxy", "server s1 127.0.0.1:$V ssl", "8443 # https", "'#'"),
+    ("haproxy", "server s1 127.0.0.1:$V ssl", "8443\r", "'\\r'"),
+    ("haproxy", 'http-request set-header X "$V"', "$HOME", "'$'"),
+    ("haproxy", "http-request set-header X '$V'", "$HOME # x", None),
+    ("haproxy", 'http-request set-header X "$V"', "a # b; {c}", None),
+    ("apache", "DirectoryIndex $V\nRequire all denied", "index.html \\", "'\\\\'"),
+    ("apache", "RewriteRule $V", r"^/a\.html$ /b [L]", None),
+    ("apache", 'Header set X "$V"', "a # b", None),
+    ("apache", "Header set X $V", "${APACHE_LOG_DIR}", "'${'"),
+    ("apache", "<Location $V>", "/a> x", "'>'"),
+    ("caddy", 'respond "$V" 200', '"x', 'a quote (")'),
+    ("caddy", 'respond "$V" 200', "/admin", "'/'"),
+    ("caddy", "root * $V", "/srv/www", None),
+    ("caddy", "header X $V", "{$HOME}", "'{'"),
+    ("caddy", "header X `$V`", "a \"b\" 'c' #d", None),
+    ("caddy", "reverse_proxy $V", "a:80 b:80", None),
+    (None, "x $V y", "a;b", "';'"),
+    (None, "x $V y", "$HOME and /path", None),
+    (None, "x $V y", "a\\", "'\\\\'"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "template", "value", "refused"), SAFETY)
+def test_value_safety_depends_on_the_format_and_the_context(
+    fmt: str | None, template: str, value: str, refused: str | None
+) -> None:
+    data = template.replace("$V", "${V}").encode()
+    if refused is None:
+        assert expand_bytes(data, {"V": value}, format=fmt)
+        return
+    with pytest.raises(TemplateError) as caught:
+        expand_bytes(data, {"V": value}, format=fmt, path="t")
+    (row,) = caught.value.problems
+    assert row[3] == "V" and row[4].startswith(f"value contains {refused}"), row
+    assert "--raw V" in (caught.value.hint or "")
+    assert expand_bytes(data, {"V": value}, format=fmt, raw=["V"])  # the explicit escape
+
+
+def test_the_format_comes_from_the_option_the_output_or_the_template(tmp_path: Path) -> None:
+    from hostgw.formats import by_name
+    from hostgw.templates.jobs import RenderRequest, plan
+
+    assert by_name("haproxy.cfg.template") == "haproxy"
+    assert by_name("/etc/nginx/conf.d/x.conf", "x.template") == "nginx"
+    assert by_name("Caddyfile.tmpl") == "caddy"
+    assert by_name("default.conf.template", None) is None
+    (tmp_path / "a.template").write_text("x")
+    request = RenderRequest(specs=(f"{tmp_path}/a.template:{tmp_path}/haproxy.cfg",))
+    assert plan(request, {}, stdin_default=True).settings.format_of(f"{tmp_path}/a.template") == (
+        "haproxy"
+    )
+    forced = RenderRequest(specs=(f"{tmp_path}/a.template",), format="caddy")
+    assert plan(forced, {}, stdin_default=True).settings.format_of(f"{tmp_path}/a.template") == (
+        "caddy"
+    )
+    with pytest.raises(UsageError, match="--format"):
+        plan(RenderRequest(format="iis"), {}, stdin_default=True)
+
+
+# -- escape, --strict's braced rule, warnings, --list-vars, --filter's dialect -----------
+
+ESCAPES = [
+    (r"\$A \${A} \${A:-d} \${NOPE:?m}", "$A ${A} ${A:-d} ${NOPE:?m}"),
+    (r"\\$A", r"\$A"),
+    (r"x\y \$host $A", r"x\y \$host a"),
+]
+
+
+@pytest.mark.parametrize(("template", "expected"), ESCAPES)
+def test_escape_keeps_a_reference_as_text(template: str, expected: str) -> None:
+    assert expand(template, ENV, own={}, escape=True) == expected
+    assert "\\" in expand(template.replace(":?m", ":-m"), ENV, own={})  # without: envsubst's
+
+
+def test_strict_in_the_default_mode_catches_unset_braced_environment_names() -> None:
+    text = (
+        "server_name ${SERVR_NAME};\nproxy_set_header Host $host; return 301 ${host}$1;\n"
+        "set $MY_VAR 1; add_header X ${MY_VAR}; $UNSET_PLAIN ${HOSTGW_IP} ${A}\n"
+        "location ~ (?<CAPTURED>.*) { return 200 ${CAPTURED}; }\n"
+    )
+    with pytest.raises(TemplateError) as caught:
+        expand(text, ENV, own={}, strict=True)
+    assert [(p[1], p[2], p[3]) for p in caught.value.problems] == [(1, 13, "SERVR_NAME")]
+    assert expand(text, ENV, own={}).startswith("server_name ${SERVR_NAME};")  # no --strict
+    apache = expand_bytes(b"ErrorLog ${APACHE_LOG_DIR}/error.log", {}, strict=True, format="apache")
+    assert apache == [b"ErrorLog ${APACHE_LOG_DIR}/error.log"]
+
+
+def test_a_default_word_over_lines_with_a_semicolon_gets_a_warning() -> None:
+    notes: list[str] = []
+    text = b"server {\n  listen ${PORT:-80;\n  server_name x;\n  location / { }\n}\n"
+    expand_bytes(text, {}, notes=notes, path="d.template")
+    assert notes and notes[0].startswith("d.template:2:10 PORT: the word of ${PORT:-...}")
+    assert "holds ';'" in notes[0]
+    quiet: list[str] = []
+    expand_bytes(b"${A:-a\nb} ${B:-x;y}", {}, notes=quiet)
+    assert quiet == []
+
+
+def test_list_vars_names_forms_and_what_happens(tmp_path: Path) -> None:
+    from tests.helpers import ok, run
+
+    (tmp_path / "t.template").write_text(
+        "listen ${APP_PORT:-3000}; server ${HOSTGW_HOST}; server_name ${SERVER_NAME};\n"
+        "set $x $host${host}; ${#LEN}\n"
+    )
+    done = ok(
+        run(
+            "render",
+            "--list-vars",
+            str(tmp_path / "t.template"),
+            env={"SERVER_NAME": "a", "PATH": "/usr/bin:/bin"},
+        )
+    )
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert set(lines) == {"APP_PORT", "HOSTGW_HOST", "SERVER_NAME", "LEN", "host", "x"}
+    assert lines["APP_PORT"].endswith("${APP_PORT:-...}  unset")
+    assert lines["HOSTGW_HOST"].endswith("detected")
+    assert lines["SERVER_NAME"].endswith("set")
+    assert "$host ${host}" in lines["host"] and lines["host"].endswith("left as text")
+    assert lines["LEN"].endswith("not supported, an error")
+    assert not list(tmp_path.glob("*.conf"))
+
+
+FILTERS = [
+    "^[[:upper:]]+_PORT$",
+    "^APP_",
+    "PORT|HOST",
+    "^[^a-z]+$",
+    "[]_A]",
+    "^[[:alpha:]_]+$",
+    "[[:digit:]]",
+    "_(PORT|HOST)$",
+    "^X[-_]Y",
+]
+FILTER_NAMES = ["APP_PORT", "APP_HOST", "app_port", "X_Y", "XY", "A1", "ABC", "_", "Port_PORT"]
+
+
+@pytest.mark.parametrize("regex", FILTERS)
+def test_filter_is_the_posix_ere_awk_reads(regex: str) -> None:
+    """Each --filter selects exactly the names the nginx image's awk selects."""
+    import subprocess
+    import warnings
+
+    from tests.helpers import require_tool
+
+    awk = subprocess.run(
+        [require_tool("mawk"), f"END {{ for (k in ENVIRON) if (k ~ /{regex}/) print k }}"],
+        env=dict.fromkeys(FILTER_NAMES, "v"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a Python warning would reach the user
+        selection = Selection.of(filter=regex)
+    ours = {n for n in FILTER_NAMES if n in selection.plain(FILTER_NAMES)}
+    assert ours == set(awk.stdout.split()) - {"HOSTGW_IP", "HOSTGW_IP6", "HOSTGW_HOST"}

@@ -402,10 +402,11 @@ class _Warnings:
         newline = data.find(b"\n", ref.start, ref.end)
         if newline < 0:
             return
-        word = data[ref.start : ref.end]
-        held = next((c for c in ";{" if c.encode() in word), None)
+        text = b"".join(part for part in ref.word if isinstance(part, bytes))
+        held = next((c for c in ";{" if c.encode() in text), None)
         if held is None:
             return
+        word = data[ref.start : ref.end]
         self.where = self.where or Locator(data)
         line, col = self.where.at(ref.start)
         lines = word.count(b"\n") + 1
@@ -449,7 +450,7 @@ def template_error(
     for p in problems:
         line, col = where.at(p.offset)
         rows.append((path, line, col, p.name, p.reason))
-    return _error(rows, [p.hint for p in problems])
+    return _error(rows, [p.hint for p in problems], total)
 
 
 def combine(errors: Iterable[TemplateError]) -> TemplateError:
@@ -457,19 +458,22 @@ def combine(errors: Iterable[TemplateError]) -> TemplateError:
     errors = list(errors)
     rows = [row for err in errors for row in err.problems]
     hints = [h for err in errors if err.hint for h in err.hint.split(_HINT_SEP)]
-    return _error(rows, hints)
+    return _error(rows, hints, sum(err.total for err in errors))
 
 
-def _error(rows: list[tuple[str | None, int, int, str, str]], hints: list[str]) -> TemplateError:
+def _error(
+    rows: list[tuple[str | None, int, int, str, str]], hints: list[str], total: int | None = None
+) -> TemplateError:
+    total = max(total or 0, len(rows))
     shown = [  # line 0: a problem with the whole file (it cannot be read)
         f"{where or '<template>'}:{line}:{col} {name}: {reason}"
         if line
         else f"{where or '<template>'}: {reason}"
         for where, line, col, name, reason in rows[:_MAX_SHOWN]
     ]
-    if len(rows) > _MAX_SHOWN:
-        shown.append(f"... and {len(rows) - _MAX_SHOWN} more")
-    count = f"{len(rows)} problem" + ("s" if len(rows) != 1 else "")
+    if total > len(shown):
+        shown.append(f"... and {total - len(shown)} more")
+    count = f"{total} problem" + ("s" if total != 1 else "")
     message = f"template not rendered ({count}; nothing was written):\n" + "\n".join(shown)
     where, line, col, name = rows[0][:4] if rows else (None, None, None, None)
     return TemplateError(
@@ -480,6 +484,7 @@ def _error(rows: list[tuple[str | None, int, int, str, str]], hints: list[str]) 
         name=name,
         problems=rows,
         hint=_HINT_SEP.join(dict.fromkeys(h for h in hints if h)) or None,
+        total=total,
     )
 
 
@@ -494,6 +499,8 @@ def expand(
     raw: bool | Iterable[str] = False,
     own: OwnValues = None,
     path: str | None = None,
+    format: str | None = None,
+    escape: bool = False,
 ) -> str:
     """:func:`expand_bytes` for str: ``vars``/``filter`` as in :meth:`Selection.of`.
 
@@ -509,5 +516,7 @@ def expand(
         raw=raw,
         own=own,
         path=path,
+        format=format,
+        escape=escape,
     )
     return decode(b"".join(chunks))

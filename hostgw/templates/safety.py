@@ -26,6 +26,10 @@ from hostgw.record import Record
 FORMATS = ("nginx", "haproxy", "apache", "caddy")
 
 WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
+# Caddy reads a directive's first argument as a matcher when it starts with '/', '@' or
+# '*' (quoted or not): a value that starts that argument must not.
+MATCHER = "matcher"
+_MATCHER_START = b"/@*"
 _WHERE = {
     WORD: "a bare word",
     DQ: "a double-quoted string",
@@ -38,11 +42,20 @@ _WHERE = {
 _ALWAYS = b"\n\r\x00"
 
 # format -> context -> characters refused there (besides _ALWAYS and a trailing '\').
+# A backslash in a bare word escapes what follows (a blank too) in nginx, HAProxy and
+# Caddy, so it is refused there; in quotes, and in Apache, only a trailing one is.
 RULES: dict[str, dict[str, bytes]] = {
-    "nginx": {WORD: b";{}#\"'", DQ: b'"', SQ: b"'", COMMENT: b""},
-    "haproxy": {WORD: b"#\"'${}", DQ: b'"$', SQ: b"'", COMMENT: b""},
+    "nginx": {WORD: b";{}#\"'\\", DQ: b'"', SQ: b"'", COMMENT: b""},
+    "haproxy": {WORD: b"#\"'${}\\", DQ: b'"$', SQ: b"'", COMMENT: b""},
     "apache": {WORD: b"\"'<>", DQ: b'"', SQ: b"'", COMMENT: b""},
-    "caddy": {WORD: b"{}#\"'`<", DQ: b'"{}', BQ: b"`{}", HEREDOC: b"{}", COMMENT: b""},
+    # A heredoc (Caddy 2.7+) gets the word's rule: Caddy 2.6 has no heredocs.
+    "caddy": {
+        WORD: b"{}#\"'`<\\",
+        DQ: b'"{}',
+        BQ: b"`{}",
+        HEREDOC: b"{}#\"'`<\\",
+        COMMENT: b"",
+    },
 }
 _UNION = bytes(sorted(set(b"".join(r[WORD] for r in RULES.values())) - {ord("$")}))
 RULES_UNKNOWN = {WORD: _UNION}
@@ -76,6 +89,8 @@ def suspect(value: bytes, fmt: str | None) -> bool:
     """True if ``value`` could be refused somewhere in ``fmt`` (else it is safe anywhere)."""
     if value.endswith(b"\\") or _suspects(fmt).search(value) is not None:
         return True
+    if fmt == "caddy":
+        return value[:1] != b"" and value[0] in _MATCHER_START
     return fmt == "apache" and b"${" in value
 
 
@@ -97,6 +112,16 @@ class Refusal(Record):
 def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
     """None if ``value`` is safe in ``context`` of ``fmt``; else the first refused character."""
     table = rules(fmt)
+    first_argument = context.endswith("+" + MATCHER)
+    context = context.removesuffix("+" + MATCHER)
+    if first_argument and value[:1] and value[0] in _MATCHER_START:
+        what = f"starts {_WHERE[context]} of caddy"
+        return Refusal(
+            chr(value[0]),
+            0,
+            f"would make the directive's first argument a matcher ({what})",
+            "start the value with another character, or pass --raw NAME",
+        )
     refused = _ALWAYS + table.get(context, table[WORD])
     found = [(value.find(bytes([c])), chr(c)) for c in set(refused)]
     hits = sorted((at, ch) for at, ch in found if at >= 0)
@@ -160,17 +185,28 @@ class _Lexer:
         self.line_start = True  # only blanks so far on this line (Apache: '#')
         self.marker = b""  # Caddy heredoc end marker
         self.line_start_next = False
+        self.words = 0  # tokens begun on this line (Caddy: which argument is this)
+        self.begin = 0  # where the current token's text begins
 
     def at(self, offset: int) -> str:
-        """The context at ``offset`` (not before the last one asked)."""
+        """The context at ``offset`` (not before the last one asked); for Caddy, with
+        ``+matcher`` where a value there would start a directive's first argument."""
         while self.pos < offset:
             self._step(offset)
+        if self.fmt == "caddy" and (
+            (self.state == WORD and self.token_start and self.words == 1)
+            or (self.state in (DQ, BQ) and self.begin == offset and self.words == 2)
+        ):
+            return f"{self.state}+{MATCHER}"
         return self.state
 
     def _skip_opaque(self) -> bool:
         while self.k < len(self.opaque) and self.opaque[self.k][1] <= self.pos:
             self.k += 1
         if self.k < len(self.opaque) and self.opaque[self.k][0] == self.pos:
+            if self.token_start:
+                self.words += 1
+                self.begin = self.pos
             self.pos = self.opaque[self.k][1]
             self.token_start = self.line_start = False
             return True
@@ -195,6 +231,7 @@ class _Lexer:
         else:
             self.state, self.pos = WORD, end + 1
             self.token_start = self.line_start = True
+            self.words = 0
 
     def _word(self, limit: int) -> None:
         data, i, fmt = self.data, self.pos, self.fmt
@@ -202,10 +239,14 @@ class _Lexer:
         starts = self.token_start
         self.token_start = self.line_start_next = False
         self.pos = i + 1
+        if starts and c not in b" \t\r\n\f\v":
+            self.words += 1
+            self.begin = i + 1 if c in b"\"'`" else i
         if c in b" \t\r\n\f\v":
             self.token_start = True
             if c == 0x0A:
                 self.line_start_next = True
+                self.words = 0
         elif c == 0x23 and (  # '#'
             fmt == "haproxy"
             or (fmt in ("nginx", "caddy") and starts)

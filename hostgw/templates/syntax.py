@@ -484,7 +484,11 @@ def _with_operators(
         j = i + 2
         while j < len(parts) and starts[j] < resume:
             j += 2
-        if resume > end or (j - 2 > i and starts[j - 1] > resume):
+        if j - 2 > i and starts[j - 1] > resume and resume <= end:
+            # An error inside a later head (nested too deep): skip the rest of that head
+            # rather than split the chunk again from inside it (which is quadratic).
+            resume = starts[j - 1]
+        if resume > end:
             return resume
         tail = starts[j] if j < len(parts) else end
         parts[j - 1] = data[resume:tail]

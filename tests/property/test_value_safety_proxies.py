@@ -1,0 +1,477 @@
+"""No accepted value changes a config's structure: hostile values judged by the proxies.
+
+For each of nginx, HAProxy, Apache and Caddy, hypothesis makes batches of
+hostile values (quotes, comments, braces, semicolons, backslashes, ``$``
+expansions, CR, heredoc openers, the injections of issue 9). Each value goes
+into a template at a reference in one of the format's lexical contexts
+(bare word, double- or single-quoted string, comment, ...), between
+directives that must survive. hostgw either refuses the value, or renders
+it; every rendered value is then rendered again as its *twin* (each
+character but blanks replaced by ``Q``, so it splits into the same words
+and nothing else), and both configs are read by the proxy's own reader:
+
+- nginx: crossplane (nginx's lexer, ported by nginx's authors), and
+  ``nginx -t`` accepts the twin;
+- Apache: ``apache2 -t -D DUMP_CONFIG`` (mod_info's dump of the parsed tree);
+- Caddy: ``caddy adapt`` (the Caddyfile as the JSON Caddy runs);
+- HAProxy: HAProxy 2.6 (Debian 12) has no structural dump (``-dC`` came in
+  2.7), so its lines are read by a port of its ``parse_line()`` (quotes,
+  backslash escapes, ``$NAME`` expansion from an empty environment, ``#``,
+  CR), and ``haproxy -c`` accepts the twin.
+
+The two readings must be equal, except for the words that hold the value
+(a word of the twin's with a ``Q`` matches any word). A reader that refuses
+the hostile config outright is no silent change, and is counted apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostgw.errors import TemplateError
+from hostgw.templates.expand import expand_bytes
+from tests.helpers import require_tool
+
+pytestmark = pytest.mark.proxies
+
+# Pieces of hostile values: every character some format gives meaning to, and
+# the injections that broke hostgw before (issue 9 item 3).
+_PIECES = [
+    ";",
+    "{",
+    "}",
+    "#",
+    '"',
+    "'",
+    "`",
+    "\\",
+    "$",
+    "<",
+    ">",
+    "\n",
+    "\r",
+    "\t",
+    " ",
+    "\x00",
+    "a",
+    "b",
+    "1",
+    ".",
+    ":",
+    "/",
+    "-",
+    "*",
+    "=",
+    ",",
+    "@",
+    "|",
+    "%",
+    "é",
+    " # prod",
+    '" always',
+    "x\\",
+    "\\\\",
+    "$HOME",
+    "${HOME}",
+    "{$HOME}",
+    "{env.HOME}",
+    "; deny all;",
+    "} server { listen 81; location / { return 200 pwned; ",
+    "8443 # https",
+    "8443\r",
+    "index.html \\",
+    '"x',
+    "<<EOF",
+    "\\\n",
+    "\n  ProxyRequests On\n#",
+    'respond "pwned" 200',
+    "$'x'",
+    "`x`",
+    "%{HOME}",
+    "${APACHE_LOG_DIR}",
+]
+values = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map("".join)
+BATCH = 25  # values per proxy run
+EXAMPLES = 40  # batches per proxy: 1000 values each
+
+
+def twin(value: str) -> str:
+    """The same words with nothing in them: every character but blanks becomes ``Q``."""
+    return re.sub(r"[^ \t]", "Q", value)
+
+
+def same(hostile: Any, benign: Any) -> bool:
+    """Readings equal, but for the words that hold a value (the twin's, with a ``Q``)."""
+    if isinstance(benign, str):
+        return "Q" in benign or hostile == benign
+    if isinstance(benign, list):
+        return (
+            isinstance(hostile, list)
+            and len(hostile) == len(benign)
+            and all(same(h, b) for h, b in zip(hostile, benign, strict=True))
+        )
+    if isinstance(benign, dict):
+        if not isinstance(hostile, dict):
+            return False
+        keys_b = {k for k in benign if "Q" not in k}
+        keys_h = {k for k in hostile if "Q" not in k}
+        if keys_b != keys_h or len(benign) != len(hostile):
+            return False
+        return all(same(hostile[k], benign[k]) for k in keys_b)
+    return bool(hostile == benign)
+
+
+# -- the proxies' readers ----------------------------------------------------------
+
+
+def read_nginx(text: str, tmp: Path) -> Any:
+    """crossplane's tree of the config (comments kept), or None if it refuses it."""
+    crossplane = pytest.importorskip("crossplane")
+    conf = tmp / "nginx.conf"
+    conf.write_text(text, encoding="utf-8", errors="surrogateescape")
+    payload = crossplane.parse(
+        str(conf), comments=True, single=True, check_ctx=False, check_args=False
+    )
+    if payload["errors"]:
+        return None
+    strip = lambda d: {k: v for k, v in d.items() if k not in ("line", "file")}  # noqa: E731
+    return json.loads(json.dumps(payload["config"][0]["parsed"]), object_hook=strip)
+
+
+def check_nginx(text: str, tmp: Path) -> bool:
+    conf = tmp / "nginx.conf"
+    conf.write_text(text)
+    done = subprocess.run(
+        [
+            require_tool("nginx"),
+            "-t",
+            "-q",
+            "-p",
+            str(tmp),
+            "-c",
+            str(conf),
+            "-g",
+            f"pid {tmp}/nginx.pid; error_log {tmp}/error.log;",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0 or print(done.stderr) is not None
+
+
+_APACHE_HEAD = """ServerRoot {tmp}
+ServerName localhost
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule info_module /usr/lib/apache2/modules/mod_info.so
+LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+PidFile {tmp}/httpd.pid
+ErrorLog /dev/null
+Listen 127.0.0.1:18081
+"""
+
+
+def read_apache(text: str, tmp: Path) -> Any:
+    """mod_info's dump of the parsed config, as words per line; None if httpd refuses it."""
+    conf = tmp / "httpd.conf"
+    conf.write_text(_APACHE_HEAD.format(tmp=tmp) + text, encoding="utf-8", errors="surrogateescape")
+    done = subprocess.run(
+        [require_tool("apache2"), "-t", "-f", str(conf), "-D", "DUMP_CONFIG"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
+    return [_apache_words(line) for line in lines if not line.lstrip().startswith("#")]
+
+
+def _apache_words(line: str) -> list[str]:
+    """httpd's ap_getword_conf: blanks split; a word that starts with a quote ends at it."""
+    words, i, n = [], 0, len(line)
+    while i < n:
+        while i < n and line[i] in " \t":
+            i += 1
+        if i >= n:
+            break
+        if line[i] in "\"'":
+            q, j = line[i], i + 1
+            while j < n and line[j] != q:
+                j += 2 if line[j] == "\\" else 1
+            words.append(line[i : j + 1])
+            i = j + 1
+        else:
+            j = i
+            while j < n and line[j] not in " \t":
+                j += 1
+            words.append(line[i:j])
+            i = j
+    return words
+
+
+def read_caddy(text: str, tmp: Path) -> Any:
+    """``caddy adapt``'s JSON; None if Caddy refuses the Caddyfile."""
+    conf = tmp / "Caddyfile"
+    conf.write_text(text, encoding="utf-8", errors="surrogateescape")
+    done = subprocess.run(
+        [require_tool("caddy"), "adapt", "--config", str(conf), "--adapter", "caddyfile"],
+        capture_output=True,
+        check=False,
+        env={"HOME": str(tmp), "PATH": "/usr/bin:/bin"},
+    )
+    return json.loads(done.stdout) if done.returncode == 0 else None
+
+
+def read_haproxy(text: str, _tmp: Path) -> Any:
+    """Words per line as HAProxy 2.6's parse_line() makes them (empty environment)."""
+    lines = []
+    for raw in text.split("\n"):
+        words = _haproxy_words(raw)
+        if words is None:
+            return None
+        if words:
+            lines.append(words)
+    return lines
+
+
+def _haproxy_words(line: str) -> list[str] | None:
+    words: list[str] = []
+    word: list[str] | None = None
+    quote = ""
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if not quote and c in "\r":
+            break
+        if not quote and c == "#":
+            break
+        if c == "\\" and quote != "'" and i + 1 < n:
+            nxt = line[i + 1]
+            word = word if word is not None else []
+            word.append({"r": "\r", "n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        if c == "$" and quote != "'":
+            m = re.match(
+                r"\$\{([A-Za-z_][A-Za-z0-9_.]*)(?:\[[^]]*\])?\}|\$([A-Za-z_][A-Za-z0-9_]*)",
+                line[i:],
+            )
+            if m:
+                word = word if word is not None else []  # expands to "" (empty environment)
+                i += m.end()
+                continue
+        if c in "\"'" and (not quote or quote == c):
+            quote = "" if quote else c
+            word = word if word is not None else []
+            i += 1
+            continue
+        if not quote and c in " \t":
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            i += 1
+            continue
+        word = word if word is not None else []
+        word.append(c)
+        i += 1
+    if quote:
+        return None  # unmatched quote: haproxy refuses the line
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+def check_haproxy(text: str, tmp: Path) -> bool:
+    conf = tmp / "haproxy.cfg"
+    conf.write_text(text)
+    done = subprocess.run(
+        [require_tool("haproxy"), "-c", "-q", "-f", str(conf)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    return done.returncode == 0 or print(done.stdout, done.stderr) is not None
+
+
+def check_caddy(text: str, tmp: Path) -> bool:
+    return read_caddy(text, tmp) is not None
+
+
+def check_apache(text: str, tmp: Path) -> bool:
+    return read_apache(text, tmp) is not None
+
+
+# -- templates: each shape puts ${V} in one context, between text that must survive -----
+
+NGINX = {
+    "head": "events {}\nhttp {\n  server {\n    listen 127.0.0.1:18080;\n",
+    "tail": "    location /admin { return 403; }\n  }\n}\n",
+    "shapes": [
+        "    location /s{i} {{ add_header X-A ${{V}} always; deny all; }}\n",
+        '    location /s{i} {{ add_header X-B "${{V}}" always; deny all; }}\n',
+        "    location /s{i} {{ add_header X-C '${{V}}' always; deny all; }}\n",
+        "    location /s{i} {{\n      # note: ${{V}} here\n      deny all;\n    }}\n",
+        '    location /s{i} {{ return 200 "${{V}}:${{V}}"; }}\n',
+        "    location /s{i} {{ set $x a${{V}}b; deny all; }}\n",
+        "    location /s{i} {{ add_header X-D x${{V}} always; deny all; }}\n",
+    ],
+}
+HAPROXY = {
+    "head": "defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n"
+    "  timeout connect 1s\n",
+    "tail": "frontend f\n  bind 127.0.0.1:18083\n  default_backend tail\n"
+    "backend tail\n  http-request deny\n",
+    "shapes": [
+        "backend b{i}\n  http-request set-header X-A ${{V}}\n  http-request deny\n",
+        'backend b{i}\n  http-request set-header X-B "${{V}}"\n  http-request deny\n',
+        "backend b{i}\n  http-request set-header X-C '${{V}}'\n  http-request deny\n",
+        "backend b{i}\n  # note: ${{V}}\n  http-request deny\n",
+        "backend b{i}\n  server s{i} ${{V}}:8443 init-addr none ssl verify required "
+        "ca-file /etc/ssl/certs/ca-certificates.crt\n  http-request deny\n",
+    ],
+}
+APACHE = {
+    "head": "",
+    "tail": "<Location /admin>\n  Require all denied\n</Location>\n",
+    "shapes": [
+        "<Location /s{i}>\n  DirectoryIndex x ${{V}}\n  Require all denied\n</Location>\n",
+        '<Location /s{i}>\n  Header set X-B "${{V}}"\n  Require all denied\n</Location>\n',
+        "<Location /s{i}>\n  Header set X-C '${{V}}'\n  Require all denied\n</Location>\n",
+        "<Location /s{i}>\n  # note: ${{V}}\n  Require all denied\n</Location>\n",
+        "<Location /s{i}>\n  DirectoryIndex ${{V}}\n  Require all denied\n</Location>\n",
+        '<Directory "/srv/${{V}}">\n  Require all denied\n</Directory>\n',
+    ],
+}
+CADDY = {
+    "head": "{\n\tadmin off\n\tauto_https off\n}\n:18082 {\n",
+    "tail": '\trespond /admin "no" 403\n}\n',
+    "shapes": [
+        "\thandle /s{i} {{\n\t\tfile_server {{\n\t\t\tindex x ${{V}}\n\t\t}}\n\t}}\n",
+        '\thandle /s{i} {{\n\t\theader X-B "${{V}}"\n\t\trespond 403\n\t}}\n',
+        "\thandle /s{i} {{\n\t\theader X-C `${{V}}`\n\t\trespond 403\n\t}}\n",
+        "\thandle /s{i} {{\n\t\t# note: ${{V}}\n\t\trespond 403\n\t}}\n",
+        '\thandle /s{i} {{\n\t\trespond "${{V}}" 403\n\t}}\n',
+    ],
+}
+
+PROXIES: dict[str, tuple[dict[str, Any], Callable[[str, Path], Any], Callable[[str, Path], bool]]]
+PROXIES = {
+    "nginx": (NGINX, read_nginx, check_nginx),
+    "haproxy": (HAPROXY, read_haproxy, check_haproxy),
+    "apache": (APACHE, read_apache, check_apache),
+    "caddy": (CADDY, read_caddy, check_caddy),
+}
+COUNTS: dict[str, Counter[str]] = {fmt: Counter() for fmt in PROXIES}
+
+
+def _config(spec: dict[str, Any], placed: list[tuple[int, int]]) -> str:
+    """The template: head, one shape per value (``V`` renamed ``V<i>``), tail."""
+    body = "".join(
+        spec["shapes"][shape].format(i=i).replace("${V}", f"${{V{i}}}") for i, shape in placed
+    )
+    return spec["head"] + body + spec["tail"]
+
+
+@pytest.mark.parametrize("fmt", sorted(PROXIES))
+def test_benign_renderings_are_valid_configs(fmt: str, tmp_path: Path) -> None:
+    """Every shape, with a plain value, is a config the proxy accepts (else the
+    property below would compare nothing)."""
+    spec, _read, check = PROXIES[fmt]
+    placed = list(enumerate(range(len(spec["shapes"]))))
+    env = {f"V{i}": "plain" for i, _ in placed}
+    text = b"".join(expand_bytes(_config(spec, placed).encode(), env, format=fmt)).decode()
+    assert check(text, tmp_path), text
+
+
+@pytest.mark.parametrize("fmt", sorted(PROXIES))
+def test_no_accepted_value_changes_the_structure(fmt: str) -> None:
+    spec, read, _check = PROXIES[fmt]
+    counts = COUNTS[fmt]
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        st.lists(
+            st.tuples(values, st.integers(0, len(spec["shapes"]) - 1)),
+            min_size=BATCH,
+            max_size=BATCH,
+        )
+    )
+    def batch(items: list[tuple[str, int]]) -> None:
+        accepted: list[tuple[int, int]] = []
+        env: dict[str, str] = {}
+        for i, (value, shape) in enumerate(items):
+            counts["tried"] += 1
+            one = _config(spec, [(i, shape)]).encode("utf-8", "surrogateescape")
+            try:
+                expand_bytes(one, {f"V{i}": value}, format=fmt)
+            except TemplateError:
+                counts["refused"] += 1
+                continue
+            accepted.append((i, shape))
+            env[f"V{i}"] = value
+        counts["accepted"] += len(accepted)
+        template = _config(spec, accepted).encode()
+        hostile = b"".join(expand_bytes(template, env, format=fmt))
+        twins = {k: twin(v) for k, v in env.items()}
+        benign = b"".join(expand_bytes(template, twins, format=fmt))
+        with tempfile.TemporaryDirectory() as tmp:
+            seen_benign = read(benign.decode("utf-8", "surrogateescape"), Path(tmp))
+            seen_hostile = read(hostile.decode("utf-8", "surrogateescape"), Path(tmp))
+        assert seen_benign is not None, benign.decode()
+        if seen_hostile is None:
+            counts["refused by the proxy"] += len(accepted)
+            return
+        assert same(seen_hostile, seen_benign), (
+            f"{fmt}: a value changed the structure\n{hostile.decode(errors='replace')}\n"
+            f"values: {env}"
+        )
+
+    batch()
+    print(f"{fmt}: {dict(counts)}")
+    assert counts["tried"] >= BATCH * EXAMPLES
+    assert counts["accepted"] >= counts["tried"] // 20, counts  # the property compared things
+    assert counts["refused"] >= counts["tried"] // 20, counts  # and hostile values were met
+
+
+# -- the attacks of issue 9, one by one ---------------------------------------------
+
+ATTACKS = [
+    ("nginx", "server_name ${SERVER_NAME};\ndeny all;\n", "example.com # prod"),
+    ("nginx", 'add_header X "${A}${B}";\n', "x\\"),
+    ("haproxy", "server s1 127.0.0.1:${BACKEND_PORT} ssl verify required\n", "8443 # https"),
+    ("haproxy", "server s1 127.0.0.1:${BACKEND_PORT} ssl verify required\n", "8443\r"),
+    ("haproxy", 'http-request set-header X "${A}"\n', "$HOME"),
+    ("apache", "DirectoryIndex ${INDEX}\nRequire all denied\n", "index.html \\"),
+    ("caddy", 'respond /x "${ENV_NAME}" 200\n', '"x'),
+]
+
+
+@pytest.mark.parametrize(("fmt", "template", "value"), ATTACKS)
+def test_the_reported_injections_are_refused(fmt: str, template: str, value: str) -> None:
+    names = re.findall(r"\$\{(\w+)\}", template)
+    with pytest.raises(TemplateError) as caught:
+        expand_bytes(template.encode(), dict.fromkeys(names, value), format=fmt)
+    row = caught.value.problems[0]
+    assert row[3] in names and row[1] == 1 and row[2] > 1
+    assert "value contains" in row[4]
+    assert caught.value.hint and "--raw" in caught.value.hint
