@@ -4,7 +4,7 @@ Run as root from the repository root (it builds network namespaces)::
 
     sudo .venv-3.11/bin/python scripts/bench_watch.py              # everything
     sudo .venv-3.11/bin/python scripts/bench_watch.py -n 100 --flaps 10000 --idle 60
-    sudo .venv-3.11/bin/python scripts/bench_watch.py --only reaction
+    sudo .venv-3.11/bin/python scripts/bench_watch.py --only reaction --dir /dev/shm
 
 Reaction: a watcher runs in a namespace with ``--signal USR1 --pid-file``
 pointing at this script. One sample is the time from just before ``ip
@@ -21,8 +21,10 @@ Every sample also checks the rendered file.
 - a fast burst (``ip -batch`` of 100 changes): from just before the batch
   starts to the notify of its final state, and how many notifies it cost.
 
-Anchor: the debounce window, which the same run configures (the floor of a
-burst's reaction), and the settle time (the floor of a lone change's).
+Anchors: the debounce window, which the same run configures (the floor of a
+burst's reaction), the settle time (the floor of a lone change's), and one
+durable atomic replace (write, fsync, rename, fsync of the directory) in the
+same directory, measured in the same run: every pass that writes pays it.
 
 Memory: ``watch --notify true`` and ``exec --watch --signal WINCH`` (with
 ``sleep`` as the command), on
@@ -127,7 +129,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:6.1f} ms"
+    return f"{seconds * 1000:6.2f} ms" if seconds < 0.001 else f"{seconds * 1000:6.1f} ms"
 
 
 def summary(label: str, samples: list[float], goal: float, anchor: float, name: str) -> None:
@@ -162,74 +164,115 @@ class Notified:
                 return time.perf_counter(), count
 
 
+def durable_write(work: Path, rounds: int = 30) -> float:
+    """Median seconds of one durable atomic replace in ``work`` (write, fsync,
+    rename, fsync the directory): the floor of any pass that writes there."""
+    samples = []
+    for i in range(rounds):
+        t0 = time.perf_counter()
+        fd = os.open(work / "anchor.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, rendered(f"10.213.0.{i}").encode())
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(work / "anchor.tmp", work / "anchor.conf")
+        dfd = os.open(work, os.O_RDONLY)
+        os.fsync(dfd)
+        os.close(dfd)
+        samples.append(time.perf_counter() - t0)
+    return percentile(samples, 0.5)
+
+
+class Reacting:
+    """A watcher in a settled namespace that signals this process after each write."""
+
+    def __init__(self, lab: Lab, work: Path, debounce: float) -> None:
+        self.ns = settled(gateway_netns(lab, 80))
+        self.work = work
+        self.quiet = debounce * 1.5  # more than a window since the last event: alone
+        pid_file = work / "bench.pid"
+        pid_file.write_text(f"{os.getpid()}\n")
+        self.notified = Notified()
+        args = ("--signal", "USR1", "--pid-file", str(pid_file), "--debounce", str(debounce))
+        _proc, self.out = start(self.ns, work, "react", *args)
+        time.sleep(0.3)
+        self.notified.drain()  # the first render's notify
+
+    def change(self, via: str) -> float:
+        """Replace the default route; the time just before ``ip`` started."""
+        t0 = time.perf_counter()
+        sh("ip", "-n", self.ns.name, "route", "replace", "default", "via", via)
+        return t0
+
+    def lone(self, rounds: int) -> tuple[list[float], list[float]]:
+        """Changes alone: (from before ``ip``, from ``ip``'s return) to the notify."""
+        samples, after_ip = [], []
+        for i in range(rounds):
+            time.sleep(self.quiet)
+            via = f"10.213.80.{10 + i % 200}"
+            t0 = self.change(via)
+            done = time.perf_counter()
+            t1, _ = self.notified.until(self.out, rendered(via), f"lone change {i}")
+            samples.append(t1 - t0)
+            after_ip.append(t1 - done)
+        return samples, after_ip
+
+    def slow(self, rounds: int, spacing: float) -> tuple[list[float], list[int]]:
+        """Bursts of 5 changes ``spacing`` apart: last change to notify, and notifies."""
+        samples, notifies = [], []
+        for i in range(rounds):
+            time.sleep(self.quiet)
+            vias = [f"10.213.80.{210 + (i * 5 + k) % 40}" for k in range(5)]
+            for via in vias:
+                t0 = self.change(via)
+                time.sleep(max(0.0, spacing - (time.perf_counter() - t0)))
+            t1, count = self.notified.until(self.out, rendered(vias[-1]), f"slow burst {i}")
+            samples.append(t1 - t0)
+            notifies.append(count)
+        return samples, notifies
+
+    def fast(self, rounds: int) -> tuple[list[float], list[int]]:
+        """``ip -batch`` bursts of 100: batch start to notify, and notifies."""
+        samples, notifies = [], []
+        batch = self.work / "flaps.batch"
+        for i in range(rounds):
+            time.sleep(self.quiet)
+            final = f"10.213.80.{100 + i % 100}"
+            lines = [f"route replace default via 10.213.80.{1 + k % 2 * 253}" for k in range(99)]
+            batch.write_text("\n".join([*lines, f"route replace default via {final}"]) + "\n")
+            t0 = time.perf_counter()
+            sh("ip", "-n", self.ns.name, "-batch", str(batch))
+            t1, count = self.notified.until(self.out, rendered(final), f"fast burst {i}")
+            time.sleep(self.quiet)
+            while signal.sigtimedwait({signal.SIGUSR1}, 0) is not None:
+                count += 1  # a late notify of the same burst counts too
+            samples.append(t1 - t0)
+            notifies.append(count)
+        return samples, notifies
+
+
 def reaction(lab: Lab, work: Path, rounds: int, debounce: float) -> None:
     settle = debounce / 20  # as hostgw's watcher_for sets it
-    ns = settled(gateway_netns(lab, 80))
-    pid_file = work / "bench.pid"
-    pid_file.write_text(f"{os.getpid()}\n")
-    notified = Notified()
-    args = ("--signal", "USR1", "--pid-file", str(pid_file), "--debounce", str(debounce))
-    _proc, out = start(ns, work, "react", *args)
-    time.sleep(0.3)
-    notified.drain()  # the first render's notify
-    quiet = debounce * 1.5  # more than a window since the last event: the next one is alone
-    lone, after_ip = [], []
-    for i in range(rounds):
-        time.sleep(quiet)
-        via = f"10.213.80.{10 + i % 200}"
-        t0 = time.perf_counter()
-        sh("ip", "-n", ns.name, "route", "replace", "default", "via", via)
-        done = time.perf_counter()
-        t1, _ = notified.until(out, rendered(via), f"lone change {i}")
-        lone.append(t1 - t0)
-        after_ip.append(t1 - done)
-    slow, slow_notifies = [], []
     spacing = debounce / 5
-    for i in range(max(5, rounds // 4)):
-        time.sleep(quiet)
-        vias = [f"10.213.80.{210 + (i * 5 + k) % 40}" for k in range(5)]
-        for via in vias:
-            t0 = time.perf_counter()
-            sh("ip", "-n", ns.name, "route", "replace", "default", "via", via)
-            time.sleep(max(0.0, spacing - (time.perf_counter() - t0)))
-        t1, count = notified.until(out, rendered(vias[-1]), f"slow burst {i}")
-        slow.append(t1 - t0)
-        slow_notifies.append(count)
-    fast, fast_notifies = [], []
-    batch = work / "flaps.batch"
-    for i in range(max(5, rounds // 4)):
-        time.sleep(quiet)
-        final = f"10.213.80.{100 + i % 100}"
-        lines = [f"route replace default via 10.213.80.{1 + k % 2 * 253}" for k in range(99)]
-        batch.write_text("\n".join([*lines, f"route replace default via {final}"]) + "\n")
-        t0 = time.perf_counter()
-        sh("ip", "-n", ns.name, "-batch", str(batch))
-        t1, count = notified.until(out, rendered(final), f"fast burst {i}")
-        time.sleep(quiet)
-        while signal.sigtimedwait({signal.SIGUSR1}, 0) is not None:
-            count += 1  # a late notify of the same burst counts too
-        fast.append(t1 - t0)
-        fast_notifies.append(count)
+    bench = Reacting(lab, work, debounce)
+    lone, after_ip = bench.lone(rounds)
+    slow, slow_notifies = bench.slow(max(5, rounds // 4), spacing)
+    fast, fast_notifies = bench.fast(max(5, rounds // 4))
     print(
         f"reaction (debounce window {debounce * 1000:.0f} ms, settle {settle * 1000:.0f} ms; "
         "from just before `ip` starts to the notify):"
     )
+    durable = durable_write(work)
+    print(f"  anchor: one durable atomic replace in {work} (fsync, rename): {ms(durable)}")
     summary("a change alone", lone, 0.030, settle, "settle")
     print(
         f"    of which after `ip` returned: p50 {ms(percentile(after_ip, 0.5))}, "
         f"p95 {ms(percentile(after_ip, 0.95))}"
     )
-    summary(
-        f"the last change of a slow burst (5 changes {spacing * 1000:.0f} ms apart)",
-        slow,
-        0.200,
-        debounce,
-        "window",
-    )
+    slow_label = f"the last change of a slow burst (5 changes {spacing * 1000:.0f} ms apart)"
+    summary(slow_label, slow, 0.200, debounce, "window")
     print(f"    notifies per burst: {min(slow_notifies)}..{max(slow_notifies)}")
-    summary(
-        "a fast burst (ip -batch, 100 changes), from its start", fast, 0.200, debounce, "window"
-    )
+    fast_label = "a fast burst (ip -batch, 100 changes), from its start"
+    summary(fast_label, fast, 0.200, debounce, "window")
     print(f"    notifies per burst: {min(fast_notifies)}..{max(fast_notifies)}")
 
 
@@ -330,6 +373,9 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0, help="idle seconds (0: skip)")
     parser.add_argument("--debounce", type=float, default=0.1)
     parser.add_argument("--only", choices=("reaction", "memory", "idle"))
+    parser.add_argument(
+        "--dir", help="where templates and outputs live (default: a new directory under TMPDIR)"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: the benchmark builds network namespaces")
@@ -339,7 +385,7 @@ def main() -> None:
     )
     lab = Lab()
     try:
-        with tempfile.TemporaryDirectory(prefix="hostgw-bench-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="hostgw-bench-", dir=args.dir) as tmp:
             if args.only in (None, "reaction"):
                 reaction(lab, Path(tmp), args.rounds, args.debounce)
             if args.only in (None, "memory"):
