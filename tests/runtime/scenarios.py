@@ -47,21 +47,6 @@ class Client:
         return done.returncode == 0 and done.stdout.strip() == self.token
 
 
-# The reasons of the strict xfails: each names what issue 11 part 3 asks for.
-OWN_ADDRESS = (
-    "issue 11 part 3: an /etc/hosts answer that is the container's own address "
-    "(pasta gives the container the host's addresses) must be rejected with the reason"
-)
-CANNOT_TELL = (
-    "issue 11 part 3: where nothing inside can tell whether the host is reachable "
-    "(Docker < 25 --internal, pasta without --map-gw) doctor must say so and point to --port"
-)
-PORT_HINT = (
-    "issue 11 part 3: --port's exit 4 must carry a hint naming these cases "
-    "(Docker < 25 --internal networks, pasta without --map-gw)"
-)
-
-
 @dataclass(frozen=True)
 class Scenario:
     """One runtime and network mode, with what right looks like there."""
@@ -202,7 +187,6 @@ SCENARIOS = [
         docker_internal,
         "route",
         unreachable="internal",
-        xfail={"doctor": CANNOT_TELL, "port-hint": PORT_HINT},
     ),
     Scenario("docker-two-networks", "docker", docker_two_networks, "route"),
     Scenario("docker-dual-stack", "docker", docker_dual_stack, "route"),
@@ -217,12 +201,6 @@ SCENARIOS = [
         "route",
         unreachable="pasta",
         own_address_in_hosts=True,
-        xfail={
-            "ip": OWN_ADDRESS,
-            "snippet": OWN_ADDRESS,
-            "doctor": f"{OWN_ADDRESS}; {CANNOT_TELL}",
-            "port-hint": PORT_HINT,
-        },
     ),
     Scenario(
         "podman-pasta-map-gw",
@@ -230,7 +208,6 @@ SCENARIOS = [
         podman_pasta_map_gw,
         "route",
         own_address_in_hosts=True,
-        xfail={"ip": OWN_ADDRESS, "snippet": OWN_ADDRESS, "doctor": OWN_ADDRESS},
     ),
     Scenario("podman-host", "podman", podman_host, "hosts"),
 ]

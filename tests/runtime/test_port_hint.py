@@ -20,14 +20,7 @@ pytestmark = pytest.mark.runtime
 UNREACHABLE = [s for s in SCENARIOS if s.unreachable]
 
 
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=s.xfail["port-hint"]))
-        for s in UNREACHABLE
-    ],
-    ids=lambda s: s.id,
-)
+@pytest.mark.parametrize("scenario", UNREACHABLE, ids=lambda s: s.id)
 def test_port_exit_4_hint_names_the_cases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, scenario: Scenario
 ) -> None:
