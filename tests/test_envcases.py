@@ -68,6 +68,9 @@ HEAVY = (
     "hostgw.detection.probe",
     "hostgw.detection.report",
     "hostgw.envformat",
+    "locale",  # gettext's first lookup imports it: no click text is looked up on this path
+    "hostgw.detection.own",  # only once a hosts or DNS answer needs checking
+    "hostgw.detection.place",  # doctor's alone
 )
 
 

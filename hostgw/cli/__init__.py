@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from hostgw.cli.options import PlainHelp
 from hostgw.errors import EXIT_ERROR, EXIT_USAGE, HostgwError, UsageError
 
 # command name -> "module:attribute"; each module imports click and the library.
@@ -31,7 +32,15 @@ _COMMANDS: dict[str, str] = {
 }
 
 
-class _LazyGroup(click.Group):
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from importlib.metadata import version
+
+        click.echo(f"hostgw {version('hostgw')}")
+        ctx.exit()
+
+
+class _LazyGroup(PlainHelp, click.Group):
     """A group that imports a command's module only when that command runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -64,7 +73,15 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="hostgw", message="%(prog)s %(version)s")
+# Not click.version_option, which asks gettext for its help text (see PlainHelp).
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Find the container host's address and write gateway:port into configs.
 

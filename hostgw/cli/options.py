@@ -47,7 +47,8 @@ def _apply(options: list[Callable[[Any], Any]], fn: Callable[..., R]) -> Callabl
 
 # -- durations ------------------------------------------------------------------------
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*", re.ASCII)
+# Patterns are compiled on first use (re caches them), not by every import.
+_DURATION = r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h)?\s*"
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -56,7 +57,7 @@ def parse_duration(text: str) -> float:
 
     Raises :class:`ValueError` for anything else (a sign, another unit, blanks inside).
     """
-    found = _DURATION.fullmatch(text)
+    found = re.fullmatch(_DURATION, text, re.ASCII)
     if found is None:
         raise ValueError(f"{text!r} is not a duration: write 500ms, 10s, 1m or seconds (2.5)")
     return float(found.group(1)) * _UNIT[found.group(2)]
@@ -167,7 +168,7 @@ def take_aliases(kwargs: dict[str, Any], ctx: click.Context | None = None) -> No
 # (command, what a one-dash word means there) -> the option to suggest, where the
 # neighbouring tool's meaning differs from ours (dockerize's -timeout bounds its -wait).
 _HABITS: dict[tuple[str, str], str] = {("exec", "timeout"): "--wait-timeout"}
-_ONE_DASH = re.compile(r"-([a-z][a-z0-9-]+)(=.*)?", re.ASCII)
+_ONE_DASH = r"-([a-z][a-z0-9-]+)(=.*)?"
 
 
 class _Formatter(click.HelpFormatter):
@@ -195,7 +196,48 @@ class _Context(click.Context):
     formatter_class = _Formatter
 
 
-class Command(click.Command):
+def _directory(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An existing directory (click.Path would say so too, but asks gettext: see
+    :class:`PlainHelp`)."""
+    if not os.path.isdir(value):
+        raise click.BadParameter(f"{value!r} is not a directory", ctx, param)
+    return value
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+class PlainHelp(click.Command):
+    """``-h/--help`` as click makes it, with its text written here.
+
+    click asks gettext for that text on every run, and gettext's first lookup
+    imports ``locale`` (about 1.5 ms, a tenth of ``hostgw ip``'s own cost);
+    no other text on a run that succeeds is looked up.
+    """
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """The help option, made once."""
+        names = self.get_help_option_names(ctx)
+        if not names or not self.add_help_option:
+            return None
+        made: click.Option | None = getattr(self, "_help_option", None)
+        if made is None:
+            made = click.Option(
+                names,
+                is_flag=True,
+                is_eager=True,
+                expose_value=False,
+                callback=_show_help,
+                help="Show this message and exit.",
+            )
+            self._help_option = made
+        return made
+
+
+class Command(PlainHelp):
     """A hostgw command: before click parses, a long option written with one dash
     (``-template``, as dockerize and Go's flag package write them) is refused
     with the two-dash spelling, instead of being read as ``-t emplate``. Its
@@ -255,7 +297,7 @@ def one_dash_habit(
         if arg in shorts:
             skip = _takes_value(shorts[arg])
             continue
-        found = _ONE_DASH.fullmatch(arg)
+        found = re.fullmatch(_ONE_DASH, arg, re.ASCII)
         if found is not None and f"--{found.group(1)}" in longs:
             word = found.group(1)
             param = longs[f"--{word}"]
@@ -360,7 +402,7 @@ def _detection(dns_alias: bool) -> list[Callable[[Any], Any]]:
             default="/",
             show_default=True,
             metavar="DIR",
-            type=click.Path(exists=True, file_okay=False),
+            callback=_directory,
             help="Read proc/, etc/ and sys/ under DIR (a copied snapshot); dns, netlink "
             "and netifaces then run only if named with --strategy.",
         ),
@@ -582,7 +624,7 @@ def render_options(fn: Callable[..., R]) -> Callable[..., R]:
     return _apply(_render(), detection_options(wrapper))
 
 
-_SHELL_FORMAT = re.compile(r"\s*(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\s,]*)+", re.ASCII)
+_SHELL_FORMAT = r"\s*(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\s,]*)+"
 
 
 def check_specs(specs: Sequence[str], command: str) -> None:
@@ -604,7 +646,7 @@ def check_specs(specs: Sequence[str], command: str) -> None:
                 hint=f"render every *.template file under it: hostgw {command} --templates "
                 f"{template} --output OUTDIR (or --nginx for the nginx image's layout)",
             )
-        if _SHELL_FORMAT.fullmatch(spec):
+        if re.fullmatch(_SHELL_FORMAT, spec, re.ASCII):
             raise UsageError(
                 f"{spec!r} looks like envsubst's SHELL-FORMAT, not a template file",
                 hint=f"name the variables with --vars: hostgw {command} --vars {spec!r}"

@@ -2,7 +2,7 @@
 
 ``getaddrinfo`` cannot be cancelled and, with an unreachable nameserver,
 blocks for ``timeout x attempts x servers`` of ``resolv.conf`` (often 10 s or
-more). Each name is therefore looked up in its own *daemon* thread, and the
+more). The names are therefore looked up in a *daemon* thread, and the
 caller waits on a condition variable until the answers that matter are in or
 the deadline passes (:class:`Lookups` are started first and read by a
 deadline later, so a walk can read other strategies meanwhile). A lookup
@@ -65,37 +65,43 @@ def _settled(names: Sequence[str], results: dict[str, Resolution], families: Seq
 
 
 class Lookups:
-    """Names being resolved, each in a daemon thread, since ``started`` (monotonic).
+    """Names being resolved in order of trust, in one daemon thread, since
+    ``started`` (monotonic).
 
-    :meth:`wait` reads what has come in by a deadline; the lookups still
-    running then are abandoned (their threads end when glibc gives up).
+    One thread, not one per name: an answer waits for the most trusted name
+    anyway (see :func:`_settled`), a thread costs about as much to start as a
+    lookup that is refused, and names after one that answered every family in
+    ``families`` are not asked at all. :meth:`wait` reads what has come in by
+    a deadline; a lookup still running then is abandoned (its thread ends
+    when glibc gives up).
     """
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], families: Sequence[int] = (4, 6)) -> None:
         self.names = list(dict.fromkeys(names))
+        self.families = tuple(families)
         self.started = time.monotonic()
         self._results: dict[str, Resolution] = {}
         self._ready = threading.Condition()
+        threading.Thread(target=self._work, name="hostgw-dns", daemon=True).start()
+
+    def _work(self) -> None:
         for name in self.names:
-            threading.Thread(
-                target=self._work, args=(name,), name=f"hostgw-dns:{name}", daemon=True
-            ).start()
+            found = _lookup(name)
+            with self._ready:
+                self._results[name] = found
+                self._ready.notify_all()
+                if _settled(self.names, self._results, self.families):
+                    return
 
-    def _work(self, name: str) -> None:
-        found = _lookup(name)
-        with self._ready:
-            self._results[name] = found
-            self._ready.notify_all()
-
-    def wait(self, deadline: float, families: Sequence[int] = (4, 6)) -> dict[str, Resolution]:
+    def wait(self, deadline: float) -> dict[str, Resolution]:
         """The answers in by ``deadline`` (monotonic), or sooner once the most
-        trusted answer for every family in ``families`` is known.
+        trusted answer for every family is known.
 
         Maps each name that finished to its :class:`Resolution`; a name
-        missing from it did not answer in time.
+        missing from it did not answer in time, or was not needed.
         """
         with self._ready:
-            while not _settled(self.names, self._results, families):
+            while not _settled(self.names, self._results, self.families):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -106,14 +112,14 @@ class Lookups:
 def resolve_names(
     names: Sequence[str], timeout: float, families: Sequence[int] = (4, 6)
 ) -> dict[str, Resolution]:
-    """Resolve ``names`` concurrently; return within about ``timeout`` seconds.
+    """Resolve ``names`` in the background; return within about ``timeout`` seconds.
 
     The result maps each name that finished to its :class:`Resolution`; a name
     missing from it did not answer in time. Returns early once the most
     trusted answer for every family in ``families`` is known.
     """
-    lookups = Lookups(names)
-    return lookups.wait(lookups.started + max(timeout, 0.0), families)
+    lookups = Lookups(names, families)
+    return lookups.wait(lookups.started + max(timeout, 0.0))
 
 
 def nameservers(resolv_conf: str) -> list[str]:

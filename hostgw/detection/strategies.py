@@ -25,7 +25,7 @@ from hostgw.detection.evidence import EVERYTHING, Context, Finding, Outcome
 
 if TYPE_CHECKING:
     from hostgw.detection.own import OwnAddresses
-    from hostgw.detection.resolve import Lookups
+    from hostgw.detection.resolve import Lookups, Resolution
 
 # Calico's fixed IPv6 next hop (MAC ee:ee:ee:ee:ee:ee), answered by the host
 # side of the veth for every pod: like 169.254.1.1 for IPv4, not the node.
@@ -414,7 +414,7 @@ def dns_lookups(ctx: Context) -> Lookups:
     """Start the ``dns`` strategy's lookups (absolute names) in the background."""
     from hostgw.detection.resolve import Lookups
 
-    return Lookups([_absolute(n) for n in ctx.names])
+    return Lookups([_absolute(n) for n in ctx.names], ctx.families)
 
 
 def dns(ctx: Context) -> Outcome:
@@ -433,7 +433,7 @@ def dns(ctx: Context) -> Outcome:
     queries = [_absolute(n) for n in ctx.names]
     deadline = lookups.started + ctx.timeout
     until = deadline if ctx.until is None else min(deadline, ctx.until)
-    results = lookups.wait(until, ctx.families)
+    results = lookups.wait(until)
     late = f"no answer within {ctx.timeout:g} s"
     if until < deadline:
         late = (
@@ -456,21 +456,37 @@ def dns(ctx: Context) -> Outcome:
             detail = f"{name} -> {address} (system resolver; nameserver {servers})"
             findings.append(Finding(address, family, detail))
             break
-    pending = [name for name, query in zip(ctx.names, queries, strict=True) if query not in results]
-    seen = [f"{' and '.join(pending)}: {late}"] if pending else []
-    for name, query in zip(ctx.names, queries, strict=True):
-        got = results.get(query)
-        if got is None:
-            continue
-        if got.error:
-            seen.append(f"{name}: {got.error}")
-        elif not any(f.detail.startswith(f"{name} ->") for f in findings) and not any(
-            r.startswith(f"{name} ->") for r in rejected
-        ):
-            shown = ", ".join(a for a, _ in got.addresses) or "no address"
-            seen.append(f"{name}: {shown}, no {_wanted(ctx)}")
+    seen = _dns_seen(ctx, queries, results, late, answered={f.detail for f in findings})
     reason = "; ".join(seen) + f" (nameserver {servers})" if seen else ""
     return Outcome(findings=tuple(findings), reason=reason, rejected=tuple(rejected))
+
+
+def _dns_seen(
+    ctx: Context,
+    queries: list[str],
+    results: dict[str, Resolution],
+    late: str,
+    answered: set[str],
+) -> list[str]:
+    """What each name gave that is not an answer, in order of trust; names after
+    one that answered every family were not asked."""
+    pending: list[str] = []
+    seen: list[str] = []
+    families: set[int] = set()
+    for name, query in zip(ctx.names, queries, strict=True):
+        if families >= set(ctx.families):
+            break
+        got = results.get(query)
+        if got is None:
+            pending.append(name)
+            continue
+        families.update(f for _, f in got.addresses)
+        if got.error:
+            seen.append(f"{name}: {got.error}")
+        elif not any(detail.startswith(f"{name} ->") for detail in answered):
+            shown = ", ".join(a for a, _ in got.addresses) or "no address"
+            seen.append(f"{name}: {shown}, no {_wanted(ctx)} to use")
+    return ([f"{' and '.join(pending)}: {late}"] if pending else []) + seen
 
 
 # --- route -------------------------------------------------------------------
