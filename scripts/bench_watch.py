@@ -346,7 +346,7 @@ def memory(lab: Lab, work: Path, flaps: int) -> None:
 
 
 def idle(lab: Lab, work: Path, seconds: float) -> None:
-    ns = gateway_netns(lab, 81)
+    ns = settled(gateway_netns(lab, 81))
     hz = os.sysconf("SC_CLK_TCK")
     quiet, _ = start(ns, work, "idle-netlink")
     polled, _ = start(ns, work, "idle-poll", env={"HOSTGW_NETLINK": "0"})
