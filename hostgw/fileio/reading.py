@@ -63,6 +63,9 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, *, limit: int | None =
     """
     cap = input_limit() if limit is None else limit
     if not isinstance(source, (str, os.PathLike)):
+        whole = _regular_size(source)
+        if whole is not None and whole <= cap:  # one read, one copy (not chunks, then a join)
+            return _then_rest(source.read(whole + 1), source.read, cap, None)
         return _read_capped(source.read, cap, None)
     name = os.fspath(source)
     fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC)
@@ -70,9 +73,28 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, *, limit: int | None =
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode) and st.st_size > cap:
             raise too_large(cap, name)
+        if stat.S_ISREG(st.st_mode):  # all of it in one read and one copy, as a rule
+            return _then_rest(os.read(fd, st.st_size + 1), lambda n: os.read(fd, n), cap, name)
         return _read_capped(lambda n: os.read(fd, n), cap, name)
     finally:
         os.close(fd)
+
+
+def _then_rest(first: bytes, read: Callable[[int], bytes], cap: int, name: str | None) -> bytes:
+    """``first``, and whatever a file that grew since its size was taken still holds."""
+    if len(first) > cap:
+        raise too_large(cap, name)
+    rest = _read_capped(read, cap - len(first), name) if first else b""
+    return first + rest if rest else first
+
+
+def _regular_size(stream: BinaryIO) -> int | None:
+    """The size of the regular file behind ``stream`` (stdin redirected from a file)."""
+    try:
+        st = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def _read_capped(read: Callable[[int], bytes], cap: int, name: str | None) -> bytes:

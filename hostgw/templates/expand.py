@@ -351,10 +351,10 @@ _HINT_STRICT = (
     "variable, write it without braces or name your variables with --vars"
 )
 # An unset ${NAME} with no lower-case letter: an environment variable, not nginx's.
-_ENV_BRACED = re.compile(rb"\$\{((?=[A-Z0-9_]*[A-Z])[A-Z_][A-Z0-9_]*)\}")
+_ENV_BRACED = rb"\$\{((?=[A-Z0-9_]*[A-Z])[A-Z_][A-Z0-9_]*)\}"
 # Variables a config defines itself: nginx's set/map/geo/split_clients/js_set/perl_set,
 # and regex named captures.
-_DEFINED = re.compile(
+_DEFINED = (
     rb"(?:\b(?:set|js_set|perl_set)|\b(?:map|split_clients)[ \t]+[^\s;{}]+|\bgeo)"
     rb"[ \t]+(?:\$[^\s;{}]+[ \t]+)?\$\{?([A-Za-z_][A-Za-z0-9_]*)"
     rb"|\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>"
@@ -369,11 +369,11 @@ def strict_braced(
     (``set $NAME``, ``map ... $NAME``, a named capture, ...): nginx's own variables
     are lower-case (``$host``, ``${host}``), so such a reference can only be meant
     for the environment."""
-    found = [(m.start(), m.group(1).decode("ascii")) for m in _ENV_BRACED.finditer(data)]
+    found = [(m.start(), m.group(1).decode("ascii")) for m in re.finditer(_ENV_BRACED, data)]
     found = [(at, name) for at, name in found if name not in env and name not in OWN]
     if not found:
         return []
-    defined = {(a or b).decode("ascii") for a, b in _DEFINED.findall(data)}
+    defined = {(a or b).decode("ascii") for a, b in re.findall(_DEFINED, data)}
     inside = sorted(spans)
     kept, k = [], 0
     for at, name in found:

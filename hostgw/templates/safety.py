@@ -161,13 +161,19 @@ def contexts(
     return [lexer.at(offset) for offset in offsets]
 
 
-_NGINX_PLAIN = re.compile(rb"[^\s;{}#\"'\\$]+")
-_HAPROXY_PLAIN = re.compile(rb"[^\s#\"'\\$]+")
-_APACHE_PLAIN = re.compile(rb"[^\s\"'\\$#]+")
-_CADDY_PLAIN = re.compile(rb"[^\s#\"'`\\<$]+")
-_PLAIN = {"nginx": _NGINX_PLAIN, "haproxy": _HAPROXY_PLAIN, "apache": _APACHE_PLAIN}
-_PLAIN["caddy"] = _CADDY_PLAIN
-_HEREDOC = re.compile(rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n")
+# Runs of characters that change no state, per format (a reference starts at '$').
+_PLAIN = {
+    "nginx": rb"[^\s;{}#\"'\\$]+",
+    "haproxy": rb"[^\s#\"'\\$]+",
+    "apache": rb"[^\s\"'\\$#]+",
+    "caddy": rb"[^\s#\"'`\\<$]+",
+}
+_HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
+
+
+@lru_cache(maxsize=8)
+def _plain(fmt: str) -> re.Pattern[bytes]:
+    return re.compile(_PLAIN[fmt])
 
 
 class _Lexer:
@@ -186,6 +192,7 @@ class _Lexer:
         self.marker = b""  # Caddy heredoc end marker
         self.line_start_next = False
         self.words = 0  # tokens begun on this line (Caddy: which argument is this)
+        self.plain = _plain(fmt)
         self.begin = 0  # where the current token's text begins
 
     def at(self, offset: int) -> str:
@@ -259,7 +266,7 @@ class _Lexer:
             self.quote = c
         elif c == 0x5C:  # backslash: escapes the next character
             self.pos = i + 2
-        elif fmt == "caddy" and c == 0x3C and starts and (m := _HEREDOC.match(data, i)):
+        elif fmt == "caddy" and c == 0x3C and starts and (m := re.compile(_HEREDOC).match(data, i)):
             self.marker, self.state, self.pos = m.group(1), HEREDOC, m.end()
         elif fmt == "nginx" and c in b";{}":
             self.token_start = True
@@ -267,7 +274,7 @@ class _Lexer:
             end = data.find(b"}", i, limit + 1)
             self.pos = end + 1 if end >= 0 else i + 1
         else:
-            m = _PLAIN[fmt].match(data, i)
+            m = self.plain.match(data, i)
             self.pos = m.end() if m is not None else i + 1
         self.line_start = self.line_start_next or (self.line_start and c in b" \t")
 

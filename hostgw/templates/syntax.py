@@ -202,7 +202,7 @@ def compile_ere(pattern: str) -> re.Pattern[str]:
         raise UsageError(f"--filter: invalid regular expression {pattern!r}: {exc}") from None
 
 
-_USE = re.compile(
+_USE = (
     rb"\$(?:\{([#!]?)([A-Za-z_][A-Za-z0-9_]*)(\}|:?[-+?=]|[#%/^,@\[:])?|([A-Za-z_][A-Za-z0-9_]*))"
 )
 
@@ -211,7 +211,7 @@ def uses(data: bytes) -> dict[str, set[str]]:
     """Every name ``data`` references, with the forms it takes there (``$N``,
     ``${N}``, ``${N:-...}``, ``${#N}``, ...), nested references included."""
     found: dict[str, set[str]] = {}
-    for prefix, braced, op, plain in _USE.findall(data):
+    for prefix, braced, op, plain in re.findall(_USE, data):
         name = (braced or plain).decode("ascii")
         if plain:
             form = f"${name}"
