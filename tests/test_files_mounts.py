@@ -221,7 +221,7 @@ def test_a_full_disk_names_the_filesystem_to_free(
         (tmp_path / "t").write_text("# $HOSTGW_IP " + "x" * 200_000 + "\n")
         done = hostgw("render", f"{tmp_path / 't'}:{target}", wrap=[])
     else:
-        target.write_text(CONF + "# " + "x" * 40_000 + "\n")
+        target.write_text(CONF + ("# " + "x" * 38 + "\n") * 1000)
         done = hostgw("rewrite", "-m", "backend:8000=18000", str(target), wrap=[],
                       state=tmp_path / "state")  # fmt: skip
     assert done.returncode == 1, done.stderr

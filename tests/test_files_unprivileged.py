@@ -8,21 +8,25 @@
   not write, a bind-mounted file this user may not write.
 
 The files live in a directory made for the test under /tmp, removed at the end.
+hostgw runs on this interpreter where uid 65534 can run it; a pyenv Python
+under /root (0700) it cannot load, and then the system ``python3`` runs the
+checkout (``-m hostgw``, with Debian's click).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Done, require_tool
-from tests.helpers import run as run_hostgw
+from tests.helpers import Done, hostgw_cmd, require_tool
 from tests.rewrite_cli import CONF
 
 NOBODY = 65534
@@ -37,8 +41,35 @@ def as_nobody() -> list[str]:
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 
-def hostgw(*args: str, wrap: list[str] | None = None, **env: str) -> Done:
-    return run_hostgw(*args, env={**ENV, **env}, wrap=as_nobody() if wrap is None else wrap)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def _command() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The hostgw command uid 65534 can run, and the environment it needs."""
+    candidates = [
+        (tuple(hostgw_cmd()), ()),
+        (("/usr/bin/python3", "-m", "hostgw"), (("PYTHONPATH", str(REPO)),)),
+    ]
+    for argv, extra in candidates:
+        probe = subprocess.run(
+            [*as_nobody(), *argv, "--version"],
+            env={**ENV, **dict(extra)}, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0:
+            return argv, extra
+    raise AssertionError("no Python that uid 65534 can run hostgw with (python3-click?)")
+
+
+def hostgw(*args: str, wrap: Sequence[str] | None = None, **env: str) -> Done:
+    """``hostgw ARGS`` as uid 65534 (or under ``wrap``, which ends with :func:`as_nobody`)."""
+    argv, extra = _command()
+    done = subprocess.run(
+        [*(as_nobody() if wrap is None else wrap), *argv, *args],
+        env={**ENV, **dict(extra), **env}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    print(f"$ hostgw {' '.join(args)}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done
 
 
 @pytest.fixture
