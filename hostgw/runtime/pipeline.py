@@ -219,9 +219,8 @@ def wait_step(settings: WaitSettings, progress: Log | None) -> Step | None:
 def render_apply(request: RenderRequest, env: Mapping[str, str]) -> Apply:
     """The render options as an :data:`Apply`: the outputs ``render`` writes, with
     the pass's answer as ``HOSTGW_*``."""
-    from hostgw.fileio import write_changed
     from hostgw.templates.jobs import plan
-    from hostgw.templates.outputs import render_plan
+    from hostgw.templates.outputs import render_plan, write
 
     if request.check or request.diff:
         raise UsageError("watch does not take --check or --diff", hint="use hostgw render --check")
@@ -229,7 +228,7 @@ def render_apply(request: RenderRequest, env: Mapping[str, str]) -> Apply:
     def apply(answer: Answer) -> list[Path]:
         the_plan = plan(request, env, stdin_default=False)
         outputs = render_plan(the_plan, env, answer.env)
-        return write_changed((out.path, out.chunks) for out in outputs if out.path is not None)
+        return write([out for out in outputs if out.path is not None])  # directory mode: fds
 
     return apply
 
