@@ -306,6 +306,8 @@ NOT_RUN = {
     "examples/nginx-stock, this image",
     ("docs/templates.md", "# one template"): "writes this machine's /etc/nginx; "
     f"test_render_cli.py runs each form {FILES_OF_ITS_OWN}",
+    ("docs/performance.md", "size selection"): "output of scripts/bench_render.py, "
+    "a benchmark (speed lives in benchmarks, not timed tests)",
     ("docs/templates.md", "APP_PORT     ${APP_PORT:-...}"): "output of --list-vars; "
     "test_template.py::test_list_vars_names_forms_and_what_happens runs it",
     ("docs/templates.md", "hostgw: template not rendered (1 problem"): "an error's shape; "
