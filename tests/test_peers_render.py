@@ -358,3 +358,22 @@ def test_every_source_is_there() -> None:
         pytest.skip(f"no render corpus in {render_dir()} (set HOSTGW_PEERS)")
     assert sorted(corpus()) == sorted(SOURCES)
     assert sum(map(len, corpus().values())) >= 500
+
+
+def test_strict_braced_rule_leaves_every_real_nginx_config_alone() -> None:
+    """``--strict``'s default-mode rule (an unset ``${NAME}`` with no lower-case letter
+    is an error) never fires on the nginx configs of the rewrite corpus: nginx's
+    own variables, braced or not, are not mistaken for the environment's."""
+    from hostgw.templates.expand import strict_braced
+
+    nginx = render_dir().parent / "rewrite" / "nginx"
+    configs = sorted(p for p in nginx.rglob("*") if p.is_file()) if nginx.is_dir() else []
+    if not configs:
+        pytest.skip(f"no nginx configs in {nginx} (set HOSTGW_PEERS)")
+    fired = {str(p.relative_to(nginx)): strict_braced(p.read_bytes(), {}) for p in configs}
+    assert not {k: v for k, v in fired.items() if v}
+    assert len(configs) > 100
+    # and it does fire where it should
+    assert strict_braced(b"server_name ${SERVR_NAME}; return 301 ${host};", {}) == [
+        (12, "SERVR_NAME")
+    ]
