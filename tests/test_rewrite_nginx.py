@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
 from hostgw import rewrite
@@ -279,6 +282,34 @@ def test_quoted_names_are_read_as_nginx_reads_them() -> None:
         "proxy\\_pass",
         "a\tb",
     ]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: 'server { add_header X "' + "a " * n + '"; proxy_pass http://backend:8000/; }',
+        lambda n: "server { proxy_pass http://backend:8000/" + "p" * n + "; }",
+        lambda n: "# " + "c;{ " * n + "\nproxy_pass http://backend:8000;",
+        lambda n: "server { " + "a b; " * (n // 4) + "proxy_pass http://backend:8000; }",
+        lambda n: "server { " + "set $u backend:8000; " * (n // 20) + "}",
+        lambda n: "x " + "\\; " * n + ";",
+    ],
+    ids=["long-quoted", "long-word", "long-comment", "many-statements", "many-warnings", "escapes"],
+)
+def test_ten_times_the_text_takes_about_ten_times_as_long(make: Callable[[int], str]) -> None:
+    # An attack on the reader's regular expressions: text they could read
+    # in time that grows faster than the text (backtracking, or searching
+    # again from inside a statement) shows here as a ratio far above 10.
+    def seconds(text: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            rewrite(text, MAP, format="nginx", gateway=GW)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = seconds(make(20_000)), seconds(make(200_000))
+    assert large < 40 * max(small, 5e-3), (small, large)
 
 
 def test_lexer_offsets_and_quotes() -> None:

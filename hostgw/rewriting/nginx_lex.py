@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import NamedTuple
 
 from hostgw.errors import RewriteError
@@ -71,17 +72,28 @@ _ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
 
 # -- Skipping runs of statements in C ------------------------------------------
-class Skip(NamedTuple):
+class Skip:
     """How :func:`walk` skips statements that cannot matter to its caller.
 
-    ``bulk``, outside the blocks of :data:`BLOCKS`: a run of such statements
-    (closes too), then the next plain statement, captured (name, arguments,
-    end). ``inside`` one of those blocks: a run without closes, then the
-    next statement of any kind.
+    :attr:`bulk`, outside the blocks of :data:`BLOCKS`: a run of such
+    statements (closes too), then the next plain statement, captured (name,
+    arguments, end). :attr:`inside` one of those blocks: a run without
+    closes, then the next statement of any kind (compiled when first needed:
+    most configs have no such block, or a small one).
     """
 
-    bulk: re.Pattern[str]
-    inside: re.Pattern[str]
+    def __init__(self, item: str, bulk: str) -> None:
+        self._item = item
+        self.bulk = re.compile(bulk)
+        self._inside: re.Pattern[str] | None = None
+
+    @property
+    def inside(self) -> re.Pattern[str]:
+        """The run inside a block of :data:`BLOCKS`, then one statement."""
+        if self._inside is None:
+            run = rf"(?P<run>{_ATOMIC}{self._item}))*{_P})"
+            self._inside = re.compile(rf"{run}(?:{STATEMENT.pattern})?")
+        return self._inside
 
 
 def skip(hosts: Iterable[str] = (), names: Iterable[str] = ()) -> Skip:
@@ -98,10 +110,7 @@ def skip(hosts: Iterable[str] = (), names: Iterable[str] = ()) -> Skip:
     comment = r"\#[^\n{}]*" + _P + r"(?=\n)"
     item = rf"[ \t\r\n]*{_P}(?:{skipped}|{comment}"
     captured = _plain("", "", blocks, capture=True)
-    return Skip(
-        re.compile(rf"{_ATOMIC}{item}|\}}))*{_P}[ \t\r\n]*{_P}(?:{captured})?"),
-        re.compile(rf"(?P<run>{_ATOMIC}{item}))*{_P})(?:{STATEMENT.pattern})?"),
-    )
+    return Skip(item, rf"{_ATOMIC}{item}|\}}))*{_P}[ \t\r\n]*{_P}(?:{captured})?")
 
 
 def _plain(first: str, mention: str, stop: str, *, capture: bool = False) -> str:
@@ -165,7 +174,7 @@ class Statement(NamedTuple):
         return self.name.value
 
 
-class Found(NamedTuple):
+class Found(NamedTuple):  # made with _found in bulk: tuple.__new__ skips a Python __new__
     """A statement :func:`walk` read: where, what, and in which block."""
 
     start: int  # of the name
@@ -175,6 +184,9 @@ class Found(NamedTuple):
     end: str  # ";", "{" or "}" (a close, whose name is "}")
     block: str | None  # the block of BLOCKS it is directly inside, if any
     stream: bool  # inside "stream"
+
+
+_found = tuple.__new__
 
 
 def statements(text: str, *, path: str | None = None) -> Iterator[Statement]:
@@ -200,13 +212,18 @@ def arguments(args: str, base: int) -> tuple[Token, ...]:
 _WINDOW = (4096, 1 << 20)
 
 
-def walk(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statement
-    text: str, *, path: str | None = None, runs: Skip | None = None
-) -> Iterator[Found]:
+def walk(text: str, *, path: str | None = None, runs: Skip | None = None) -> Iterator[Found]:
     """Every statement of ``text`` that ``runs`` does not skip (all without it).
 
     Raises :class:`RewriteError` where nginx's reader would stop.
     """
+    return chain.from_iterable(batches(text, path=path, runs=runs))
+
+
+def batches(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statement
+    text: str, *, path: str | None = None, runs: Skip | None = None
+) -> Iterator[list[Found]]:
+    """:func:`walk`'s statements, in lists (one per window of the bulk read)."""
     size = len(text)
     count = text.count
     exact = STATEMENT.match
@@ -225,29 +242,35 @@ def walk(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statement
         if runs is not None and not stack:
             # In bulk: a window of runs and the plain statements that end them.
             stop = min(pos + window, cut)
-            found = [(m.start(), m.end(), m.groups()) for m in runs.bulk.finditer(text, pos, stop)]
+            # Matches are taken while each starts where the last ended: the
+            # first that does not (or is empty) is where a statement could
+            # not be read, and searching on for the next would be wasted.
+            found = []
             end = pos
-            taken = 0
-            for start, after, _ in found:
+            for bulk in runs.bulk.finditer(text, pos, stop):
+                start, after = bulk.span()
                 if start != end or after == end:
                     break
+                found.append((after, bulk.groups()))
                 end = after
-                taken += 1
             if end > pos:
                 closes = count("}", pos, end)
                 if closes > depth and _below_zero(text, pos, end, depth):
                     runs = None  # read on statement by statement, to the error
                     continue
                 depth += count("{", pos, end) - closes
-                for _, after, (name, args, last) in found[:taken]:
-                    if name is not None:
-                        at = after - len(last) - len(args)
-                        yield Found(at - len(name), name, at, args, last, None, False)
+                yield [
+                    _found(
+                        Found,
+                        (e - len(c) - len(b) - len(a), a, e - len(c) - len(b), b, c, None, False),
+                    )
+                    for e, (a, b, c) in found
+                    if a is not None
+                ]
                 pos = end
             # Where the window stops at a statement it could not read (read
-            # below), what lies beyond was read again from inside statements:
-            # the next window is small. One cut short by the window's end is
-            # no such statement: the next is larger.
+            # below), the next window is small; where the window's end cut a
+            # statement short, larger.
             cut_short = not any(count(c, end, stop) for c in ";{}")
             window = min(window * 2, _WINDOW[1]) if cut_short else _WINDOW[0]
             if pos >= size:
@@ -279,14 +302,14 @@ def walk(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statement
                 if stack[-1][1] > depth:
                     stack.pop()
                 block, stream = _context(stack, depth)
-            yield Found(pos - 1, "}", pos, "", "}", block, stream)
+            yield [Found(pos - 1, "}", pos, "", "}", block, stream)]
             continue
         name = unquote(raw) if raw[0] in "\"'\\" or "\\" in raw else raw
-        yield Found(m.start("name"), name, m.start("args"), args, last, block, stream)
+        yield [Found(m.start("name"), name, m.start("args"), args, last, block, stream)]
         if last == "{":
             if name.endswith(_LUA_NAME):
                 pos = skip_lua(text, pos, path)
-                yield Found(pos - 1, "}", pos, "", "}", block, stream)
+                yield [Found(pos - 1, "}", pos, "", "}", block, stream)]
                 continue
             depth += 1
             if name in BLOCKS:
