@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers import Done, require_tool
 from tests.helpers import run as run_hostgw
+from tests.mounts import tmpfs
 from tests.rewrite_cli import CONF
 
 ENV = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
@@ -36,15 +37,8 @@ def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     if request.param == "here":
         yield place
         return
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "hostgw-test", str(place)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    try:
+    with tmpfs(place, "4m"):
         yield place
-    finally:
-        subprocess.run(["umount", str(place)], check=False)
 
 
 def _decorate(path: Path) -> None:

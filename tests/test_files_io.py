@@ -68,6 +68,20 @@ def test_read_input_stops_at_the_cap(tmp_path: Path) -> None:
         read_input("/dev/zero", limit=1 << 20)
 
 
+def _from_dev_zero(*args: str) -> Done:
+    """``hostgw ARGS`` with /dev/zero as stdin and an 8 MiB cap."""
+    with open("/dev/zero", "rb") as zero:
+        return subprocess.run(
+            [*hostgw_cmd(), *args],
+            env={**BASE, "HOSTGW_MAX_INPUT": "8M"},
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+
 @pytest.mark.parametrize(
     "how", ["template", "template-stdin", "config", "config-stdin", "directory-mode"]
 )
@@ -76,29 +90,11 @@ def test_an_endless_input_is_a_clear_error(tmp_path: Path, how: str) -> None:
     if how == "template":
         done = hostgw("render", "/dev/zero:" + str(out), HOSTGW_MAX_INPUT="8M")
     elif how == "template-stdin":
-        with open("/dev/zero", "rb") as zero:
-            done = subprocess.run(
-                [*hostgw_cmd(), "render", "-o", str(out)],
-                env={**BASE, "HOSTGW_MAX_INPUT": "8M"},
-                stdin=zero,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
+        done = _from_dev_zero("render", "-o", str(out))
     elif how == "config":
         done = hostgw("rewrite", "-m", "a=1", "--format", "nginx", "-o", str(out), "/dev/zero")
     elif how == "config-stdin":
-        with open("/dev/zero", "rb") as zero:
-            done = subprocess.run(
-                [*hostgw_cmd(), "rewrite", "-m", "a=1", "--format", "nginx"],
-                env={**BASE, "HOSTGW_MAX_INPUT": "8M"},
-                stdin=zero,
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
+        done = _from_dev_zero("rewrite", "-m", "a=1", "--format", "nginx")
     else:
         templates = tmp_path / "t"
         templates.mkdir()

@@ -16,7 +16,6 @@ machine; the tiny tmpfs is mounted here and unmounted by its path.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from tests.helpers import Done, require_tool
 from tests.helpers import run as run_hostgw
+from tests.mounts import tmpfs
 from tests.rewrite_cli import CONF
 
 ENV = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
@@ -198,17 +198,8 @@ def test_a_read_only_directory_is_refused_with_its_fix(tmp_path: Path) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs, unmounted afterwards by its path."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "hostgw-test", str(where)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    try:
+    with tmpfs(tmp_path / "disk", "64k") as where:
         yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=False)
 
 
 @pytest.mark.parametrize("command", ["render", "rewrite"])

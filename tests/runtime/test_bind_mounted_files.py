@@ -26,23 +26,24 @@ CONF = "server {\n    listen 8080;\n    location / { proxy_pass http://backend:8
 NOTE = f"{TARGET}: written in place, not atomically: it is a mount point"
 
 
-def _files(tmp_path: Path) -> tuple[Path, Path]:
+def _container(docker: DockerScope, tmp_path: Path, mode: str) -> tuple[str, Path]:
+    """A client container with the host's default.conf mounted on TARGET (``rw``/``ro``)."""
     host = tmp_path / "host"
     host.mkdir()
     conf, template = host / "default.conf", host / "default.conf.template"
     conf.write_text(CONF)
     template.write_text(TEMPLATE)
-    return conf, template
-
-
-def test_render_and_rewrite_into_a_bind_mounted_file(docker: DockerScope, tmp_path: Path) -> None:
-    conf, template = _files(tmp_path)
     box = docker.run(
         "-e", "HOSTGW_IP=10.214.16.1",
-        "-v", f"{conf}:{TARGET}",
+        "-v", f"{conf}:{TARGET}:{mode}",
         "-v", f"{template}:/templates/default.conf.template:ro",
         CLIENT,
     )  # fmt: skip
+    return box, conf
+
+
+def test_render_and_rewrite_into_a_bind_mounted_file(docker: DockerScope, tmp_path: Path) -> None:
+    box, conf = _container(docker, tmp_path, "rw")
     done = docker.exec(box, "hostgw", "render", f"/templates/default.conf.template:{TARGET}")
     assert done.returncode == 0, done.stderr
     assert done.stderr.count(NOTE) == 1, done.stderr
@@ -62,13 +63,7 @@ def test_render_and_rewrite_into_a_bind_mounted_file(docker: DockerScope, tmp_pa
 
 
 def test_a_read_only_bind_mounted_file_is_refused(docker: DockerScope, tmp_path: Path) -> None:
-    conf, template = _files(tmp_path)
-    box = docker.run(
-        "-e", "HOSTGW_IP=10.214.16.1",
-        "-v", f"{conf}:{TARGET}:ro",
-        "-v", f"{template}:/templates/default.conf.template:ro",
-        CLIENT,
-    )  # fmt: skip
+    box, conf = _container(docker, tmp_path, "ro")
     for argv in (
         ("render", f"/templates/default.conf.template:{TARGET}"),
         ("rewrite", "-m", "backend:8000=18000", TARGET),
