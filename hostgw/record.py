@@ -86,7 +86,7 @@ def _first_init(self: Any, *args: Any, **kwargs: Any) -> None:
     fields = cls._fields
     if len(args) > len(fields):
         raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments, not {len(args)}")
-    values = dict(zip(fields, args))
+    values = dict(zip(fields, args, strict=False))  # fewer args than fields: defaults
     for name, value in kwargs.items():
         if name not in fields:
             raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")

@@ -52,11 +52,8 @@ def fresh_venv(base: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     picked = [*wheels.glob("hostgw-*.whl"), *wheels.glob("click-*.whl")]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-index"]
-        + ["--no-deps", *map(str, picked)],
-        check=True,
-    )
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
+    subprocess.run([*pip, "--no-index", "--no-deps", *map(str, picked)], check=True)
     subprocess.run([str(python), "-m", "compileall", "-q", str(venv / "lib")], check=True)
     return python
 
@@ -106,7 +103,7 @@ def inner(args: argparse.Namespace) -> None:
     python = Path(args.python)
     cmds = commands(python, ["--root", args.root] if args.root else [])
     answer = subprocess.run(cmds["hostgw ip"], check=True, capture_output=True, text=True)
-    print(f"{' '.join(cmds['hostgw ip'][-2 if args.root else -1 :])} -> {answer.stdout.strip()}")
+    print(f"hostgw ip -> {answer.stdout.strip()}")
     times = wall(cmds, args.runs)
     for name, values in times.items():
         print(

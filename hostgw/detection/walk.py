@@ -14,8 +14,8 @@ DNS without holding up the route table: a row with a ``start`` (``dns``)
 starts its lookups, then the rows below it run (``route``, ``netlink``, ...,
 up to the first with an answer; not ``env``, which may itself resolve a
 name). DNS outranks them, so its answer still wins if it comes; but once a
-lower row has one, DNS gets only :data:`GRACE` seconds more instead of its
-whole bound. Exhaustive walks (``doctor``, ``--port``) give it the whole
+lower row has one, DNS gets only :data:`GRACE` seconds from its start instead
+of its whole bound. Exhaustive walks (``doctor``, ``--port``) give it the whole
 bound. The attempts read as if the rows had run one after the other.
 """
 
@@ -43,7 +43,8 @@ NOT_FOUND_HINT = (
 
 
 GRACE = 0.01
-"""Seconds DNS is still waited for once a lower-ranked strategy has an answer.
+"""Seconds from its start that DNS is waited for, once a lower-ranked strategy
+has an answer (no wait at all beyond that answer when they have passed).
 
 A resolver that knows ``host.docker.internal`` (Docker Desktop's) answers it
 locally, well within this; one that must ask an upstream that does not
@@ -193,7 +194,8 @@ def _skipped(opts: Options, name: str) -> Outcome | None:
 def _run(opts: Options, index: int, ctx: Context, ahead: dict[int, Outcome]) -> Outcome:
     """Run row ``index``. A row that waits on others (DNS) starts that work, the
     rows below it run meanwhile (their outcomes go to ``ahead``), and once one of
-    them has an answer it waits only :data:`GRACE` seconds more."""
+    them has an answer it waits no longer than :data:`GRACE` seconds from its
+    start (and not at all if that has passed)."""
     name = opts.order[index]
     row = ROWS[name]
     skipped = _skipped(opts, name)
@@ -201,6 +203,7 @@ def _run(opts: Options, index: int, ctx: Context, ahead: dict[int, Outcome]) -> 
         return skipped
     if row.start is None or opts.exhaustive:
         return row.run(ctx)
+    begun = time.monotonic()
     started = row.start(ctx)
     until: float | None = None
     for below in range(index + 1, len(opts.order)):
@@ -210,7 +213,7 @@ def _run(opts: Options, index: int, ctx: Context, ahead: dict[int, Outcome]) -> 
         outcome = _skipped(opts, other.name) or other.run(ctx)
         ahead[below] = outcome
         if any(f.family in ctx.families for f in outcome.findings):
-            until = time.monotonic() + GRACE
+            until = max(time.monotonic(), begun + GRACE)
             break
     return row.run(ctx.replace(started=started, until=until))
 
