@@ -38,6 +38,8 @@ def render(
     own: OwnValues = None,
     path: str | None = None,
     detection: Mapping[str, Any] | None = None,
+    format: str | None = None,
+    escape: bool = False,
 ) -> str:
     """Substitute ``text``'s references from ``env`` (default ``os.environ``).
 
@@ -46,8 +48,10 @@ def render(
     (:func:`hostgw.gateway_env` with ``detection`` as its options), which
     runs only if a selected reference needs one of them. See
     :mod:`hostgw.templates.expand` for the syntax, ``vars``, ``filter``,
-    ``strict``, ``no_empty`` and ``raw``. Raises
-    :class:`~hostgw.errors.TemplateError` listing every problem.
+    ``strict``, ``no_empty`` and ``raw``; ``format`` (``nginx``, ``haproxy``,
+    ``apache``, ``caddy``, else from ``path``'s name, else the strictest) picks
+    the value-safety rules, ``escape`` makes ``\\$NAME`` the text ``$NAME``.
+    Raises :class:`~hostgw.errors.TemplateError` listing every problem.
     """
     from hostgw import templates
 
@@ -62,6 +66,8 @@ def render(
         raw=raw,
         own=detected(environ, detection).env if own is None else own,
         path=path,
+        format=format,
+        escape=escape,
     )
 
 
@@ -77,9 +83,12 @@ def render_file(
     raw: bool | Iterable[str] = False,
     own: OwnValues = None,
     detection: Mapping[str, Any] | None = None,
+    format: str | None = None,
+    escape: bool = False,
 ) -> str:
     """Render the file ``template``; write the result atomically to ``output``
-    (if given and different) and return it. Options as in :func:`render`."""
+    (if given and different) and return it. Options as in :func:`render`
+    (``format`` defaults to what ``output``'s or ``template``'s name says)."""
     from hostgw import templates
 
     environ = os.environ if env is None else env
@@ -93,6 +102,8 @@ def render_file(
         no_empty=no_empty,
         raw=raw,
         own=detected(environ, detection).env if own is None else own,
+        format=format,
+        escape=escape,
     )
 
 

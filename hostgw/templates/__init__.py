@@ -48,7 +48,8 @@ def render(
     ``caddy``; None: from ``path``'s name, else the strictest) chooses the
     value-safety rules; ``escape``: ``\\$NAME`` gives the text ``$NAME``.
     """
-    settings = Settings.of(vars, filter, strict, no_empty, raw, format=format, escape=escape)
+    fmt = format or by_name(path)
+    settings = Settings.of(vars, filter, strict, no_empty, raw, format=fmt, escape=escape)
     chunks = settings.expand(encode(text), env, own, path)
     return decode(b"".join(chunks))
 
