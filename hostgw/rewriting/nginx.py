@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from hostgw.rewriting.engine import Editor
+from hostgw.rewriting.engine import Editor, no_cycles
 from hostgw.rewriting.nginx_lex import (
     Found,
     Skip,
@@ -94,6 +94,11 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
     The whole file is read first, so a ``proxy_pass http://app`` that comes
     before ``upstream app`` is known to name that block.
     """
+    with no_cycles():
+        _rewrite(editor, path)
+
+
+def _rewrite(editor: Editor, path: str | None) -> None:
     targets, values, names = _read(editor, path)
     if names:
         editor.names = editor.names | names
