@@ -18,17 +18,23 @@ character; backslash-newline is removed; any other backslash is kept. Quotes
 (``' "``), ``$(...)``, backticks, ``$1``, ``$$`` and other special
 parameters in a word are errors, as are ``${NAME=w}``, ``${NAME#p}``,
 ``${NAME:0:1}``, ``${#NAME}`` and every other bash form, for a selected
-name. A ``$`` right before the closing ``}`` is literal, as in bash.
+name (``${#NAME}`` and ``${!NAME}`` are operator forms: errors wherever
+they count). A ``$`` that bash leaves as text in a word (before the closing
+``}``, a blank, ``/``, ...) is literal, as in bash.
 
 Which references are substituted is a :class:`Selection`; everything else,
-such as nginx's ``$host``, ``${host}`` and ``$1``, stays byte for byte.
+such as nginx's ``$host``, ``${host}`` and ``$1``, stays byte for byte. A
+value that could change the config's structure where it lands is refused
+(:mod:`hostgw.templates.safety`: by format and lexical context); it costs
+nothing unless a value holds a character some context refuses.
 
 Parsing is one pass of one regex compiled for the selection, which splits
 the text into atoms: runs of literal text with the selected plain
 references between them (resolved with one dict lookup each, the fast
 path), and :class:`Ref` atoms for operator forms (parsed by hand, with
-their offsets). Errors are collected, located (file:line:col NAME) and
-raised together as one :class:`~hostgw.errors.TemplateError`.
+their offsets). Errors are collected (the first :data:`MAX_PROBLEMS`, then a
+count), located (file:line:col NAME) and raised together as one
+:class:`~hostgw.errors.TemplateError`. Time is linear in the text.
 """
 
 from __future__ import annotations

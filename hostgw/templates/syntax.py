@@ -79,7 +79,8 @@ class Selection(Record):
     - ``names`` (``--vars``): exactly these, set or not, in any form;
     - ``pattern`` (``--filter``): of the plain ``$NAME``/``${NAME}``, only
       names that match it (``re.search``), as the nginx image's
-      ``NGINX_ENVSUBST_FILTER``; hostgw's own names and operator forms
+      ``NGINX_ENVSUBST_FILTER`` (given as text, it is a POSIX ERE as awk
+      reads it: :func:`compile_ere`); hostgw's own names and operator forms
       (which are never nginx variables) still count.
     """
 
@@ -90,7 +91,8 @@ class Selection(Record):
     def of(
         cls, vars: str | Iterable[str] | None = None, filter: str | re.Pattern[str] | None = None
     ) -> Selection:
-        """Build from ``--vars`` text (or names) and a ``--filter`` regex."""
+        """Build from ``--vars`` text (or names) and a ``--filter`` (an ERE as text, or a
+        compiled Python pattern)."""
         names = None if vars is None else parse_vars(vars)
         pattern = None
         if isinstance(filter, str) and filter:
