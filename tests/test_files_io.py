@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 from pathlib import Path
@@ -212,3 +213,36 @@ def test_directory_mode_makes_its_output_directory_with_a_note(tmp_path: Path) -
     assert (out / "sub" / "a.conf").read_text() == "listen 10.213.0.1;\n"
     again = ok(hostgw("render", "--templates", str(templates), "-o", str(out)))
     assert "made the output directory" not in again.stderr
+
+
+# -- every cause has its hint ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "what", "mounted", "message", "hint"),
+    [
+        (errno.ENOSPC, "data", False, "no space left on device", "free space on the filesystem"),
+        (errno.EDQUOT, "data", False, "disk quota exceeded", "free space on the filesystem"),
+        (errno.EFBIG, "data", False, "file too large", "ulimit -f"),
+        (errno.EROFS, "dir", False, "read-only file system (/d)", "mount the directory read-write"),
+        (errno.EROFS, "file", True, "mounted read-only on its own", "mount its directory rather"),
+        (errno.EACCES, "owner", False, "it belongs to uid 7 (gid 8)", "run as root or as uid 7"),
+        (errno.EACCES, "file", True, "may not write the file (it belongs to uid 7)", "writable"),
+        (errno.EACCES, "dir", False, "permission denied in /d", "needs write access there"),
+        (errno.EBUSY, "dir", False, "device or resource busy (a mount point?)", "mount its dir"),
+        (errno.ENOENT, "dir", False, "directory /d does not exist", "mkdir -p /d"),
+        (errno.ENOTDIR, "dir", False, "/d is not a directory", "fix the path"),
+    ],
+)
+def test_each_cause_has_its_hint(
+    code: int, what: str, mounted: bool, message: str, hint: str
+) -> None:
+    from hostgw.fileio.writing import _fail
+
+    st = os.stat_result((0o100644, 1, 1, 1, 7, 8, 0, 0, 0, 0))
+    found = _fail(
+        OSError(code, os.strerror(code)), Path("/d/f"), Path("/d"), what, mounted=mounted, st=st
+    )
+    assert found.message.startswith("cannot write /d/f: ") and message in found.message
+    assert found.hint is not None and hint in found.hint
+    assert found.errno == code and found.exit_code == 1
