@@ -30,17 +30,57 @@ _PLAIN_TARGET = re.compile(
 )
 
 
-class Change(NamedTuple):
-    """One replaced target: where, and the target before and after."""
+class Change:
+    """One replaced target: where (line, column), and the target before and after.
 
-    line: int
-    col: int
-    old: str
-    new: str
-    path: str | None = None
+    The line and column are found when first asked for, for every change
+    of the text at once: a run that prints no summary (``-q``) never counts
+    the lines of a large config for them.
+    """
+
+    __slots__ = ("_index", "_places", "new", "old", "path")
+
+    def __init__(self, index: int, old: str, new: str, path: str | None, places: _Places) -> None:
+        self._index, self.old, self.new, self.path, self._places = index, old, new, path, places
+
+    @property
+    def line(self) -> int:
+        """1-based line of the target."""
+        return self._places[self._index][0]
+
+    @property
+    def col(self) -> int:
+        """1-based column of the target."""
+        return self._places[self._index][1]
+
+    def _key(self) -> tuple[int, int, str, str, str | None]:
+        return (self.line, self.col, self.old, self.new, self.path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Change) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Change(line={self.line}, col={self.col}, old={self.old!r}, new={self.new!r})"
 
     def __str__(self) -> str:
         return f"{self.path or '-'}:{self.line} {self.old} \u2192 {self.new}"
+
+
+class _Places:
+    """``(line, col)`` of increasing offsets in a text, all found at the first ask."""
+
+    def __init__(self, text: str, offsets: list[int]) -> None:
+        self._text, self._offsets = text, offsets
+        self._found: list[tuple[int, int]] | None = None
+
+    def __getitem__(self, index: int) -> tuple[int, int]:
+        if self._found is None:
+            at = Locator(self._text).at
+            self._found = [at(offset) for offset in self._offsets]
+        return self._found[index]
 
 
 class Note(NamedTuple):
@@ -129,14 +169,14 @@ class Editor:
 
     @property
     def changes(self) -> list[Change]:
-        """Every replaced target, in the order of the text."""
+        """Every replaced target, in the order of the text (placed when asked)."""
         found = sorted(self._changes, key=lambda c: c[0])
+        places = _Places(self.text, [c[0] for c in found])
+        path = self.path
         with no_cycles():
-            places = self._places(c[0] for c in found)
-            path = self.path
             return [
-                Change(line, col, raw, raw[:hs] + new + raw[he:], path)
-                for (line, col), (_, raw, hs, he, new) in zip(places, found, strict=True)
+                Change(i, raw, raw[:hs] + new + raw[he:], path, places)
+                for i, (_, raw, hs, he, new) in enumerate(found)
             ]
 
     @property
