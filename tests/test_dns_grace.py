@@ -54,7 +54,7 @@ while True:
         reply(data, peer)
 """
 
-DELAY = 0.3  # far above the 10 ms grace, far below the 1 s bound
+DELAY = 0.3  # far above the 5 ms grace, far below the 1 s bound
 
 
 def resolver(lab: Lab, net: int, delay: float) -> Netns:
@@ -110,8 +110,15 @@ def test_with_nothing_below_it_or_in_doctor_dns_gets_its_whole_bound(
 
 
 def test_a_quick_dns_answer_still_outranks_the_route(lab: Lab) -> None:
+    # A resolver that answers at once is in well within the grace. On a machine
+    # too loaded for that, the route answers, and the dns attempt must say why;
+    # three runs in a row cannot all be that slow.
     box = resolver(lab, 43, 0.0)
-    found = hostgw(box, "ip", "--json")
+    for _ in range(3):
+        found = hostgw(box, "ip", "--json")
+        if found["strategy"] == "dns":
+            break
+        assert "by when a lower-ranked strategy had answered" in str(dns_attempt(found))
     assert (found["address"], found["strategy"]) == ("10.213.43.254", "dns")
     # the route was read while DNS was asked, but the walk stopped at dns
     assert [a["strategy"] for a in found["attempts"]][-1] == "dns"  # type: ignore[index]

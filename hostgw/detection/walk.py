@@ -42,7 +42,7 @@ NOT_FOUND_HINT = (
 )
 
 
-GRACE = 0.01
+GRACE = 0.005
 """Seconds from its start that DNS is waited for, once a lower-ranked strategy
 has an answer (no wait at all beyond that answer when they have passed).
 
