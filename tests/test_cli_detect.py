@@ -263,3 +263,61 @@ def test_dotenv_plain_and_quoted() -> None:
     assert sh_quote("it's") == "'it'\\''s'"
     with pytest.raises(ValueError, match="unknown format"):
         format_env({}, "xml")
+
+
+# --- doctor's notes -------------------------------------------------------------------
+
+
+def test_doctor_says_when_this_looks_like_a_host(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("container", raising=False)
+    root = make_root(tmp_path, route=r4("192.168.1.1"))
+    report = json.loads(run(capsys, "doctor", "--root", root, "--json")[1])
+    assert any(n.startswith("this looks like a host, not a container") for n in report["notes"])
+    text = run(capsys, "doctor", "--root", root)[1]
+    assert "note: this looks like a host, not a container" in text
+    for mark in (".dockerenv", "run/.containerenv"):
+        (tmp_path / mark).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / mark).write_text("")
+        report = json.loads(run(capsys, "doctor", "--root", root, "--json")[1])
+        assert not any("looks like a host" in n for n in report["notes"]), mark
+        (tmp_path / mark).unlink()
+    (tmp_path / "proc/1").mkdir(parents=True)
+    (tmp_path / "proc/1/cgroup").write_text("12:pids:/kubepods/besteffort/pod1/abc\n")
+    report = json.loads(run(capsys, "doctor", "--root", root, "--json")[1])
+    assert not any("looks like a host" in n for n in report["notes"])
+    monkeypatch.setenv("container", "podman")
+    (tmp_path / "proc/1/cgroup").write_text("0::/\n")
+    report = json.loads(run(capsys, "doctor", "--root", root, "--json")[1])
+    assert not any("looks like a host" in n for n in report["notes"])
+
+
+def test_doctor_says_what_only_port_can_tell_for_a_route_answer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = make_root(tmp_path, route=r4("172.18.0.1"))
+    (tmp_path / ".dockerenv").write_text("")
+    notes = json.loads(run(capsys, "doctor", "--root", root, "--json")[1])["notes"]
+    (note,) = notes
+    assert note.startswith("nothing inside the container can tell whether 172.18.0.1 reaches")
+    for case in ("--internal", "pasta", "--map-gw", "--port PORT"):
+        assert case in note
+    # An answer the user or the runtime named is not a route's guess: no such note.
+    hosts = make_root(
+        tmp_path / "hosts", route=r4("172.18.0.1"), hosts="10.0.0.5 host.docker.internal\n"
+    )
+    (tmp_path / "hosts/.dockerenv").write_text("")
+    assert json.loads(run(capsys, "doctor", "--root", hosts, "--json")[1])["notes"] == []
+
+
+def test_root_fstype() -> None:
+    from hostgw.detection.place import root_fstype
+
+    mountinfo = (
+        "22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw,lowerdir=/l\n"
+        "23 22 0:22 / /proc rw - proc proc rw\n"
+    )
+    assert root_fstype(mountinfo) == "overlay"
+    assert root_fstype("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n") == "ext4"
+    assert root_fstype("garbage\n\n") is None
