@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from tests.envcases import container, listening
+from tests.envcases import container, drop_dns, listening
 from tests.helpers import hostgw_cmd
 from tests.netns import Lab, Netns
 from tests.waiting import until
@@ -122,3 +122,24 @@ def test_a_quick_dns_answer_still_outranks_the_route(lab: Lab) -> None:
     assert (found["address"], found["strategy"]) == ("10.213.43.254", "dns")
     # the route was read while DNS was asked, but the walk stopped at dns
     assert [a["strategy"] for a in found["attempts"]][-1] == "dns"  # type: ignore[index]
+
+
+def test_lookups_that_never_end_do_not_pile_up(lab: Lab) -> None:
+    # The resolver drops every query: each walk gives up on DNS within the grace,
+    # and the next walk waits on the same lookup instead of starting another.
+    host, box, bridge = container(lab, 44)
+    host.ip("addr", "add", "10.213.44.53/24", "dev", bridge)
+    drop_dns(host)
+    box.ip("route", "add", "default", "via", "10.213.44.1")
+    box.resolv("nameserver 10.213.44.53\noptions timeout:10 attempts:3\n")
+    code = (
+        "import threading, hostgw\n"
+        "counts = []\n"
+        "for _ in range(5):\n"
+        "    found = hostgw.detect(env={})\n"
+        "    assert (found.address, found.strategy) == ('10.213.44.1', 'route'), found\n"
+        "    counts.append(threading.active_count())\n"
+        "print(counts)\n"
+    )
+    done = box.exec(sys.executable, "-c", code, timeout=60)
+    assert done.stdout.strip() == "[2, 2, 2, 2, 2]", done.stdout + done.stderr

@@ -84,14 +84,24 @@ class Lookups:
         self._ready = threading.Condition()
         threading.Thread(target=self._work, name="hostgw-dns", daemon=True).start()
 
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """What these lookups ask: the names, in order, and the families."""
+        return tuple(self.names), self.families
+
     def _work(self) -> None:
-        for name in self.names:
-            found = _lookup(name)
-            with self._ready:
-                self._results[name] = found
-                self._ready.notify_all()
-                if _settled(self.names, self._results, self.families):
-                    return
+        try:
+            for name in self.names:
+                found = _lookup(name)
+                with self._ready:
+                    self._results[name] = found
+                    self._ready.notify_all()
+                    if _settled(self.names, self._results, self.families):
+                        return
+        finally:
+            with _IN_FLIGHT_LOCK:
+                if _IN_FLIGHT.get(self.key) is self:
+                    del _IN_FLIGHT[self.key]
 
     def wait(self, deadline: float) -> dict[str, Resolution]:
         """The answers in by ``deadline`` (monotonic), or sooner once the most
@@ -109,6 +119,25 @@ class Lookups:
             return dict(self._results)
 
 
+_IN_FLIGHT: dict[tuple[tuple[str, ...], tuple[int, ...]], Lookups] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def ask(names: Sequence[str], families: Sequence[int] = (4, 6)) -> Lookups:
+    """Lookups of ``names``: those still running for the same names, if any, else new.
+
+    A resolver that has not yet answered a walk (a watcher's, say) is not
+    asked again by the next one, so lookups that never end cannot pile up:
+    one thread at most per set of names. A finished lookup is never reused.
+    """
+    key = (tuple(dict.fromkeys(names)), tuple(families))
+    with _IN_FLIGHT_LOCK:
+        found = _IN_FLIGHT.get(key)
+        if found is None:
+            found = _IN_FLIGHT[key] = Lookups(*key)
+        return found
+
+
 def resolve_names(
     names: Sequence[str], timeout: float, families: Sequence[int] = (4, 6)
 ) -> dict[str, Resolution]:
@@ -118,8 +147,8 @@ def resolve_names(
     missing from it did not answer in time. Returns early once the most
     trusted answer for every family in ``families`` is known.
     """
-    lookups = Lookups(names, families)
-    return lookups.wait(lookups.started + max(timeout, 0.0))
+    asked = time.monotonic()
+    return ask(names, families).wait(asked + max(timeout, 0.0))
 
 
 def nameservers(resolv_conf: str) -> list[str]:

@@ -10,6 +10,7 @@ facts, in the default order of trust.
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from hostgw.addr import (
@@ -410,11 +411,12 @@ class _Own:
 # --- dns ---------------------------------------------------------------------
 
 
-def dns_lookups(ctx: Context) -> Lookups:
-    """Start the ``dns`` strategy's lookups (absolute names) in the background."""
-    from hostgw.detection.resolve import Lookups
+def dns_lookups(ctx: Context) -> tuple[float, Lookups]:
+    """Ask for the ``dns`` strategy's names (absolute) in the background:
+    ``(when, the lookups)``; the bound counts from then."""
+    from hostgw.detection.resolve import ask
 
-    return Lookups([_absolute(n) for n in ctx.names], ctx.families)
+    return time.monotonic(), ask([_absolute(n) for n in ctx.names], ctx.families)
 
 
 def dns(ctx: Context) -> Outcome:
@@ -422,22 +424,24 @@ def dns(ctx: Context) -> Outcome:
 
     Names are looked up as absolute names (trailing dot), so that a search
     domain with a wildcard record cannot answer for them. The lookups may
-    have been started already (``ctx.started``); ``ctx.until`` cuts the wait
-    short once a lower-ranked strategy has answered.
+    have been asked for already (``ctx.started``, from :func:`dns_lookups`),
+    and may still be running from an earlier walk (see
+    :func:`hostgw.detection.resolve.ask`); ``ctx.until`` cuts the wait short
+    once a lower-ranked strategy has answered.
     """
-    from hostgw.detection.resolve import Lookups, nameservers
+    from hostgw.detection.resolve import nameservers
 
-    lookups = ctx.started if isinstance(ctx.started, Lookups) else dns_lookups(ctx)
+    asked, lookups = ctx.started if isinstance(ctx.started, tuple) else dns_lookups(ctx)
     conf, _ = ctx.read("etc/resolv.conf")
     servers = ", ".join(nameservers(conf or "")) or "none listed"
     queries = [_absolute(n) for n in ctx.names]
-    deadline = lookups.started + ctx.timeout
+    deadline = asked + ctx.timeout
     until = deadline if ctx.until is None else min(deadline, ctx.until)
     results = lookups.wait(until)
     late = f"no answer within {ctx.timeout:g} s"
     if until < deadline:
         late = (
-            f"no answer within {until - lookups.started:.3f} s, by when a lower-ranked "
+            f"no answer within {until - asked:.3f} s, by when a lower-ranked "
             f"strategy had answered (DNS waits its whole {ctx.timeout:g} s only while none has)"
         )
     own = _Own(ctx)
