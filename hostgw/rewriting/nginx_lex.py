@@ -128,8 +128,9 @@ def _plain(first: str, mention: str, stop: str, *, capture: bool = False) -> str
         rf"(?<=[ \t\r\n])(?:\"[^\"\\{{}}{first}]*{_P}\"|'[^'\\{{}}{first}]*{_P}')"
         r"(?=[ \t\r\n;{)])"
     )
-    other = quoted + (rf"|(?!{mention})[{first}]" if mention else "")
-    name = rf"[^ \t\r\n;{{}}\"'\\#{first}]"
+    begins = rf"|(?!{mention})[{first}]" if mention else ""
+    other = quoted + begins
+    name = rf"(?:[^ \t\r\n;{{}}\"'\\#{first}]{begins})"
     args = rf"{run}(?:(?:{other}){run})*{_P}"
     end = r"(?:;|(?<!\$)\{)"
     head = rf"(?!(?:{stop})[ \t\r\n;{{])"
