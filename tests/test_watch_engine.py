@@ -510,3 +510,52 @@ def test_an_override_with_blanks_watches_nothing(tmp_path: Path) -> None:
         assert watcher.watching == frozenset()
     finally:
         watcher.close()
+
+
+_LATE_HANDLER = """
+import signal, sys, time
+time.sleep(0.3)  # a server still starting: its handler comes later
+signal.signal(signal.SIGHUP, lambda *_: (open(sys.argv[1], "a").write("hup\\n"), sys.exit(0)))
+print("ready", flush=True)
+signal.pause()
+"""
+
+
+def test_a_signal_waits_for_the_handler_of_a_starting_server(tmp_path: Path) -> None:
+    # SIGHUP's default action ends a process: sent before the server installs its
+    # handler, it would kill the server instead of reloading it.
+    import subprocess
+    import sys
+
+    from hostgw.runtime.notify import handles, signal_pid
+
+    got = tmp_path / "got"
+    proc = subprocess.Popen([sys.executable, "-c", _LATE_HANDLER, str(got)])
+    try:
+        assert handles(proc.pid, signal.SIGHUP) is False
+        signal_pid(signal.SIGHUP, lambda: proc.pid)()  # at once: the child is not ready
+        assert proc.wait(timeout=10) == 0, "the HUP ended the process instead of reaching it"
+        assert got.read_text() == "hup\n"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_signal_the_process_never_handles_is_not_sent(tmp_path: Path) -> None:
+    import subprocess
+
+    from hostgw.runtime.notify import handles, signal_pid
+
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        assert handles(proc.pid, signal.SIGHUP) is False
+        with pytest.raises(HostgwError, match=r"does not handle SIGHUP.*not sent"):
+            signal_pid(signal.SIGHUP, lambda: proc.pid, wait=0.2)()
+        assert proc.poll() is None, "the process must still be running"
+        # A signal whose default does not end a process is sent as asked.
+        signal_pid(signal.SIGWINCH, lambda: proc.pid, wait=0.2)()
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+    assert handles(proc.pid, signal.SIGHUP) is None  # gone: nothing to read

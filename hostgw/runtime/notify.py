@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -49,19 +50,75 @@ def signal_pid_file(sig: signal.Signals, pid_file: str | os.PathLike[str]) -> No
     return notify
 
 
-def signal_pid(sig: signal.Signals, pid: Callable[[], int | None]) -> Notifier:
-    """A notifier that sends ``sig`` to the process ``pid()`` names."""
+# Signals whose default action does not end the process: ignored, or stop/continue.
+_HARMLESS = frozenset(
+    {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT}
+    | {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+)
+#: How long a notify waits for the process to handle the signal (it may be starting).
+HANDLER_WAIT = 3.0
+
+
+def handles(pid: int, sig: signal.Signals, proc: str = "/proc") -> bool | None:
+    """Whether process ``pid`` catches or ignores ``sig`` (its ``SigCgt``/``SigIgn``
+    masks in ``/proc/PID/status``); None when that cannot be read."""
+    try:
+        with open(f"{proc}/{pid}/status", "rb") as handle:
+            status = handle.read()
+    except OSError:
+        return None
+    masks = 0
+    for line in status.splitlines():
+        name, _, value = line.partition(b":")
+        if name in (b"SigCgt", b"SigIgn"):
+            try:
+                masks |= int(value.strip(), 16)
+            except ValueError:
+                return None
+    return bool(masks >> (sig - 1) & 1)
+
+
+def signal_pid(
+    sig: signal.Signals, pid: Callable[[], int | None], *, wait: float = HANDLER_WAIT
+) -> Notifier:
+    """A notifier that sends ``sig`` to the process ``pid()`` names.
+
+    A signal whose default action ends a process is sent only once the
+    process handles it: a server still starting (nginx between exec and its
+    handlers) gets it when ready, within ``wait`` seconds; one that never
+    handles it is not sent it at all (that would end the server), and the
+    notify fails saying so.
+    """
 
     def notify() -> None:
         target = pid()
         if target is None or target <= 0:
             raise HostgwError("no process to signal")
+        if sig not in _HARMLESS and not _ready(target, sig, wait):
+            raise HostgwError(
+                f"pid {target} does not handle {sig.name}: sending it would end the process, "
+                "so it was not sent",
+                hint="choose a signal the server takes as reload (--signal), or use "
+                "--notify 'COMMAND'",
+            )
         try:
             os.kill(target, sig)
         except OSError as exc:
             raise HostgwError(f"cannot send {sig.name} to pid {target}: {exc.strerror}") from None
 
     return notify
+
+
+def _ready(pid: int, sig: signal.Signals, wait: float) -> bool:
+    """True once ``pid`` handles ``sig`` (or that cannot be told), within ``wait`` s."""
+    deadline = time.monotonic() + wait
+    while True:
+        state = handles(pid, sig)
+        if state is None or state:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def run_command(
