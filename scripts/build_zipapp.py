@@ -2,17 +2,15 @@
 
 The archive holds hostgw from this checkout, click (copied from the
 interpreter running this script: nothing is downloaded) and a minimal
-``hostgw-VERSION.dist-info`` so that ``--version`` works. pyroute2 is left
-out unless ``--with-pyroute2`` is given: without it the ``netlink`` strategy
-says so and is skipped, and ``watch`` polls ``/proc/net`` instead of
-listening to netlink events (both as with a plain install that lacks it).
+``hostgw-VERSION.dist-info`` so that ``--version`` works: click is hostgw's
+one dependency.
 
     python3 scripts/build_zipapp.py                     # dist/hostgw.pyz
-    python3 scripts/build_zipapp.py -o /tmp/hostgw.pyz --with-pyroute2
+    python3 scripts/build_zipapp.py -o /tmp/hostgw.pyz
     python3 dist/hostgw.pyz ip                    # any python3 >= 3.10
 
-It is run with the interpreter whose click (and pyroute2) go in: a venv made
-by ``scripts/test``, or any with ``pip install click``.
+It is run with the interpreter whose click goes in: a venv made by
+``scripts/test``, or any with ``pip install click``.
 """
 
 from __future__ import annotations
@@ -47,15 +45,13 @@ def package_dir(name: str) -> Path:
     return Path(spec.origin).parent
 
 
-def build(output: Path, *, with_pyroute2: bool = False) -> Path:
+def build(output: Path) -> Path:
     """Write the archive to ``output`` (mode 0755) and return it."""
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     with tempfile.TemporaryDirectory(prefix="hostgw-pyz-") as tmp:
         stage = Path(tmp)
         shutil.copytree(ROOT / "hostgw", stage / "hostgw", ignore=skip)
         shutil.copytree(package_dir("click"), stage / "click", ignore=skip)
-        if with_pyroute2:
-            shutil.copytree(package_dir("pyroute2"), stage / "pyroute2", ignore=skip)
         info = stage / f"hostgw-{version()}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(
@@ -72,9 +68,8 @@ def main() -> None:
     """Parse the arguments and build."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "dist" / "hostgw.pyz")
-    parser.add_argument("--with-pyroute2", action="store_true", help="put pyroute2 in too")
     args = parser.parse_args()
-    built = build(args.output, with_pyroute2=args.with_pyroute2)
+    built = build(args.output)
     print(f"{built} ({built.stat().st_size // 1024} KiB)")
 
 

@@ -107,7 +107,7 @@ def _optional(module: str, missing: str) -> tuple[Any, Outcome | None]:
     import importlib
 
     try:
-        # import_module: pyroute2 and netifaces ship no type information.
+        # import_module: netifaces ships no type information.
         return importlib.import_module(module), None
     except ImportError:
         return None, Outcome(reason=missing)

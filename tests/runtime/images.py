@@ -5,7 +5,7 @@ packages below, tarred and cached under ``/var/cache/hostgw-tests`` (or
 ``HOSTGW_TEST_CACHE``) by a key of the suite, mirror and package list, so a
 second run on the same machine skips the ~1-2 minutes it takes. hostgw goes
 in as a wheel built from the checkout (``HOSTGW_RUNTIME_SOURCE`` names another
-tree), with the click, pyroute2 and setuptools wheels that ``scripts/test``
+tree), with the click and setuptools wheels that ``scripts/test``
 downloads into the cache's ``wheels/``; ``pip install --no-index`` then needs
 no package index.
 """
@@ -34,7 +34,7 @@ PACKAGES = (
 )
 # Bumped when the steps after debootstrap change what the tarball holds.
 RECIPE = "2"
-NEEDED_WHEELS = ("click", "pyroute2", "setuptools")
+NEEDED_WHEELS = ("click", "setuptools")
 
 
 def mirror() -> str:

@@ -10,7 +10,7 @@ said so in each test's output):
 - ``python:3.12-alpine``: the debootstrap base (it has python3).
 
 hostgw is installed from the checkout (the build context is the repository
-root); pip reads wheels of click, pyroute2 and setuptools from a folder
+root); pip reads wheels of click and setuptools from a folder
 served over HTTP inside the Docker host's namespace (``PIP_NO_INDEX=1``,
 ``PIP_FIND_LINKS``): no package index. The compose example runs with
 Debian's docker-compose (v1) against the same daemon.
