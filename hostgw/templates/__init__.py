@@ -16,42 +16,14 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from hostgw.fileio import decode, encode
+from hostgw.fileio import decode
 from hostgw.formats import by_name
+from hostgw.templates.expand import expand as render
 from hostgw.templates.jobs import Job, RenderRequest, Settings, listing, plan
 from hostgw.templates.outputs import load, render_all, write
 from hostgw.templates.syntax import OwnValues, uses
 
 __all__ = ["list_vars", "render", "render_file"]
-
-
-def render(
-    text: str,
-    env: Mapping[str, str],
-    *,
-    vars: str | Iterable[str] | None = None,
-    filter: str | re.Pattern[str] | None = None,
-    strict: bool = False,
-    no_empty: bool = False,
-    raw: bool | Iterable[str] = False,
-    own: OwnValues = None,
-    path: str | None = None,
-    format: str | None = None,
-    escape: bool = False,
-) -> str:
-    """Substitute ``text``'s references from ``env``, and ``HOSTGW_*`` from ``own``.
-
-    See :mod:`hostgw.templates.expand` for the syntax, ``vars``, ``filter``,
-    ``strict``, ``no_empty`` and ``raw``. Raises
-    :class:`~hostgw.errors.TemplateError` listing every problem; ``path``
-    names the template in it. ``format`` (``nginx``, ``haproxy``, ``apache``,
-    ``caddy``; None: from ``path``'s name, else the strictest) chooses the
-    value-safety rules; ``escape``: ``\\$NAME`` gives the text ``$NAME``.
-    """
-    fmt = format or by_name(path)
-    settings = Settings.of(vars, filter, strict, no_empty, raw, format=fmt, escape=escape)
-    chunks = settings.expand(encode(text), env, own, path)
-    return decode(b"".join(chunks))
 
 
 def render_file(
@@ -70,6 +42,7 @@ def render_file(
 ) -> str:
     """Render the file ``template``; write the result atomically to ``output``
     (if given and different) and return it. Options as in :func:`render`
+    (:func:`hostgw.templates.expand.expand`)
     (``format`` defaults to what ``output``'s or ``template``'s name says)."""
     fmt = format or by_name(None if output is None else os.fspath(output), os.fspath(template))
     settings = Settings.of(vars, filter, strict, no_empty, raw, format=fmt, escape=escape)

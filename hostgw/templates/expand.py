@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from hostgw.errors import TemplateError
 from hostgw.fileio import decode, encode
+from hostgw.formats import by_name
 from hostgw.record import Record
 from hostgw.templates import safety
 from hostgw.templates.syntax import (
@@ -508,13 +509,16 @@ def expand(
     format: str | None = None,
     escape: bool = False,
 ) -> str:
-    """:func:`expand_bytes` for str: ``vars``/``filter`` as in :meth:`Selection.of`.
+    """:func:`expand_bytes` for str: ``vars``/``filter`` as in :meth:`Selection.of`
+    (this is :func:`hostgw.templates.render`).
 
-    No detection here: ``HOSTGW_*`` come from ``env`` or ``own``.
+    No detection here: ``HOSTGW_*`` come from ``env`` or ``own``. ``format``
+    (``nginx``, ``haproxy``, ``apache``, ``caddy``; None: from ``path``'s
+    name, else the strictest) chooses the value-safety rules; ``escape``:
+    ``\\$NAME`` gives the text ``$NAME``.
     """
-    data = encode(text)
     chunks = expand_bytes(
-        data,
+        encode(text),
         env,
         selection=Selection.of(vars, filter),
         strict=strict,
@@ -522,7 +526,7 @@ def expand(
         raw=raw,
         own=own,
         path=path,
-        format=format,
+        format=format or by_name(path),
         escape=escape,
     )
     return decode(b"".join(chunks))
