@@ -32,6 +32,7 @@ import pytest
 
 from tests.helpers import hostgw_cmd, require_tool
 from tests.netns import Lab, Netns, unique
+from tests.nginx import main_conf
 from tests.waiting import read, until
 
 pytestmark = pytest.mark.netns
@@ -49,27 +50,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 http.server.HTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
-"""
-
-NGINX_HEAD = """\
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server {{
-        listen 127.0.0.1:1600;
-        location /api/ {{
-"""
-NGINX_TAIL = """\
-        }
-    }
-}
 """
 
 
@@ -193,11 +173,11 @@ table ip {self.table} {{
         return done.stdout.strip() if done.returncode == 0 else ""
 
     def nginx_config(self, prefix: Path, target: str) -> str:
-        return (
-            NGINX_HEAD.format(prefix=prefix)
-            + f"            proxy_pass http://{target}/;\n"
-            + NGINX_TAIL
+        server = (
+            "    server {\n        listen 127.0.0.1:1600;\n"
+            f"        location /api/ {{ proxy_pass http://{target}/; }}\n    }}\n"
         )
+        return main_conf(prefix, http=server, log="notice")
 
 
 def _nginx_prefix(tmp: Path) -> Path:

@@ -35,7 +35,7 @@ from hostgw.runtime.snippet import snippet
 from tests.envcases import container
 from tests.helpers import hostgw_cmd, require_tool
 from tests.netns import Lab, Netns
-from tests.nginx import nginx_args, nginx_t
+from tests.nginx import main_conf, nginx_args, nginx_t
 from tests.shsnippet import Shell, busybox_dir, shells
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,27 +143,12 @@ def test_dropin_copy_is_the_current_snippet() -> None:
 
 # --- nginx -t on what the examples produce ---
 
-MAIN = """\
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/tmp-body;
-    proxy_temp_path {prefix}/tmp-proxy;
-    fastcgi_temp_path {prefix}/tmp-fastcgi;
-    uwsgi_temp_path {prefix}/tmp-uwsgi;
-    scgi_temp_path {prefix}/tmp-scgi;
-    include {prefix}/conf.d/*.conf;
-}}
-"""
-
 
 def nginx_prefix(tmp: Path) -> Path:
     """A directory standing in for /etc/nginx: nginx.conf includes conf.d/*.conf."""
     prefix = tmp / "nginx"
     (prefix / "conf.d").mkdir(parents=True)
-    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
+    (prefix / "nginx.conf").write_text(main_conf(prefix))
     return prefix
 
 

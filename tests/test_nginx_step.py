@@ -19,22 +19,9 @@ import pytest
 
 from hostgw.runtime.snippet import snippet
 from tests.helpers import hostgw_cmd, require_tool
+from tests.nginx import main_conf
 
 STAND_IN = Path(__file__).resolve().parent / "nginx_image"
-MAIN = """\
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/conf.d/*.conf;
-}}
-"""
 TEMPLATE = """\
 server {
     listen 8080;
@@ -68,7 +55,7 @@ def image(tmp: Path, template: str = TEMPLATE) -> tuple[Path, dict[str, str]]:
     (templates / "default.conf.template").write_text(template)
     prefix = tmp / "nginx"
     (prefix / "conf.d").mkdir(parents=True)
-    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
+    (prefix / "nginx.conf").write_text(main_conf(prefix))
     bindir = tmp / "bin"
     bindir.mkdir()
     (bindir / "hostgw").symlink_to(hostgw_cmd()[0])

@@ -41,6 +41,7 @@ import pytest
 
 from tests.helpers import hostgw_cmd, require_tool
 from tests.netns import Lab, Netns, unique
+from tests.nginx import main_conf
 
 pytestmark = pytest.mark.netns
 
@@ -48,21 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 WHEELS = Path(os.environ.get("HOSTGW_TEST_CACHE", "/var/cache/hostgw-tests")) / "wheels"
 NET = 60  # 10.213.60.0/24: the frontend's network; .61: the backends'
-
-MAIN = """\
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/conf.d/*.conf;
-}}
-"""
 
 
 def blocks(text: str) -> Iterator[tuple[str, str, str]]:
@@ -278,7 +264,7 @@ class Docker:
         assert entrypoint[0] == "/opt/hostgw/bin/hostgw" and cmd[0] == "nginx", (entrypoint, cmd)
         assert set(volumes) <= {"/etc/nginx/templates"}, volumes
         (self.prefix / "conf.d").mkdir(parents=True)
-        (self.prefix / "nginx.conf").write_text(MAIN.format(prefix=self.prefix))
+        (self.prefix / "nginx.conf").write_text(main_conf(self.prefix, log="notice"))
         self.prefix.chmod(0o755)
         self.tmp.chmod(0o755)
         env = {

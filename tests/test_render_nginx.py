@@ -16,25 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import hostgw_cmd, require_tool
-from tests.nginx import nginx_args, nginx_t
+from tests.nginx import main_conf, nginx_args, nginx_t
 
 MODULES = Path("/usr/lib/nginx/modules")
 
-MAIN = """\
-{load_modules}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/conf.d/*.conf;
-}}
-"""
 
 TEMPLATES = {
     "default.conf.template": r"""
@@ -113,7 +98,7 @@ def _setup(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     for name, text in TEMPLATES.items():
         (prefix / "templates" / name).write_text(textwrap.dedent(text))
     (prefix / "templates/pg.conf.stream-template").write_text(textwrap.dedent(STREAM))
-    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix, load_modules=_modules()))
+    (prefix / "nginx.conf").write_text(main_conf(prefix, head=_modules() + "\n"))
     env = {
         "PATH": os.environ["PATH"],
         "HOSTGW_STRATEGIES": "env",
