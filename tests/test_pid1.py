@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -226,3 +227,54 @@ def test_term_to_pid_1(
             assert Path(f"/proc/{started.pid}").exists()
     finally:
         started.kill()
+
+
+_READER = """
+import signal, sys
+from hostgw.fileio.reading import read_input
+
+class Stop(BaseException):
+    pass
+
+def stop(_signum, _frame):
+    raise Stop
+
+signal.signal(signal.SIGTERM, stop)
+try:
+    read_input(sys.argv[1])
+except Stop:
+    sys.exit(99)
+"""
+
+
+def test_a_signal_just_before_a_blocking_read_is_not_lost(tmp_path: Path) -> None:
+    # Python runs a signal's handler between bytecodes: a TERM that lands after
+    # a FIFO opens but before the read starts would wait for the read to end,
+    # which for a FIFO nobody writes to is never. The window is microseconds,
+    # so this tries it many times; each try must end promptly.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for attempt in range(120):
+        proc = subprocess.Popen([sys.executable, "-c", _READER, str(fifo)])
+        held: int | None = None
+        try:
+            while held is None:
+                try:
+                    held = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                except OSError as exc:
+                    if exc.errno != errno.ENXIO:
+                        raise
+                    time.sleep(0.001)
+            os.kill(proc.pid, signal.SIGTERM)  # right as the reader's open returns
+            try:
+                code = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(
+                    f"try {attempt}: the TERM was lost in a blocked read"
+                ) from None
+            assert code == 99, f"try {attempt}: exit {code}"
+        finally:
+            if held is not None:
+                os.close(held)
+            proc.kill()
+            proc.wait()

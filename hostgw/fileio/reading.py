@@ -75,9 +75,29 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, *, limit: int | None =
             raise too_large(cap, name)
         if stat.S_ISREG(st.st_mode):  # all of it in one read and one copy, as a rule
             return _then_rest(os.read(fd, st.st_size + 1), lambda n: os.read(fd, n), cap, name)
-        return _read_capped(lambda n: os.read(fd, n), cap, name)
+        return _read_capped(lambda n: _read_when_ready(fd, n), cap, name)
     finally:
         os.close(fd)
+
+
+#: Longest a read of a pipe or FIFO waits before Python looks at its signals again.
+_SIGNAL_CHECK = 0.1
+
+
+def _read_when_ready(fd: int, size: int) -> bytes:
+    """``os.read`` on a pipe, FIFO or device, waiting in short slices.
+
+    A signal that lands just before a blocking read is run by Python only
+    when the read returns, which for a FIFO nobody writes to is never: a
+    TERM to a starting PID 1 would be lost. Waiting in slices of
+    :data:`_SIGNAL_CHECK` seconds gives Python's handlers a moment between
+    them, so such a signal acts within that time.
+    """
+    import select
+
+    while not select.select([fd], [], [], _SIGNAL_CHECK)[0]:
+        pass
+    return os.read(fd, size)
 
 
 def _then_rest(first: bytes, read: Callable[[int], bytes], cap: int, name: str | None) -> bytes:
