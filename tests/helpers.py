@@ -4,7 +4,8 @@
   :func:`ok` asserts its exit code and shows stdout and stderr when it fails;
 - :func:`require_tool`: a proxy or shell binary, or a skip (a failure in CI);
 - :func:`make_root`, :func:`r4`, :func:`r6`: ``--root`` snapshots with route
-  tables and hosts files, for detection without a network namespace.
+  tables and hosts files, for detection without a network namespace;
+- :func:`peers_dir`: where the peer corpora are (read in place, never copied).
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ import pytest
 from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
 
 Done = subprocess.CompletedProcess[str]
+REPO = Path(__file__).resolve().parent.parent
+# Where the peer corpora live: beside the checkout, or in the workplace's
+# shared folder for a checkout cloned elsewhere.
+_PEERS = (REPO.parent / "shared" / "peers", Path("/work/shared/peers"))
+
+
+def peers_dir() -> Path:
+    """``HOSTGW_PEERS``, else ``../shared/peers`` beside the checkout (else the
+    workplace's ``/work/shared/peers``): the first that exists."""
+    given = os.environ.get("HOSTGW_PEERS")
+    if given:
+        return Path(given)
+    return next((p for p in _PEERS if p.is_dir()), _PEERS[0])
 
 
 def hostgw_cmd() -> Sequence[str]:

@@ -28,13 +28,10 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from tests.helpers import peers_dir
+
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
-
-
-def peers_dir() -> Path:
-    """``HOSTGW_PEERS``, else ``../shared/peers`` beside the repository."""
-    return Path(os.environ.get("HOSTGW_PEERS") or REPO.parent / "shared" / "peers")
 
 
 class Edit(NamedTuple):

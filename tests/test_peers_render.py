@@ -33,15 +33,15 @@ from typing import Any, NamedTuple
 import pytest
 
 from hostgw.cli import main
-from tests.helpers import require_tool
+from tests.helpers import peers_dir, require_tool
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("bash-tests", "gnu-envsubst", "a8m-envsubst", "drone-envsubst", "nginx-image")
 
 
 def render_dir() -> Path:
-    """``$HOSTGW_PEERS/render``, else ``../shared/peers/render`` beside the repository."""
-    return Path(os.environ.get("HOSTGW_PEERS") or REPO.parent / "shared" / "peers") / "render"
+    """The render corpus (see :func:`tests.helpers.peers_dir`)."""
+    return peers_dir() / "render"
 
 
 @cache
