@@ -97,7 +97,8 @@ def write_changed(
     planned: Iterable[tuple[Path, Data] | Item], *, log: Log | None = None
 ) -> list[Path]:
     """Write the files whose bytes differ from ``planned`` (all or none); return them."""
-    changed = [Item(*item) for item in planned if not same(item[0], item[1])]
+    items = [item if isinstance(item, Item) else Item(*item) for item in planned]
+    changed = [item for item in items if not same(item.path, item.data)]
     if changed:
         write_many(changed, log=log)
     return [item.path for item in changed]

@@ -33,7 +33,6 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from hostgw.errors import OutputError
 from hostgw.fileio import places
@@ -59,7 +58,7 @@ _KINDS = {
 }
 
 
-class Item(NamedTuple):
+class Item(Record):
     """One file to write; ``within``: the directory it must stay inside (directory mode)."""
 
     path: Path
@@ -117,7 +116,7 @@ def write_many(
     streams: list[Item] = []
     try:
         for raw in items:
-            item = Item(*raw)
+            item = raw if isinstance(raw, Item) else Item(*raw)
             if stream_fd(item.path) is not None:
                 streams.append(item)
             else:

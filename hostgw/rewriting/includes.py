@@ -23,9 +23,9 @@ import glob
 import os
 import re
 from pathlib import Path
-from typing import NamedTuple
 
 from hostgw.errors import RewriteError
+from hostgw.record import Record
 
 # Directories whose files a main config includes: the root is above them.
 _SNIPPET_DIRS = {
@@ -59,7 +59,7 @@ _SERVER_ROOT = re.compile(r"^[ \t]*ServerRoot[ \t]+(\"?)([^\"\n]+?)\1[ \t]*\r?$"
 FORMATS = ("nginx", "apache", "caddy")  # those with includes to follow
 
 
-class Include(NamedTuple):
+class Include(Record):
     """One include: where its path token is, the directive, the path it names."""
 
     start: int
