@@ -60,8 +60,11 @@ STATEMENT = re.compile(
 )
 _SPACE = re.compile(rf"(?:{_WS}|{_COMMENT})*")
 _ARG = re.compile(rf"{_COMMENT}|(?P<t>{_TOKEN})")
+# In a Lua block: a long bracket's opening (its closing is found with str.find,
+# so an unclosed one costs one scan, not one per opening), a comment, a string,
+# a brace.
 _LUA = re.compile(
-    r"--\[(=*)\[[\s\S]*?\]\1\]|--[^\n]*|\[(=*)\[[\s\S]*?\]\2\]"
+    r"(?:--)?\[(=*)\[|--[^\n]*"
     r"|\"(?:[^\"\\\n]|\\[\s\S])*\"|'(?:[^'\\\n]|\\[\s\S])*'|[{}\"'\[]"
 )
 _LUA_NAME = "_by_lua_block"
@@ -351,19 +354,29 @@ def _below_zero(text: str, pos: int, end: int, depth: int) -> bool:
 
 
 def skip_lua(text: str, pos: int, path: str | None = None) -> int:
-    """The offset just after the ``}`` that closes a Lua block opened before ``pos``."""
-    depth = 1
-    for m in _LUA.finditer(text, pos):
-        tok = m.group()
-        if tok == "{":
+    """The offset just after the ``}`` that closes a Lua block opened before ``pos``.
+
+    Linear in the block: a long string or comment (``[[ ]]``, ``--[==[ ]==]``)
+    is skipped to its closing with one ``str.find``.
+    """
+    depth, opened = 1, pos
+    search = _LUA.search
+    while (m := search(text, pos)) is not None:
+        tok, pos = m.group(), m.end()
+        if m.group(1) is not None:  # a long bracket: skip to its closing
+            close = text.find(f"]{m.group(1)}]", pos)
+            if close < 0:
+                raise _error(text, m.start(), "unclosed long bracket in Lua block", path)
+            pos = close + len(m.group(1)) + 2
+        elif tok == "{":
             depth += 1
         elif tok == "}":
             depth -= 1
             if depth == 0:
-                return m.end()
+                return pos
         elif tok in ('"', "'"):
             raise _error(text, m.start(), "unclosed string in Lua block", path)
-    raise _error(text, pos - 1, "Lua block is not closed", path)
+    raise _error(text, opened - 1, "Lua block is not closed", path)
 
 
 def _diagnose(text: str, pos: int, path: str | None) -> RewriteError:  # noqa: PLR0911

@@ -5,44 +5,92 @@ The name decides when it is unambiguous (``nginx.conf``, ``haproxy.cfg``,
 ``apache2/``, ``httpd/`` or ``caddy/``). Otherwise every format scores the
 lines that only it would write; the clear winner is the answer, and a tie or
 no evidence at all is None (the caller asks for ``--format``).
+
+The content is read line by line, each line judged by its words: time is
+linear in the text whatever it holds (no pattern here can backtrack over a
+line, let alone across lines), and only the first 64 KiB are read.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 
 from hostgw.formats import by_name
 
-# What only each format writes (compiled when the name does not decide).
-_EVIDENCE_SOURCE = {
-    "nginx": (
-        r"^\s*(?:(?:proxy|grpc|fastcgi|uwsgi|scgi|memcached)_pass\s+[^;]*;"
-        r"|(?:http|events|stream|upstream\s+\S+|server|location\s+[^{]*)\s*\{"
-        r"|listen\s+[^;]*;|(?:worker_processes|server_name|root|include)\s+[^;]*;)"
-    ),
-    "haproxy": (
-        r"^\s*(?:(?:frontend|backend|listen)\s+\S+|global|defaults(?:\s+\S+)?)\s*(?:#.*)?$"
-        r"|^\s*(?:bind|default_backend|use_backend|mode\s+(?:http|tcp)|balance|timeout\s+\w+)\b"
-        r"[^;{]*$"
-    ),
-    "apache": (
-        r"^\s*(?:</?(?:VirtualHost|Location|Directory|Proxy|IfModule|LocationMatch)\b"
-        r"|(?:ProxyPass|ProxyPassReverse|ProxyPassMatch|BalancerMember|LoadModule|ServerName"
-        r"|ServerRoot|DocumentRoot|RewriteRule|RewriteEngine|Listen|ErrorLog|Include"
-        r"|IncludeOptional)\s)"
-    ),
-    "caddy": (
-        r"^\s*(?:reverse_proxy|file_server|encode|php_fastcgi|tls|handle_path|handle|route"
-        r"|respond|redir|uri|header)\b[^;{]*(?:\{)?\s*$"
-        r"|^\s*(?:https?://)?[\w.*-]*(?::\d+)?(?:,\s*\S+)*\s*\{\s*$"
-    ),
-}
+_HEAD = 65536
+
+_NGINX_PASS = frozenset({"proxy_pass", "grpc_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass"})
+_NGINX_PASS |= {"memcached_pass"}
+_NGINX_BLOCKS = ("http", "events", "stream", "server")
+_NGINX_SET = frozenset({"listen", "worker_processes", "server_name", "root", "include"})
+_HAPROXY_SECTIONS = frozenset({"frontend", "backend", "listen"})
+_HAPROXY_LINES = frozenset({"bind", "default_backend", "use_backend", "balance"})
+_APACHE_BLOCK = re.compile(r"</?(?:VirtualHost|Location|Directory|Proxy|IfModule|LocationMatch)\b")
+_APACHE_WORDS = frozenset(
+    {"ProxyPass", "ProxyPassReverse", "ProxyPassMatch", "BalancerMember", "LoadModule"}
+    | {"ServerName", "ServerRoot", "DocumentRoot", "RewriteRule", "RewriteEngine", "Listen"}
+    | {"ErrorLog", "Include", "IncludeOptional"}
+)
+_CADDY_DIRECTIVE = re.compile(
+    r"(?:reverse_proxy|file_server|encode|php_fastcgi|tls|handle_path|handle|route"
+    r"|respond|redir|uri|header)\b"
+)
+_CADDY_ADDRESS = re.compile(r"(?:https?://)?[\w.*-]*(?::\d+)?")
 
 
-@functools.cache
-def _evidence() -> dict[str, re.Pattern[str]]:
-    return {fmt: re.compile(source, re.M) for fmt, source in _EVIDENCE_SOURCE.items()}
+def _opens(rest: str) -> bool:
+    """``rest`` (what follows a word) starts a block: blanks, then ``{``."""
+    return rest.lstrip().startswith("{")
+
+
+def _ends_section(words: list[str], most: int) -> bool:
+    """At most ``most`` words, then only a comment."""
+    return len(words) <= most or words[most].startswith("#")
+
+
+def _votes(line: str) -> list[str]:
+    """The formats that ``line`` (stripped, not blank) is evidence for."""
+    words = line.split()
+    first = words[0]
+    rest = line[len(first) :]
+    found: list[str] = []
+    if (
+        (first in _NGINX_PASS and ";" in rest)
+        or (first in _NGINX_SET and ";" in rest)
+        or any(line.startswith(b) and _opens(line[len(b) :]) for b in _NGINX_BLOCKS)
+        or (first in ("upstream", "location") and len(words) > 1 and "{" in rest)
+    ):
+        found.append("nginx")
+    if (
+        (first in _HAPROXY_SECTIONS and len(words) > 1 and _ends_section(words, 2))
+        or (first == "global" and _ends_section(words, 1))
+        or (first == "defaults" and _ends_section(words, 2))
+        or (
+            not any(c in line for c in ";{")
+            and (
+                first in _HAPROXY_LINES
+                or (first == "mode" and words[1:2] in (["http"], ["tcp"]))
+                or (first == "timeout" and len(words) > 1)
+            )
+        )
+    ):
+        found.append("haproxy")
+    if _APACHE_BLOCK.match(line) or (first in _APACHE_WORDS and len(words) > 1):
+        found.append("apache")
+    body = line[:-1] if line.endswith("{") else line
+    if (_CADDY_DIRECTIVE.match(line) and ";" not in line and "{" not in body) or (
+        line.endswith("{") and _caddy_site(body.rstrip())
+    ):
+        found.append("caddy")
+    return found
+
+
+def _caddy_site(head: str) -> bool:
+    """``head`` is a Caddy site's address list: an address, then comma-separated others."""
+    first, comma, others = head.partition(",")
+    if _CADDY_ADDRESS.fullmatch(first) is None:
+        return False
+    return not comma or all(p.strip() and len(p.split()) == 1 for p in others.split(","))
 
 
 def sniff(text: str, path: str | None) -> str | None:
@@ -50,8 +98,13 @@ def sniff(text: str, path: str | None) -> str | None:
     named = by_name(path)
     if named is not None:
         return named
-    head = text[:65536]
-    scores = {fmt: len(pattern.findall(head)) for fmt, pattern in _evidence().items()}
+    head = text[:_HEAD]
+    scores = dict.fromkeys(("nginx", "haproxy", "apache", "caddy"), 0)
+    for raw in head.splitlines():
+        line = raw.strip()
+        if line:
+            for fmt in _votes(line):
+                scores[fmt] += 1
     # A semicolon-terminated directive is nginx's mark; Caddy never writes one.
     if scores["nginx"] and ";" in head:
         scores["caddy"] = 0
