@@ -72,3 +72,53 @@ def test_conflicts_are_errors_repeats_are_not() -> None:
 def test_target_uses_gateway_or_explicit_address() -> None:
     assert Rule("a", None, None, 1, "a=1").target("[fd00::1]") == "[fd00::1]:1"
     assert parse_rule("a=10.0.0.5:2").target("ignored") == "10.0.0.5:2"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "backend=[::1%x\n  ProxyRequests On\n#]:8000",
+        'backend=[::1%x respond "pwned" 200 #]:8000',
+        "backend=[fe80::1%eth0;]:8000",
+        "backend=[fe80::1%eth0}]:8000",
+        'backend=[fe80::1%e"]:8000',
+        "backend=[fe80::1%]:8000",
+        "backend=[fe80::1%" + "e" * 16 + "]:8000",
+    ],
+    ids=["newline", "blank", "semicolon", "brace", "quote", "empty", "too-long"],
+)
+def test_a_zone_holds_only_interface_name_characters(spec: str) -> None:
+    # An IPv6 zone went into the config as given: a newline in it added a
+    # directive to an Apache config and a route to a Caddyfile.
+    with pytest.raises(UsageError, match="is not an IPv6 address"):
+        parse_rule(spec)
+
+
+def test_a_real_zone_is_kept() -> None:
+    rule = parse_rule("backend=[fe80::1%eth0.100]:8000")
+    assert rule.target("unused") == "[fe80::1%eth0.100]:8000"
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        ("backend=\u0661\u0668\u0660\u0660\u0660", "is not a number from 1 to 65535"),
+        ("backend:\u0668\u0660=1", "is not a number from 1 to 65535"),
+        ("a..b=1", "is not a host name"),
+        ("-a=1", "is not a host name"),
+        ("a-=1", "is not a host name"),
+        ("backend=a..b:1", "is not a host name"),
+    ],
+    ids=[
+        "arabic-digits-target",
+        "arabic-digits-source",
+        "empty-label",
+        "leading-hyphen",
+        "trailing-hyphen",
+        "target-empty-label",
+    ],
+)
+def test_ports_are_ascii_digits_and_names_follow_rfc_1123(spec: str, why: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_rule(spec)
+    assert why in str(info.value)

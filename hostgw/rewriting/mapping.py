@@ -108,7 +108,7 @@ def parse_rule(spec: str) -> Rule:
     if host.startswith("["):
         host = host[1:-1]
     right = right.strip()
-    if right.isascii() and right.isdigit():
+    if right.isdigit():  # any digits: a port, refused unless ASCII
         return Rule(host, port, None, _port(spec, right), text)
     to_host, to_port = _split_host_port(spec, right, "target", port_required=True)
     return Rule(host, port, to_host, to_port or 0, text)
