@@ -19,9 +19,11 @@ from pathlib import Path
 from hostgw.fileio.reading import MAX_INPUT_ENV, input_limit, read_input
 from hostgw.fileio.writing import (
     STREAMS,
+    Batch,
     Data,
     Item,
     Log,
+    Staging,
     Written,
     stream_fd,
     write_atomic,
@@ -32,9 +34,11 @@ from hostgw.fileio.writing import (
 __all__ = [
     "MAX_INPUT_ENV",
     "STREAMS",
+    "Batch",
     "Data",
     "Item",
     "Log",
+    "Staging",
     "Written",
     "decode",
     "encode",

@@ -33,6 +33,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from hostgw.errors import OutputError
 from hostgw.fileio import places
@@ -112,24 +113,152 @@ def write_many(
     are written after the files. Each note (why a write was not atomic, a
     hard link broken) goes to ``log`` (default: stderr).
     """
-    run = _Run()
-    streams: list[Item] = []
-    try:
-        for raw in items:
-            item = raw if isinstance(raw, Item) else Item(*raw)
-            if stream_fd(item.path) is not None:
-                streams.append(item)
-            else:
-                run.stage(item)
-        written = run.commit()
-    finally:
-        run.close()
-    say = log or _stderr
-    for note in [*run.notes, *(done.note for done in written if done.note)]:
-        say(note)
-    for item in streams:
-        write_stream(item.path, item.data)
-    return written
+    with Batch() as batch:
+        for item in items:
+            batch.add(item)
+        return batch.commit(log=log)
+
+
+class Batch:
+    """:func:`write_many` a step at a time: files staged one by one, whole (:meth:`add`)
+    or from chunks as they are produced (:meth:`open`), then put in place together by
+    :meth:`commit`. Leaving the ``with`` block without a commit leaves every old file
+    as it was and no temp file behind."""
+
+    def __init__(self) -> None:
+        self._run = _Run()
+        self._streams: list[Item] = []
+        self._open: list[Staging] = []
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, item: Item | tuple[Path, Data]) -> None:
+        """Stage ``item`` now (a stream item is written after the files, by :meth:`commit`)."""
+        item = item if isinstance(item, Item) else Item(*item)
+        if stream_fd(item.path) is not None:
+            self._streams.append(item)
+        else:
+            self._run.stage(item)
+
+    def open(self, path: Path, within: Path | None = None) -> Staging:
+        """A file whose new bytes will come in chunks (see :class:`Staging`)."""
+        staging = Staging(self._run, path, within)
+        self._open.append(staging)
+        return staging
+
+    def commit(self, *, log: Log | None = None) -> list[Written]:
+        """Put every staged file in place; log the notes; write the stream items."""
+        run = self._run
+        try:
+            written = run.commit()
+        finally:
+            self.close()
+        say = log or _stderr
+        for note in [*run.notes, *(done.note for done in written if done.note)]:
+            say(note)
+        for item in self._streams:
+            write_stream(item.path, item.data)
+        return written
+
+    def close(self) -> None:
+        """Drop what was not put in place: temp files, descriptors, spares."""
+        for staging in self._open:
+            staging.drop()
+        self._run.close()
+
+
+class Staging:
+    """A file of a :class:`Batch` whose new bytes arrive in chunks (:meth:`write`).
+
+    They go straight to an unnamed temp file in the target's directory, and
+    are compared with the old file on the way, so a large output is never
+    held in memory. :meth:`finish` stages the file, or drops it if its bytes
+    did not change (nothing is written then). Where there is no unnamed temp
+    file, for a mount point (written in place), and below an output directory
+    (``within``) whose directories are not made yet (they are made only when
+    the run is staged), the chunks are kept in memory and staged as
+    :func:`write_many` stages them. A failure to open or
+    write is raised by :meth:`finish`, and only if the bytes changed: an
+    unchanged file needs no write, as with :func:`write_many`.
+    """
+
+    def __init__(self, run: _Run, path: Path, within: Path | None) -> None:
+        self._run = run
+        self._error: OutputError | None = None
+        self._old: BinaryIO | None = None  # the old file, while the bytes match it so far
+        self._size = 0
+        self._job: _Job | None = None
+        self._held: list[bytes] | None = None  # the chunks, when they are kept in memory
+        self._later: Item | None = None  # staged by finish: its directories are not made yet
+        if within is not None and not os.path.isdir(os.path.dirname(path)):
+            # Making them now would leave them behind if a later template fails.
+            self._held = []
+            self._later = Item(path, self._held, within)
+            return
+        try:
+            self._job = job = run.prepare(Item(path, (), within))
+            if job.st is not None:
+                self._old = _open_old(job)
+            if job.in_place or not run.open_unnamed(job):
+                self._held = job.data
+        except OutputError as exc:
+            self._error = exc
+
+    def write(self, chunk: bytes) -> None:
+        """The next chunk of the new bytes."""
+        self._size += len(chunk)
+        old = self._old
+        if old is not None and old.read(len(chunk)) != chunk:
+            self._old = None
+            old.close()
+        job = self._job
+        if self._held is not None:
+            self._held.append(chunk)
+        elif job is not None and job.fd is not None and self._error is None:
+            try:
+                _write_all(job.fd, chunk)
+            except OSError as exc:
+                self._error = _fail(exc, job.path, job.dir.path, "data")
+
+    def finish(self) -> bool:
+        """Stage the file; False (and nothing staged) if its bytes did not change."""
+        old, self._old = self._old, None
+        if old is not None:
+            with old:
+                unchanged = not old.read(1)
+            if unchanged:
+                self.drop()
+                return False
+        if self._error is not None:
+            raise self._error
+        later, self._later = self._later, None
+        if later is not None:
+            self._run.stage(later)
+            return True
+        job = self._job
+        if job is None:  # finished already
+            return False
+        if self._held is not None:
+            self._run.stage_prepared(job)
+        else:
+            self._run.jobs.append(job)
+            self._run.seal(job, self._size)
+        self._job = None  # the run owns it now
+        return True
+
+    def drop(self) -> None:
+        """Forget the file: close its temp file (which goes with it) and the old one."""
+        if self._old is not None:
+            self._old.close()
+            self._old = None
+        job, self._job = self._job, None
+        if job is not None and job.fd is not None:
+            os.close(job.fd)
+            job.fd = None
 
 
 def _stderr(line: str) -> None:
@@ -183,7 +312,20 @@ class _Dir:
 class _Job:
     """One file of the run: its directory, name, old state and staged bytes."""
 
-    __slots__ = ("data", "dir", "fd", "given", "in_place", "name", "note", "path", "st", "temp")
+    __slots__ = (
+        "data",
+        "dir",
+        "fd",
+        "given",
+        "in_place",
+        "name",
+        "note",
+        "path",
+        "size",
+        "st",
+        "streamed",
+        "temp",
+    )
 
     def __init__(self, d: _Dir, name: str, path: Path, data: Data, given: Path) -> None:
         self.given = given  # the path as the caller named it
@@ -196,6 +338,8 @@ class _Job:
         self.temp: str | None = None  # its name in the spare (None: unnamed, or in place)
         self.in_place = False
         self.note: str | None = None
+        self.size = 0
+        self.streamed = False  # its bytes are in the temp file only, not in ``data``
 
 
 class _Run:
@@ -282,13 +426,16 @@ class _Run:
     # -- staging -------------------------------------------------------------
     def stage(self, item: Item) -> None:
         """Check the target, write its new bytes to a temp file (or reserve them in place)."""
+        self.stage_prepared(self.prepare(item))
+
+    def prepare(self, item: Item) -> _Job:
+        """Check the target: its directory, what it is now, whether it is written in place."""
         target = Path(item.path)
         if item.within is None:
             d, name = self._plain_dir(target)
         else:
             d, name = self._dir_within(target, Path(item.within))
         job = _Job(d, name, d.path / name, item.data, target)
-        self.jobs.append(job)
         try:
             job.st = os.stat(name, dir_fd=d.fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -298,10 +445,43 @@ class _Run:
         if job.st is not None:
             self._check_kind(job, job.st)
             real = os.path.join(d.real, name)
-            if job.st.st_dev != d.st.st_dev or real in self.mounts:
-                self._stage_in_place(job)
-                return
-        self._stage_temp(job)
+            job.in_place = job.st.st_dev != d.st.st_dev or real in self.mounts
+        return job
+
+    def stage_prepared(self, job: _Job) -> None:
+        """Stage a prepared job whose bytes are all in ``job.data``."""
+        self.jobs.append(job)
+        if job.in_place:
+            self._stage_in_place(job)
+            return
+        d = job.dir
+        try:
+            job.fd, job.temp = self._new_temp(d)
+        except OSError as exc:
+            raise _fail(exc, job.path, d.path, "dir") from None
+        try:
+            for chunk in job.data:
+                _write_all(job.fd, chunk)
+        except OSError as exc:
+            raise _fail(exc, job.path, d.path, "data") from None
+        self.seal(job, sum(map(len, job.data)))
+
+    def open_unnamed(self, job: _Job) -> bool:
+        """Open an unnamed temp file for ``job`` (read-write, so that it can be read back);
+        False where the filesystem has none."""
+        if not _HAS_PROC_FD:
+            return False
+        d = job.dir
+        try:
+            job.fd = os.open(
+                ".", os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, _NEW_FILE_MODE, dir_fd=d.fd
+            )
+        except OSError as exc:
+            if exc.errno in _NO_TMPFILE:
+                return False
+            raise _fail(exc, job.path, d.path, "dir") from None
+        job.streamed = True
+        return True
 
     def _check_kind(self, job: _Job, st: os.stat_result) -> None:
         if stat.S_ISLNK(st.st_mode):
@@ -336,18 +516,13 @@ class _Run:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
                 raise _fail(exc, job.path, d.path, "data", mounted=True) from None
 
-    def _stage_temp(self, job: _Job) -> None:
-        d, st = job.dir, job.st
-        try:
-            job.fd, job.temp = self._new_temp(d)
-        except OSError as exc:
-            raise _fail(exc, job.path, d.path, "dir") from None
-        fd = job.fd
-        try:
-            for chunk in job.data:
-                _write_all(fd, chunk)
-        except OSError as exc:
-            raise _fail(exc, job.path, d.path, "data") from None
+    def seal(self, job: _Job, size: int) -> None:
+        """A job's temp file, holding all ``size`` new bytes: given the old file's owner,
+        mode and attributes, and fsynced."""
+        d, st, fd = job.dir, job.st, job.fd
+        if fd is None:  # pragma: no cover - staged, so open
+            raise AssertionError("no temp file to seal")
+        job.size = size
         if st is not None:  # owner first: a chown may clear set-id bits
             try:
                 if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
@@ -424,6 +599,8 @@ class _Run:
             if exc.errno != errno.EBUSY:
                 raise _fail(exc, job.path, d.path, "dir") from None
             if job.fd is not None:
+                if job.streamed:
+                    job.data = _read_back(job.fd, job.size)
                 os.close(job.fd)
                 job.fd = None
             self._stage_in_place(job)  # a mount point after all
@@ -460,6 +637,25 @@ def _write_all(fd: int, chunk: bytes) -> None:
     view = memoryview(chunk)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _read_back(fd: int, size: int) -> list[bytes]:
+    """The ``size`` bytes written to the temp file ``fd``."""
+    try:
+        return [os.pread(fd, size, 0)]
+    except OSError as exc:  # pragma: no cover - a temp file just written reads back
+        raise OutputError(f"cannot read back the staged bytes: {exc.strerror or exc}") from None
+
+
+def _open_old(job: _Job) -> BinaryIO | None:
+    """The old file, to compare the new bytes with as they come (None: unreadable)."""
+    try:
+        fd = os.open(
+            job.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=job.dir.fd
+        )
+    except OSError:
+        return None
+    return open(fd, "rb")  # closed by Staging
 
 
 def _copy_xattrs(dir_fd: int, name: str, fd: int) -> None:

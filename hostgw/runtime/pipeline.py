@@ -102,21 +102,21 @@ def write_render(
 ) -> list[Path]:
     """Plan, render and write; log each file written (unless quiet)."""
     from hostgw.templates.jobs import plan
-    from hostgw.templates.outputs import render_plan, write
+    from hostgw.templates.outputs import render_write
 
     the_plan = plan(request, env, stdin_default=stdin_default)
-    outputs = render_plan(the_plan, env, own)
-    for note in the_plan.notes:
-        log(f"warning: {note}")
-    written = write(outputs)
+    try:
+        written = render_write(the_plan, env, own)
+    finally:
+        for note in the_plan.notes:
+            log(f"warning: {note}")
     quiet = request.quiet or (request.nginx and bool(env.get("NGINX_ENTRYPOINT_QUIET_LOGS")))
     if not quiet:
-        sources = {out.path: out.source for out in outputs}
-        for path in written:
-            log(f"wrote {path} (from {sources.get(path, '?')})")
+        for out in written:
+            log(f"wrote {out.path} (from {out.source})")
         if the_plan.directory_mode and not the_plan.jobs:
             log("no templates to render")
-    return written
+    return [out.path for out in written if out.path is not None]
 
 
 # -- exec's steps -------------------------------------------------------------------

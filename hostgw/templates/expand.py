@@ -255,6 +255,7 @@ def expand_bytes(
     format: str | None = None,
     escape: bool = False,
     notes: list[str] | None = None,
+    sink: Callable[[bytes], object] | None = None,
 ) -> list[bytes]:
     """Render ``data``; return the output as chunks (``b"".join`` them, or write each).
 
@@ -269,10 +270,13 @@ def expand_bytes(
     ``escape``: ``\\$`` right before a reference keeps the reference as text.
     ``notes`` gets warnings (a default word that may lack its ``}``).
     Raises :class:`TemplateError` listing every problem; ``path`` names the
-    template in it.
+    template in it. ``sink``: each chunk is passed to it as it is made, and
+    none is returned (so a large output is not held in memory); a
+    :class:`TemplateError` comes after them all, so what the sink got must be
+    thrown away then.
     """
     if b"$" not in data:
-        return [data]
+        return _to(sink, [data])
     selection = selection or Selection()
     names = selection.plain(env)
     raw_set: bool | frozenset[str] = raw if isinstance(raw, bool) else frozenset(raw)
@@ -280,7 +284,8 @@ def expand_bytes(
         env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own, format=format
     )
     warn = _Warnings(data, path, notes)
-    out, spans = _render(data, scan(data, names, selection.wants), resolver, warn, escape=escape)
+    atoms = scan(data, names, selection.wants)
+    out, spans = _render(data, atoms, resolver, warn, escape=escape, sink=sink)
     if resolver.unlocated:
         _locate(data, spans, resolver)
     if strict and selection.names is None and format not in ("haproxy", "apache"):
@@ -293,6 +298,15 @@ def expand_bytes(
     return out
 
 
+def _to(sink: Callable[[bytes], object] | None, out: list[bytes]) -> list[bytes]:
+    """``out``, or nothing once the sink has had it."""
+    if sink is None:
+        return out
+    for chunk in out:
+        sink(chunk)
+    return []
+
+
 def _render(
     data: bytes,
     atoms: Iterable[tuple[int, Atom]],
@@ -300,13 +314,17 @@ def _render(
     warn: _Warnings,
     *,
     escape: bool,
+    sink: Callable[[bytes], object] | None = None,
 ) -> tuple[list[bytes], list[tuple[int, int]]]:
-    """The output chunks, and the spans of the operator forms (no plain references there)."""
+    """The output chunks (those not given to ``sink``), and the spans of the operator
+    forms (no plain references there)."""
     get = _Values(resolver).__getitem__
     out: list[bytes] = []
     spans: list[tuple[int, int]] = []
     for offset, atom in atoms:
         if isinstance(atom, list):
+            if sink is not None and len(out) > 1:
+                _pass_on(out, sink)
             if escape:
                 _escaped_run(data, offset, atom, get, out)
                 continue
@@ -325,7 +343,18 @@ def _render(
             else:
                 resolver.problem(atom.start, atom.name, atom.reason, _HINT_SYNTAX)
                 out.append(data[offset:end])
-    return out, spans
+    return _to(sink, out), spans
+
+
+def _pass_on(out: list[bytes], sink: Callable[[bytes], object]) -> None:
+    """Give ``sink`` the chunks before the last non-empty one: ``escape`` may still drop
+    that one's last byte (see :func:`_escaped`)."""
+    last = len(out) - 1
+    while last > 0 and not out[last]:
+        last -= 1
+    for chunk in out[:last]:
+        sink(chunk)
+    del out[:last]
 
 
 def _escaped(data: bytes, offset: int, out: list[bytes]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from hostgw.errors import OutputError, UsageError
@@ -67,7 +67,12 @@ class Settings(Record):
         return self.formats.get(path or "", by_name(path))
 
     def expand(
-        self, data: bytes, env: Mapping[str, str], own: OwnValues, path: str | None
+        self,
+        data: bytes,
+        env: Mapping[str, str],
+        own: OwnValues,
+        path: str | None,
+        sink: Callable[[bytes], object] | None = None,
     ) -> list[bytes]:
         """:func:`hostgw.templates.expand.expand_bytes` with these settings."""
         return expand_bytes(
@@ -82,6 +87,7 @@ class Settings(Record):
             format=self.format_of(path),
             escape=self.escape,
             notes=self.notes,
+            sink=sink,
         )
 
 

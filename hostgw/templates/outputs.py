@@ -1,7 +1,10 @@
-"""Render planned jobs to bytes in memory, then write them: the I/O edge of templates.
+"""Render planned jobs, then write them: the I/O edge of templates.
 
 Everything is rendered first; files are written (atomically, only those
 whose bytes change, all or nothing) when every template succeeded.
+:func:`render_write` renders each file output straight into its staged
+temp file; :func:`render_plan` keeps every output in memory (for
+``--check``, ``--diff``, ``--json`` and the Python API).
 ``HOSTGW_*`` values arrive as an argument (``own``): nothing here detects.
 Templates are read with the input cap, outputs written by
 :mod:`hostgw.fileio` (directory mode through directory descriptors;
@@ -18,8 +21,10 @@ from typing import BinaryIO
 
 from hostgw.errors import OutputError, TemplateError
 from hostgw.fileio import (
+    Batch,
     Item,
     Log,
+    Staging,
     decode,
     read_input,
     same,
@@ -88,6 +93,60 @@ def render_all(
     if errors:
         raise combine(errors)
     return outputs
+
+
+def render_write(
+    plan: Plan,
+    env: Mapping[str, str],
+    own: OwnValues,
+    stdout: BinaryIO | None = None,
+    *,
+    log: Log | None = None,
+) -> list[Output]:
+    """:func:`render_plan` then :func:`write`, with each file output rendered straight
+    into its staged temp file, never held whole in memory; return the outputs
+    whose files were written (their chunks are not kept).
+
+    The same promise: no file is replaced unless every template rendered (a
+    template's problems come before any output's), only files whose bytes
+    change are written, and nothing is left behind otherwise.
+    """
+    errors: list[TemplateError] = []
+    streams: list[Output] = []
+    files: list[tuple[Output, Staging]] = []
+    with Batch() as batch:
+        for job in plan.jobs:
+            out = Output(job.template, job.output, [], job.root)
+            staging = None
+            if out.path is not None and out.is_file and not errors:
+                staging = batch.open(out.path, job.root)
+            try:
+                data = load(job.template)
+                name = "<stdin>" if job.template == STDIO else job.template
+                sink = _discard if errors else None if staging is None else staging.write
+                out.chunks = plan.settings.expand(data, env, own, name, sink)
+            except TemplateError as exc:
+                errors.append(exc if exc.problems else _as_problem(exc, job.template))
+                continue
+            if staging is not None:
+                files.append((out, staging))
+            elif out.path is None or not out.is_file:
+                streams.append(out)
+        if errors:
+            raise combine(errors)
+        written = [out for out, staging in files if staging.finish()]
+        if plan.stream_dir is not None:
+            block = stream_block(plan.nginx_conf, plan.stream_dir)
+            if block is not None and block.path is not None and not same(block.path, block.chunks):
+                batch.add(Item(block.path, block.chunks))
+                written.append(block)
+        batch.commit(log=log)
+    _write_streams(streams, stdout)
+    return written
+
+
+def _discard(chunk: bytes) -> None:
+    """A sink for the outputs of a run that will write nothing (a template failed)."""
 
 
 def _as_problem(exc: TemplateError, template: str) -> TemplateError:
@@ -159,6 +218,12 @@ def write(
     file was written (see :func:`hostgw.fileio.write_many`)."""
     changed = [Item(path, out.chunks, out.root) for path, out, _ in changes(outputs)]
     written = write_many(changed, log=log) if changed else []
+    _write_streams(outputs, stdout)
+    return [done.path for done in written]
+
+
+def _write_streams(outputs: Iterable[Output], stdout: BinaryIO | None) -> None:
+    """The outputs that go to stdout, ``/dev/stdout`` or ``/dev/stderr``, in order."""
     stream = stdout or sys.stdout.buffer
     for out in outputs:
         if out.path is None:
@@ -167,4 +232,3 @@ def write(
             stream.flush()
             write_stream(out.path, out.chunks)
     stream.flush()
-    return [done.path for done in written]
