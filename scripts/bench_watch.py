@@ -147,6 +147,9 @@ class Notified:
     """USR1s from the watcher, waited for with sigtimedwait (the signal is blocked)."""
 
     def __init__(self) -> None:
+        # A handler too, never run (the signal is blocked, taken by sigtimedwait):
+        # hostgw sends a signal that would end a process only to one that handles it.
+        signal.signal(signal.SIGUSR1, lambda *_: None)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 
     def drain(self) -> None:
