@@ -10,8 +10,10 @@ same staging keeps every write promise: all or nothing, only what changed.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,35 @@ def test_a_failed_directory_render_makes_no_directory(tmp_path: Path, made: bool
     assert done.returncode == 0, done.stderr
     assert (out / "a" / "b" / "one.conf").read_text() == "x 10.213.0.1\n"
     assert (out / "top.conf").read_text() == "y 10.213.0.1\n"
+
+
+def _fd_limit(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return apply
+
+
+def test_outputs_do_not_hold_descriptors_while_the_others_render(tmp_path: Path) -> None:
+    """Each output is staged once rendered: an unchanged one holds nothing, a changed
+    one its temp file only. Holding the old file open too until every template had
+    rendered ran out of descriptors at half the outputs."""
+    templates, out = tmp_path / "t", tmp_path / "out"
+    templates.mkdir()
+    count = 40
+    for i in range(count):
+        (templates / f"f{i:02}.conf.template").write_text(f"x ${{HOSTGW_IP}} {i}\n")
+    hostgw = Path(sys.executable).with_name("hostgw")
+    argv = [str(hostgw), "render", "-q", "--templates", str(templates), "--output", str(out)]
+    for address in ("10.213.0.1", "10.213.0.1", "10.213.0.2"):  # new, unchanged, changed
+        done = subprocess.run(
+            argv,
+            env={**ENV, "HOSTGW_IP": address},
+            capture_output=True,
+            text=True,
+            check=False,
+            preexec_fn=_fd_limit(count + 24),
+        )
+        assert done.returncode == 0, done.stderr
+        assert (out / "f07.conf").read_text() == f"x {address} 7\n"
+    assert len(list(out.iterdir())) == count

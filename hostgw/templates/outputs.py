@@ -24,7 +24,6 @@ from hostgw.fileio import (
     Batch,
     Item,
     Log,
-    Staging,
     decode,
     read_input,
     same,
@@ -112,8 +111,9 @@ def render_write(
     change are written, and nothing is left behind otherwise.
     """
     errors: list[TemplateError] = []
+    failed: OutputError | None = None  # the first output that cannot be written
     streams: list[Output] = []
-    files: list[tuple[Output, Staging]] = []
+    written: list[Output] = []
     with Batch() as batch:
         for job in plan.jobs:
             out = Output(job.template, job.output, [], job.root)
@@ -127,14 +127,23 @@ def render_write(
                 out.chunks = plan.settings.expand(data, env, own, name, sink)
             except TemplateError as exc:
                 errors.append(exc if exc.problems else _as_problem(exc, job.template))
+                if staging is not None:
+                    staging.drop()
                 continue
             if staging is not None:
-                files.append((out, staging))
+                # Staged now, so that it holds no more than its temp file while the
+                # other templates render; an error waits for theirs.
+                try:
+                    if staging.finish():
+                        written.append(out)
+                except OutputError as exc:
+                    failed = failed or exc
             elif out.path is None or not out.is_file:
                 streams.append(out)
         if errors:
             raise combine(errors)
-        written = [out for out, staging in files if staging.finish()]
+        if failed is not None:
+            raise failed
         if plan.stream_dir is not None:
             block = stream_block(plan.nginx_conf, plan.stream_dir)
             if block is not None and block.path is not None and not same(block.path, block.chunks):
