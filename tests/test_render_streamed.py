@@ -162,3 +162,28 @@ def test_outputs_do_not_hold_descriptors_while_the_others_render(tmp_path: Path)
         assert done.returncode == 0, done.stderr
         assert (out / "f07.conf").read_text() == f"x {address} 7\n"
     assert len(list(out.iterdir())) == count
+
+
+@pytest.mark.parametrize("made", [False, True], ids=["no-output-dir", "output-dir"])
+def test_too_many_files_for_the_descriptor_limit_names_the_fix(tmp_path: Path, made: bool) -> None:
+    """Every changed file stays open until all are put in place: past the limit the run
+    fails whole, names the fix, and leaves no file and no directory it made."""
+    templates, out = tmp_path / "t", tmp_path / "out"
+    (templates / "sub").mkdir(parents=True)
+    for i in range(60):
+        where = templates / "sub" if i % 2 else templates
+        (where / f"f{i:02}.conf.template").write_text(f"x ${{HOSTGW_IP}} {i}\n")
+    if made:
+        out.mkdir()
+    hostgw = Path(sys.executable).with_name("hostgw")
+    argv = [str(hostgw), "render", "-q", "--templates", str(templates), "--output", str(out)]
+    done = subprocess.run(
+        argv, env=ENV, capture_output=True, text=True, check=False, preexec_fn=_fd_limit(40)
+    )
+    assert done.returncode in (1, 5), done.stderr
+    assert "too many open files" in done.stderr.lower()
+    assert "ulimit -n" in done.stderr
+    if made:
+        assert list(out.iterdir()) == []  # nothing written
+    else:  # made for the run, then removed with it
+        assert not out.exists()

@@ -353,6 +353,10 @@ class _Run:
         self.jobs: list[_Job] = []
         self.notes: list[str] = []  # about the run, not one file
         self._mounts: frozenset[str] | None = None
+        # Directories this run made, as (parent descriptor or None, name), and whether
+        # any file was put in place: a run that fails before that removes them.
+        self.made: list[tuple[int | None, str]] = []
+        self.placed = False
 
     @property
     def mounts(self) -> frozenset[str]:
@@ -385,8 +389,10 @@ class _Run:
         key: tuple[str, ...] = (str(root),)
         if key not in self.dirs:
             if not os.path.lexists(root):
+                missing = [root, *(p for p in root.parents if not os.path.lexists(p))]
                 try:
                     os.makedirs(root, _NEW_DIR_MODE, exist_ok=True)
+                    self.made.extend((None, str(p)) for p in reversed(missing))
                 except OSError as exc:
                     raise _fail(exc, target, root, "dir") from None
                 self.notes.append(f"made the output directory {root} (it did not exist)")
@@ -413,6 +419,7 @@ class _Run:
                     raise _fail(exc, target, shown, "dir") from None
                 try:
                     os.mkdir(name, _NEW_DIR_MODE, dir_fd=at)
+                    self.made.append((at, name))
                 except FileExistsError:
                     pass
                 except OSError as made:
@@ -567,6 +574,7 @@ class _Run:
             if not job.in_place and job.temp is None and job.st is not None:
                 self._name_unnamed(job)
         written = []
+        self.placed = True
         for job in self.jobs:
             if not job.in_place:
                 self._put(job)
@@ -625,11 +633,21 @@ class _Run:
             raise _fail(exc, job.path, job.dir.path, "data", mounted=True) from None
 
     def close(self) -> None:
-        """Close every descriptor; remove spares (and so any temp name left)."""
+        """Close every descriptor; remove spares (and so any temp name left), and the
+        directories made, if no file was put in place."""
         for job in self.jobs:
             if job.fd is not None:
                 os.close(job.fd)
                 job.fd = None
+        for d in self.dirs.values():
+            if d.spare is not None:
+                d.spare.remove()
+                d.spare = None
+        if not self.placed:  # while their parents' descriptors are open
+            for at, name in reversed(self.made):  # deepest first; only if empty
+                with contextlib.suppress(OSError):
+                    os.rmdir(name, dir_fd=at)
+        self.made.clear()
         for d in self.dirs.values():
             d.close()
         self.dirs.clear()
@@ -719,6 +737,13 @@ def _fail(  # noqa: PLR0911 - one message per cause
     if code in (errno.ENOSPC, errno.EDQUOT):
         why = "no space left on device" if code == errno.ENOSPC else "disk quota exceeded"
         return error(why, f"free space on the filesystem of {directory} (df -h {directory})")
+    if code in (errno.EMFILE, errno.ENFILE):
+        return error(
+            "too many open files (each file changed in one run stays open until all are "
+            "put in place)",
+            "raise the limit of open files (ulimit -n; docker run --ulimit nofile=N), or "
+            "write fewer files in one run",
+        )
     if code == errno.EFBIG:
         return error(
             "file too large (RLIMIT_FSIZE or filesystem limit)",

@@ -13,6 +13,7 @@ Templates are read with the input cap, outputs written by
 
 from __future__ import annotations
 
+import errno
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -67,7 +68,10 @@ def load(template: str, stdin: BinaryIO | None = None) -> bytes:
     try:
         return read_input(stdin or sys.stdin.buffer if template == STDIO else template)
     except OSError as exc:
-        raise TemplateError(f"cannot read it: {exc.strerror or exc}", path=template) from None
+        why = exc.strerror or str(exc)
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            why += " (raise the limit of open files, ulimit -n, or render fewer files in one run)"
+        raise TemplateError(f"cannot read it: {why}", path=template) from None
 
 
 def render_all(
