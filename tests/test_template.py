@@ -254,6 +254,8 @@ SAFETY = [
     ("caddy", "header X $V", "{$HOME}", "'{'"),
     ("caddy", "header X `$V`", "a \"b\" 'c' #d", None),
     ("caddy", "reverse_proxy $V", "a:80 b:80", None),
+    ("caddy", "# $V\nrespond 403", "{$'x'", "'{'"),
+    ("caddy", "# $V\nrespond 403", "a } # 'b' \"c\" `d`", None),
     (None, "x $V y", "a;b", "';'"),
     (None, "x $V y", "$HOME and /path", None),
     (None, "x $V y", "a\\", "'\\\\'"),

@@ -54,7 +54,8 @@ RULES: dict[str, dict[str, bytes]] = {
         DQ: b'"{}',
         BQ: b"`{}",
         HEREDOC: b"{}#\"'`<\\",
-        COMMENT: b"",
+        # Caddy expands {$NAME} before it reads the file, in comments too.
+        COMMENT: b"{",
     },
 }
 _UNION = bytes(sorted(set(b"".join(r[WORD] for r in RULES.values())) - {ord("$")}))
@@ -77,6 +78,11 @@ _EFFECT = {
     "\x00": "ends the text",
     "\\": "escapes or continues what follows",
     "${": "is expanded by Apache from its defines and environment",
+}
+# Where a character does something else than _EFFECT says.
+_EFFECT_IN: dict[tuple[str | None, str, str], str] = {
+    ("caddy", COMMENT, "{"): "can open a {$NAME} placeholder, which Caddy expands "
+    "before it reads the file (up to the next '}', comments included)",
 }
 
 
@@ -134,7 +140,8 @@ def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
         return None
     at, ch = hits[0]
     where = f"{_WHERE[context]} of {fmt or 'a config of unknown format'}"
-    reason = f"{_EFFECT.get(ch, 'changes the structure')} in {where}"
+    effect = _EFFECT_IN.get((fmt, context, ch)) or _EFFECT.get(ch, "changes the structure")
+    reason = f"{effect} in {where}"
     if context == WORD and ch not in "\n\r\x00\\":
         fix = "quote the reference in the template, or pass --raw NAME if the value is config"
     elif fmt is None:

@@ -475,3 +475,20 @@ def test_the_reported_injections_are_refused(fmt: str, template: str, value: str
     assert row[3] in names and row[1] == 1 and row[2] > 1
     assert "value contains" in row[4]
     assert caught.value.hint and "--raw" in caught.value.hint
+
+
+def test_a_caddy_placeholder_opened_in_a_comment_is_refused(tmp_path: Path) -> None:
+    """Caddy expands ``{$NAME}`` before it reads the file, comments included, up to the
+    next ``}``: a value that opens one in a comment swallows what follows. Found by the
+    property above; judged here by Caddy's own reader."""
+    spec = CADDY
+    template = _config(spec, [(0, 3), (1, 0)]).encode()
+    hostile, benign = {"V0": "{$'x'", "V1": "y"}, {"V0": "a", "V1": "y"}
+    with pytest.raises(TemplateError, match=r"\{\$NAME\} placeholder"):
+        expand_bytes(template, hostile, format="caddy")
+    forced = b"".join(expand_bytes(template, hostile, format="caddy", raw=["V0"]))
+    plain = b"".join(expand_bytes(template, benign, format="caddy"))
+    seen = read_caddy(forced.decode(), tmp_path)
+    assert seen is None or not same(seen, read_caddy(plain.decode(), tmp_path))
+    # Braces that open no placeholder stay allowed elsewhere: a '}' alone, in a comment.
+    assert expand_bytes(template, {"V0": "a } b", "V1": "y"}, format="caddy")
