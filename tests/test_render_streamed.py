@@ -106,8 +106,8 @@ def test_a_missing_directory_is_refused_by_finish(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("made", [False, True], ids=["no-output-dir", "output-dir-only"])
 def test_a_failed_directory_render_makes_no_directory(tmp_path: Path, made: bool) -> None:
-    """Outputs are staged as they render, but the directories an output needs are made
-    only once every template rendered: a template failing after them leaves none."""
+    """Outputs are staged as they render, making the directories they need: a template
+    failing after them leaves none of those directories."""
     templates, out = tmp_path / "t", tmp_path / "out"
     (templates / "a" / "b").mkdir(parents=True)
     (templates / "a" / "b" / "one.conf.template").write_text("x ${HOSTGW_IP}\n")

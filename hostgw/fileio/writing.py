@@ -129,7 +129,6 @@ class Batch:
         self._run = _Run()
         self._streams: list[Item] = []
         self._open: list[Staging] = []
-        self._later: list[Item] = []  # finished stagings whose directories are not made yet
 
     def __enter__(self) -> Batch:
         return self
@@ -147,7 +146,7 @@ class Batch:
 
     def open(self, path: Path, within: Path | None = None) -> Staging:
         """A file whose new bytes will come in chunks (see :class:`Staging`)."""
-        staging = Staging(self._run, path, within, self._later)
+        staging = Staging(self._run, path, within)
         self._open.append(staging)
         return staging
 
@@ -155,8 +154,6 @@ class Batch:
         """Put every staged file in place; log the notes; write the stream items."""
         run = self._run
         try:
-            for item in self._later:
-                run.stage(item)
             written = run.commit()
         finally:
             self.close()
@@ -181,29 +178,22 @@ class Staging:
     are compared with the old file on the way, so a large output is never
     held in memory. :meth:`finish` stages the file, or drops it if its bytes
     did not change (nothing is written then). Where there is no unnamed temp
-    file, for a mount point (written in place), and below an output directory
-    (``within``) whose directories are not made yet (they are made by the
-    batch's commit), the chunks are kept in memory and staged as
-    :func:`write_many` stages them. A failure to open or write is raised by
+    file, and for a mount point (written in place), the chunks are kept in
+    memory and staged as :func:`write_many` stages them. Directories it makes
+    below an output directory (``within``) are removed again if the batch
+    puts no file in place. A failure to open or write is raised by
     :meth:`finish`, and only if the bytes changed: an unchanged file needs no
     write, as with :func:`write_many`. Finish each file once its bytes are
     all written: until then it holds the old file open as well.
     """
 
-    def __init__(self, run: _Run, path: Path, within: Path | None, later: list[Item]) -> None:
+    def __init__(self, run: _Run, path: Path, within: Path | None) -> None:
         self._run = run
-        self._batch_later = later
         self._error: OutputError | None = None
         self._old: BinaryIO | None = None  # the old file, while the bytes match it so far
         self._size = 0
         self._job: _Job | None = None
         self._held: list[bytes] | None = None  # the chunks, when they are kept in memory
-        self._deferred: Item | None = None  # staged at the commit: its directories are not made yet
-        if within is not None and not os.path.isdir(os.path.dirname(path)):
-            # Making them now would leave them behind if a later template fails.
-            self._held = []
-            self._deferred = Item(path, self._held, within)
-            return
         try:
             self._job = job = run.prepare(Item(path, (), within))
             if job.st is not None:
@@ -240,10 +230,6 @@ class Staging:
                 return False
         if self._error is not None:
             raise self._error
-        deferred, self._deferred = self._deferred, None
-        if deferred is not None:  # staged by the commit, which makes its directories
-            self._batch_later.append(deferred)
-            return True
         job = self._job
         if job is None:  # finished already
             return False
