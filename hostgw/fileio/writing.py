@@ -174,12 +174,12 @@ class Batch:
 class Staging:
     """A file of a :class:`Batch` whose new bytes arrive in chunks (:meth:`write`).
 
-    They go straight to an unnamed temp file in the target's directory, and
-    are compared with the old file on the way, so a large output is never
-    held in memory. :meth:`finish` stages the file, or drops it if its bytes
-    did not change (nothing is written then). Where there is no unnamed temp
-    file, and for a mount point (written in place), the chunks are kept in
-    memory and staged as :func:`write_many` stages them. Directories it makes
+    They go straight to the temp file :func:`write_many` would use (unnamed
+    where the filesystem allows it), and are compared with the old file on
+    the way, so a large output is never held in memory. :meth:`finish`
+    stages the file, or drops it if its bytes did not change (nothing is
+    written then). For a mount point (written in place), the chunks are kept
+    in memory until the commit. Directories it makes
     below an output directory (``within``) are removed again if the batch
     puts no file in place. A failure to open or write is raised by
     :meth:`finish`, and only if the bytes changed: an unchanged file needs no
@@ -191,21 +191,21 @@ class Staging:
         self._run = run
         self._error: OutputError | None = None
         self._old: BinaryIO | None = None  # the old file, while the bytes match it so far
-        self._size = 0
         self._job: _Job | None = None
         self._held: list[bytes] | None = None  # the chunks, when they are kept in memory
         try:
             self._job = job = run.prepare(Item(path, (), within))
             if job.st is not None:
                 self._old = _open_old(job)
-            if job.in_place or not run.open_unnamed(job):
+            if job.in_place:
                 self._held = job.data
+            else:
+                run.open_temp(job)
         except OutputError as exc:
             self._error = exc
 
     def write(self, chunk: bytes) -> None:
         """The next chunk of the new bytes."""
-        self._size += len(chunk)
         old = self._old
         if old is not None and old.read(len(chunk)) != chunk:
             self._old = None
@@ -237,7 +237,7 @@ class Staging:
             self._run.stage_prepared(job)
         else:
             self._run.jobs.append(job)
-            self._run.seal(job, self._size)
+            self._run.seal(job)
         self._job = None  # the run owns it now
         return True
 
@@ -312,9 +312,7 @@ class _Job:
         "name",
         "note",
         "path",
-        "size",
         "st",
-        "streamed",
         "temp",
     )
 
@@ -329,8 +327,6 @@ class _Job:
         self.temp: str | None = None  # its name in the spare (None: unnamed, or in place)
         self.in_place = False
         self.note: str | None = None
-        self.size = 0
-        self.streamed = False  # its bytes are in the temp file only, not in ``data``
 
 
 class _Run:
@@ -452,34 +448,22 @@ class _Run:
         if job.in_place:
             self._stage_in_place(job)
             return
-        d = job.dir
-        try:
-            job.fd, job.temp = self._new_temp(d)
-        except OSError as exc:
-            raise _fail(exc, job.path, d.path, "dir") from None
+        fd = self.open_temp(job)
         try:
             for chunk in job.data:
-                _write_all(job.fd, chunk)
+                _write_all(fd, chunk)
         except OSError as exc:
-            raise _fail(exc, job.path, d.path, "data") from None
-        self.seal(job, sum(map(len, job.data)))
+            raise _fail(exc, job.path, job.dir.path, "data") from None
+        self.seal(job)
 
-    def open_unnamed(self, job: _Job) -> bool:
-        """Open an unnamed temp file for ``job`` (read-write, so that it can be read back);
-        False where the filesystem has none."""
-        if not _HAS_PROC_FD:
-            return False
-        d = job.dir
+    def open_temp(self, job: _Job) -> int:
+        """Open ``job``'s temp file in its directory (``job.fd``, and ``job.temp`` if it
+        has a name)."""
         try:
-            job.fd = os.open(
-                ".", os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, _NEW_FILE_MODE, dir_fd=d.fd
-            )
+            job.fd, job.temp = self._new_temp(job.dir)
         except OSError as exc:
-            if exc.errno in _NO_TMPFILE:
-                return False
-            raise _fail(exc, job.path, d.path, "dir") from None
-        job.streamed = True
-        return True
+            raise _fail(exc, job.path, job.dir.path, "dir") from None
+        return job.fd
 
     def _check_kind(self, job: _Job, st: os.stat_result) -> None:
         if stat.S_ISLNK(st.st_mode):
@@ -514,13 +498,12 @@ class _Run:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
                 raise _fail(exc, job.path, d.path, "data", mounted=True) from None
 
-    def seal(self, job: _Job, size: int) -> None:
-        """A job's temp file, holding all ``size`` new bytes: given the old file's owner,
-        mode and attributes, and fsynced."""
+    def seal(self, job: _Job) -> None:
+        """A job's temp file, holding all the new bytes: given the old file's owner, mode
+        and attributes, and fsynced."""
         d, st, fd = job.dir, job.st, job.fd
         if fd is None:  # pragma: no cover - staged, so open
             raise AssertionError("no temp file to seal")
-        job.size = size
         if st is not None:  # owner first: a chown may clear set-id bits
             try:
                 if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
@@ -540,17 +523,18 @@ class _Run:
             raise _fail(exc, job.path, d.path, "data") from None
 
     def _new_temp(self, d: _Dir) -> tuple[int, str | None]:
-        """An unnamed temp file in ``d`` (``O_TMPFILE``), else a named one in its spare."""
+        """An unnamed temp file in ``d`` (``O_TMPFILE``), else a named one in its spare;
+        readable too, for :func:`_read_back`."""
         if _HAS_PROC_FD:
             try:
-                flags = os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC
+                flags = os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC
                 return os.open(".", flags, _NEW_FILE_MODE, dir_fd=d.fd), None
             except OSError as exc:
                 if exc.errno not in _NO_TMPFILE:
                     raise
         spare = d.get_spare(self.mounts)
         name = spare.new_name()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
         return os.open(name, flags, _NEW_FILE_MODE, dir_fd=spare.fd), name
 
     # -- committing ----------------------------------------------------------
@@ -598,8 +582,8 @@ class _Run:
             if exc.errno != errno.EBUSY:
                 raise _fail(exc, job.path, d.path, "dir") from None
             if job.fd is not None:
-                if job.streamed:
-                    job.data = _read_back(job.fd, job.size)
+                if not job.data:  # written as it was rendered (Staging): in the file only
+                    job.data = _read_back(job.fd)
                 os.close(job.fd)
                 job.fd = None
             self._stage_in_place(job)  # a mount point after all
@@ -648,10 +632,10 @@ def _write_all(fd: int, chunk: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _read_back(fd: int, size: int) -> list[bytes]:
-    """The ``size`` bytes written to the temp file ``fd``."""
+def _read_back(fd: int) -> list[bytes]:
+    """The bytes written to the temp file ``fd``."""
     try:
-        return [os.pread(fd, size, 0)]
+        return [os.pread(fd, os.fstat(fd).st_size, 0)]
     except OSError as exc:  # pragma: no cover - a temp file just written reads back
         raise OutputError(f"cannot read back the staged bytes: {exc.strerror or exc}") from None
 
