@@ -16,7 +16,7 @@ from __future__ import annotations
 import errno
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -86,11 +86,9 @@ def render_all(
     errors: list[TemplateError] = []
     for job in jobs:
         try:
-            data = load(job.template, stdin)
-            name = "<stdin>" if job.template == STDIO else job.template
-            chunks = settings.expand(data, env, own, name)
+            chunks = _render_job(job, env, settings, own, stdin=stdin)
         except TemplateError as exc:
-            errors.append(exc if exc.problems else _as_problem(exc, job.template))
+            errors.append(exc)
             continue
         outputs.append(Output(job.template, job.output, chunks, job.root))
     if errors:
@@ -98,14 +96,26 @@ def render_all(
     return outputs
 
 
-def render_write(
-    plan: Plan,
+def _render_job(
+    job: Job,
     env: Mapping[str, str],
+    settings: Settings,
     own: OwnValues,
-    stdout: BinaryIO | None = None,
     *,
-    log: Log | None = None,
-) -> list[Output]:
+    stdin: BinaryIO | None = None,
+    sink: Callable[[bytes], object] | None = None,
+) -> list[bytes]:
+    """One job's output chunks (none if ``sink`` takes them); a :class:`TemplateError`
+    with its problems as rows (an unreadable template is one row)."""
+    try:
+        data = load(job.template, stdin)
+        name = "<stdin>" if job.template == STDIO else job.template
+        return settings.expand(data, env, own, name, sink)
+    except TemplateError as exc:
+        raise exc if exc.problems else _as_problem(exc, job.template) from None
+
+
+def render_write(plan: Plan, env: Mapping[str, str], own: OwnValues) -> list[Output]:
     """:func:`render_plan` then :func:`write`, with each file output rendered straight
     into its staged temp file, never held whole in memory; return the outputs
     whose files were written (their chunks are not kept).
@@ -124,13 +134,11 @@ def render_write(
             staging = None
             if out.path is not None and out.is_file and not errors:
                 staging = batch.open(out.path, job.root)
+            sink = _discard if errors else None if staging is None else staging.write
             try:
-                data = load(job.template)
-                name = "<stdin>" if job.template == STDIO else job.template
-                sink = _discard if errors else None if staging is None else staging.write
-                out.chunks = plan.settings.expand(data, env, own, name, sink)
+                out.chunks = _render_job(job, env, plan.settings, own, sink=sink)
             except TemplateError as exc:
-                errors.append(exc if exc.problems else _as_problem(exc, job.template))
+                errors.append(exc)
                 if staging is not None:
                     staging.drop()
                 continue
@@ -150,11 +158,11 @@ def render_write(
             raise failed
         if plan.stream_dir is not None:
             block = stream_block(plan.nginx_conf, plan.stream_dir)
-            if block is not None and block.path is not None and not same(block.path, block.chunks):
-                batch.add(Item(block.path, block.chunks))
-                written.append(block)
-        batch.commit(log=log)
-    _write_streams(streams, stdout)
+            for path, out, _ in changes([] if block is None else [block]):
+                batch.add(Item(path, out.chunks))
+                written.append(out)
+        batch.commit()
+    _write_streams(streams, None)
     return written
 
 
