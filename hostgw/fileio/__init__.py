@@ -18,6 +18,7 @@ from pathlib import Path
 
 from hostgw.fileio.reading import MAX_INPUT_ENV, input_limit, read_input
 from hostgw.fileio.writing import (
+    FD_LIMIT_FIX,
     STREAMS,
     Batch,
     Data,
@@ -32,6 +33,7 @@ from hostgw.fileio.writing import (
 )
 
 __all__ = [
+    "FD_LIMIT_FIX",
     "MAX_INPUT_ENV",
     "STREAMS",
     "Batch",

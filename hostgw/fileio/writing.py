@@ -679,6 +679,13 @@ def _fsync(fd: int) -> None:
 # -- errors by cause ---------------------------------------------------------------
 
 
+#: The fix for too many open files (EMFILE, ENFILE) in one run.
+FD_LIMIT_FIX = (
+    "raise the limit of open files (ulimit -n; docker run --ulimit nofile=N), or write "
+    "fewer files in one run"
+)
+
+
 def _fail(  # noqa: PLR0911 - one message per cause
     exc: OSError,
     path: Path,
@@ -711,8 +718,7 @@ def _fail(  # noqa: PLR0911 - one message per cause
         return error(
             "too many open files (each file changed in one run stays open until all are "
             "put in place)",
-            "raise the limit of open files (ulimit -n; docker run --ulimit nofile=N), or "
-            "write fewer files in one run",
+            FD_LIMIT_FIX,
         )
     if code == errno.EFBIG:
         return error(

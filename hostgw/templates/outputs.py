@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from hostgw.errors import OutputError, TemplateError
 from hostgw.fileio import (
+    FD_LIMIT_FIX,
     Batch,
     Item,
     Log,
@@ -70,7 +71,7 @@ def load(template: str, stdin: BinaryIO | None = None) -> bytes:
     except OSError as exc:
         why = exc.strerror or str(exc)
         if exc.errno in (errno.EMFILE, errno.ENFILE):
-            why += " (raise the limit of open files, ulimit -n, or render fewer files in one run)"
+            why += f" ({FD_LIMIT_FIX})"
         raise TemplateError(f"cannot read it: {why}", path=template) from None
 
 
