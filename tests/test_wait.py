@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hostgw.errors import EXIT_USAGE, EXIT_WAIT_TIMEOUT, UsageError, WaitTimeout
-from hostgw.runtime.wait import Round, Target, parse_target, wait_for
+from hostgw.runtime.wait import CHECK_THREAD, Round, Target, parse_target, wait_for
 from tests.envcases import container
 from tests.helpers import Done, hostgw_cmd
 from tests.helpers import run as run_hostgw
@@ -353,6 +353,90 @@ def test_https_trusts_what_the_system_trusts(https_server: int, cert: tuple[Path
     # OpenSSL's SSL_CERT_FILE stands in for a CA installed in the image.
     done = run("wait", f"https://127.0.0.1:{https_server}/", env={"SSL_CERT_FILE": str(cert[0])})
     assert done.returncode == 0
+
+
+# --- a server that keeps a check busy: it must be cut, not left running ---
+
+
+def _slow_server(
+    reserved: socket.socket, cert: tuple[Path, Path], scheme: str, dribble: bool
+) -> Iterator[str]:
+    """A server that reads the request and answers with nothing, or (dribble)
+    with the start of an HTTP response and then one byte every 20 ms, for
+    ever; over TLS for https, once the handshake is done. Yields its URL.
+    """
+    context = None
+    if scheme == "https":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*cert)
+    reserved.listen()
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            if context is not None:
+                conn = context.wrap_socket(conn, server_side=True)
+            conn.recv(1000)
+            if not dribble:
+                stop.wait()
+            conn.sendall(b"HTTP/1.1 200 ")
+            while not stop.wait(0.02):
+                conn.sendall(b"x")
+        except OSError:
+            pass  # the client shut the connection: what the test wants
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = reserved.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"{scheme}://127.0.0.1:{port_of(reserved)}/"
+    stop.set()
+    reserved.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(params=["https", "http"])
+def dribbler(
+    request: pytest.FixtureRequest, reserved: socket.socket, cert: tuple[Path, Path]
+) -> Iterator[str]:
+    """Every read the client makes succeeds within its timeout, so only a cut
+    ends the check; over TLS, each of those reads is inside OpenSSL."""
+    yield from _slow_server(reserved, cert, request.param, dribble=True)
+
+
+@pytest.fixture
+def silent_tls(reserved: socket.socket, cert: tuple[Path, Path]) -> Iterator[str]:
+    """The client waits inside OpenSSL for a response until its timeout."""
+    yield from _slow_server(reserved, cert, "https", dribble=False)
+
+
+def _check_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == CHECK_THREAD]
+
+
+def test_a_check_kept_busy_is_cut_before_the_wait_ends(dribbler: str) -> None:
+    # Left running, a check inside OpenSSL at exit crashes the process when
+    # OpenSSL's exit handlers free what it is using.
+    assert not _check_threads()
+    with pytest.raises(WaitTimeout) as info:
+        wait_for([parse_target(dribbler)], timeout=0.3, interval=0.1, insecure=True)
+    assert not _check_threads()
+    assert info.value.pending == (dribbler,)
+    assert f"never answered: {dribbler}: timeout\n" in str(info.value)
+
+
+def test_wait_exits_cleanly_with_a_check_inside_tls(silent_tls: str) -> None:
+    # A race: before the cut, about 1 exit in 20 here was a SIGSEGV (-11).
+    for _ in range(20):
+        done = run("wait", silent_tls, "--timeout", "0.3", "--interval", "0.1", "--insecure")
+        assert done.returncode == EXIT_WAIT_TIMEOUT
+        assert f"{silent_tls}: timeout" in done.stderr
 
 
 # --- in namespaces: the detected host, and a port that drops packets ---

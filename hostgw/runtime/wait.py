@@ -18,14 +18,19 @@ what never answered and why.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hostgw.addr import family_of, host_form, is_hostname, parse_port
 from hostgw.errors import UsageError, WaitTimeout
 from hostgw.record import Record
+
+if TYPE_CHECKING:
+    import socket
 
 # socket, ssl and http.client are imported where a check runs: `hostgw exec`
 # imports this module for its options and should not pay for them.
@@ -35,6 +40,8 @@ DEFAULT_INTERVAL = 1.0
 DEFAULT_ATTEMPT_TIMEOUT = 5.0
 _HEADERS = {"User-Agent": "hostgw-wait", "Connection": "close"}
 _LAST_ROUND_MIN = 0.01  # less time left than this: no round could succeed, give up
+_CUT_GRACE = 1.0  # seconds for checks cut short to leave their shut connections
+CHECK_THREAD = "hostgw-wait-check"  # the name of each check's thread
 
 _SYNTAX = "PORT, HOST:PORT, [V6]:PORT, tcp://HOST:PORT, http://HOST[:PORT]/PATH or https://…"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -195,28 +202,84 @@ def _why(exc: BaseException, host: str) -> str:
     return why
 
 
+class Attempt:
+    """One check in flight, which another thread can cut short.
+
+    The check hands over its connection with :meth:`watch`; :meth:`cut` then
+    shuts that connection down, so a read blocked inside it (a TLS handshake
+    in OpenSSL, an HTTP response) returns at once. The attempt keeps a
+    duplicate of the socket, closed only by :meth:`release`, so a cut never
+    touches a descriptor the check has closed and the system reused.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dup: socket.socket | None = None
+        self._cut = False
+
+    def watch(self, sock: socket.socket) -> None:
+        """Take charge of ``sock``; raise :class:`TimeoutError` if already cut."""
+        with self._lock:
+            if self._cut:
+                raise TimeoutError("cut short")
+            self._dup = sock.dup()
+
+    def cut(self) -> bool:
+        """Shut the connection down; True if there was one to shut."""
+        import socket
+
+        with self._lock:
+            self._cut = True
+            if self._dup is None:
+                return False
+            with contextlib.suppress(OSError):
+                self._dup.shutdown(socket.SHUT_RDWR)
+            return True
+
+    def release(self) -> None:
+        """Close the duplicate; the check is done with its connection."""
+        with self._lock:
+            if self._dup is not None:
+                self._dup.close()
+                self._dup = None
+
+
 def check(
-    target: Target, gateway: str | None, timeout: float, *, insecure: bool = False
+    target: Target,
+    gateway: str | None,
+    timeout: float,
+    *,
+    insecure: bool = False,
+    attempt: Attempt | None = None,
 ) -> str | None:
-    """Try ``target`` once; return None when it answered, else why it did not."""
+    """Try ``target`` once; return None when it answered, else why it did not.
+
+    ``attempt``, when given, lets another thread cut the check short.
+    """
     host = target.host if target.host is not None else gateway
     if host is None:
         raise ValueError(f"{target.text}: the detected host address is needed")
     import socket
 
+    attempt = attempt if attempt is not None else Attempt()
     try:
-        if target.scheme == "tcp":
-            with socket.create_connection((host, target.port), timeout=timeout):
+        with socket.create_connection((host, target.port), timeout=timeout) as sock:
+            if target.scheme == "tcp":
                 return None
-        return _check_http(target, host, timeout, insecure=insecure)
+            attempt.watch(sock)
+            return _check_http(target, host, sock, timeout, insecure=insecure)
     except Exception as exc:  # every failure is a reason to retry
         return _why(exc, host)
+    finally:
+        attempt.release()
 
 
-def _check_http(target: Target, host: str, timeout: float, *, insecure: bool) -> str | None:
+def _check_http(
+    target: Target, host: str, sock: socket.socket, timeout: float, *, insecure: bool
+) -> str | None:
+    """One GET over ``sock``, already connected (and wrapped in TLS here for https)."""
     import http.client
 
-    conn: http.client.HTTPConnection
     if target.scheme == "https":
         import ssl
 
@@ -224,9 +287,9 @@ def _check_http(target: Target, host: str, timeout: float, *, insecure: bool) ->
         if insecure:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(host, target.port, timeout=timeout, context=context)
-    else:
-        conn = http.client.HTTPConnection(host, target.port, timeout=timeout)
+        sock = context.wrap_socket(sock, server_hostname=host)
+    conn = http.client.HTTPConnection(host, target.port, timeout=timeout)
+    conn.sock = sock
     try:
         conn.request("GET", target.path, headers=_HEADERS)
         response = conn.getresponse()
@@ -287,25 +350,37 @@ def _run_round(
 ) -> dict[Target, str | None]:
     """Check every target concurrently, giving up on each after ``limit`` seconds.
 
-    Threads are daemons: one stuck in name resolution (which socket timeouts
-    do not bound) is abandoned, not joined, and cannot delay the exit.
+    A check still running at the limit is cut: its connection is shut down
+    and it gets a moment to leave. No thread may be inside OpenSSL when the
+    process exits, since OpenSSL's exit handlers free what a handshake is
+    using (a crash seen on Python 3.10). Threads are daemons: one stuck in
+    name resolution (which socket timeouts do not bound) is abandoned, not
+    joined, and cannot delay the exit; once it connects, it finds itself cut.
     """
     results: dict[Target, str | None] = {}
     lock = threading.Lock()
+    attempts = {t: Attempt() for t in targets}
 
     def run(t: Target) -> None:
-        outcome = check(t, gateway, limit, insecure=insecure)
+        outcome = check(t, gateway, limit, insecure=insecure, attempt=attempts[t])
         with lock:
             results[t] = outcome
 
-    threads = [threading.Thread(target=run, args=(t,), daemon=True) for t in targets]
-    for thread in threads:
+    threads = {
+        t: threading.Thread(target=run, args=(t,), name=CHECK_THREAD, daemon=True) for t in targets
+    }
+    for thread in threads.values():
         thread.start()
     end = time.monotonic() + limit
-    for thread in threads:
+    for thread in threads.values():
+        thread.join(max(0.0, end - time.monotonic()))
+    late = [t for t in targets if threads[t].is_alive()]
+    cut = [threads[t] for t in late if attempts[t].cut()]
+    end = time.monotonic() + _CUT_GRACE
+    for thread in cut:
         thread.join(max(0.0, end - time.monotonic()))
     with lock:
-        return {t: results.get(t, "timeout") for t in targets}
+        return {t: "timeout" if t in late else results[t] for t in targets}
 
 
 def wait_for(
