@@ -25,7 +25,7 @@ import zipapp
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIN = "from hostgw.cli import main\n\nmain()\n"
+MAIN = "from hostgw.__main__ import start\n\nstart()\n"
 
 
 def version() -> str:

@@ -92,6 +92,9 @@ def test_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     for inside in ("hostgw/py.typed", "hostgw/runtime/snippet.sh", "hostgw/runtime/nginx_step.sh"):
         assert inside in names, f"{wheel.name} lacks {inside}"
     assert not [n for n in names if n.startswith("tests/")]
+    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "hostgw = hostgw.__main__:start" in scripts, "the start-up that pauses the GC"
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
@@ -117,6 +120,7 @@ def test_zipapp_under_the_system_python(tmp_path: Path) -> None:
     assert os.access(archive, os.X_OK)
     names = zipfile.ZipFile(archive).namelist()
     assert "__main__.py" in names and "click/__init__.py" in names
+    assert "start()" in zipfile.ZipFile(archive).read("__main__.py").decode()
     assert not any(n.startswith("pyroute2/") for n in names)
     assert "hostgw/runtime/snippet.sh" in names
     bare = subprocess.run(
