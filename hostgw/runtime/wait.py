@@ -380,7 +380,7 @@ def _run_round(
     for thread in cut:
         thread.join(max(0.0, end - time.monotonic()))
     with lock:
-        return {t: "timeout" if t in late else results[t] for t in targets}
+        return {t: "timeout" if t in late else results.get(t, "timeout") for t in targets}
 
 
 def wait_for(
