@@ -14,10 +14,12 @@ def start() -> None:
     collects as usual, only not through the frozen start-up objects.
     """
     gc.disable()
-    from hostgw.cli import main
+    try:
+        from hostgw.cli import main
 
-    gc.freeze()
-    gc.enable()
+        gc.freeze()
+    finally:
+        gc.enable()
     main()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -417,7 +418,15 @@ def silent_tls(reserved: socket.socket, cert: tuple[Path, Path]) -> Iterator[str
 
 
 def _check_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == CHECK_THREAD]
+    """Check threads still running a second after the wait ended.
+
+    A cut check leaves at once, and a thread that has left its check may take
+    an instant more to end; one that was never cut reads on for minutes.
+    """
+    threads = [t for t in threading.enumerate() if t.name == CHECK_THREAD]
+    for thread in threads:
+        thread.join(1.0)
+    return [t for t in threads if t.is_alive()]
 
 
 def test_a_check_kept_busy_is_cut_before_the_wait_ends(dribbler: str) -> None:
@@ -431,12 +440,60 @@ def test_a_check_kept_busy_is_cut_before_the_wait_ends(dribbler: str) -> None:
     assert f"never answered: {dribbler}: timeout\n" in str(info.value)
 
 
+def test_a_round_ended_by_a_signal_cuts_its_checks(dribbler: str) -> None:
+    # TERM as PID 1 (exec --wait) or ^C raises in the main thread mid-round;
+    # the checks must not be left inside OpenSSL for the exit that follows.
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            wait_for([parse_target(dribbler)], timeout=30, attempt_timeout=10, insecure=True)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not _check_threads()
+
+
 def test_wait_exits_cleanly_with_a_check_inside_tls(silent_tls: str) -> None:
     # A race: before the cut, about 1 exit in 20 here was a SIGSEGV (-11).
     for _ in range(20):
         done = run("wait", silent_tls, "--timeout", "0.3", "--interval", "0.1", "--insecure")
         assert done.returncode == EXIT_WAIT_TIMEOUT
         assert f"{silent_tls}: timeout" in done.stderr
+
+
+@pytest.mark.netns  # port 443 needs root
+def test_the_host_header_names_the_port_only_when_it_is_not_the_default(
+    cert: tuple[Path, Path],
+) -> None:
+    seen: list[str] = []
+
+    class Hosts(_Handler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            super().do_GET()
+
+    Hosts.statuses, Hosts.seen = [200], []
+    servers = []
+    for port in (443, 0):
+        server = http.server.ThreadingHTTPServer(("127.0.0.73", port), Hosts)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*cert)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    try:
+        other = port_of(servers[1])
+        urls = ["https://127.0.0.73/", f"https://127.0.0.73:{other}/"]
+        wait_for([parse_target(u) for u in urls], timeout=10, insecure=True)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert sorted(seen) == sorted(["127.0.0.73", f"127.0.0.73:{other}"])
 
 
 # --- in namespaces: the detected host, and a port that drops packets ---

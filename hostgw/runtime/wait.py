@@ -280,6 +280,7 @@ def _check_http(
     """One GET over ``sock``, already connected (and wrapped in TLS here for https)."""
     import http.client
 
+    conn: http.client.HTTPConnection
     if target.scheme == "https":
         import ssl
 
@@ -288,8 +289,11 @@ def _check_http(
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         sock = context.wrap_socket(sock, server_hostname=host)
-    conn = http.client.HTTPConnection(host, target.port, timeout=timeout)
-    conn.sock = sock
+        # HTTPS's class for its default port: Host names port 443 only when it is not
+        conn = http.client.HTTPSConnection(host, target.port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(host, target.port, timeout=timeout)
+    conn.sock = sock  # connected already: the connection's own connect() is not called
     try:
         conn.request("GET", target.path, headers=_HEADERS)
         response = conn.getresponse()
@@ -360,25 +364,33 @@ def _run_round(
     results: dict[Target, str | None] = {}
     lock = threading.Lock()
     attempts = {t: Attempt() for t in targets}
+    # Events, not Thread.join: a join that a signal interrupts can mark a
+    # running thread as stopped (CPython 3.10 and 3.11), and it would not be cut.
+    finished = {t: threading.Event() for t in targets}
 
     def run(t: Target) -> None:
-        outcome = check(t, gateway, limit, insecure=insecure, attempt=attempts[t])
-        with lock:
-            results[t] = outcome
+        try:
+            outcome = check(t, gateway, limit, insecure=insecure, attempt=attempts[t])
+            with lock:
+                results[t] = outcome
+        finally:
+            finished[t].set()
 
-    threads = {
-        t: threading.Thread(target=run, args=(t,), name=CHECK_THREAD, daemon=True) for t in targets
-    }
-    for thread in threads.values():
-        thread.start()
-    end = time.monotonic() + limit
-    for thread in threads.values():
-        thread.join(max(0.0, end - time.monotonic()))
-    late = [t for t in targets if threads[t].is_alive()]
-    cut = [threads[t] for t in late if attempts[t].cut()]
-    end = time.monotonic() + _CUT_GRACE
-    for thread in cut:
-        thread.join(max(0.0, end - time.monotonic()))
+    started: list[Target] = []
+    late: list[Target] = []
+    try:
+        for t in targets:
+            threading.Thread(target=run, args=(t,), name=CHECK_THREAD, daemon=True).start()
+            started.append(t)
+        end = time.monotonic() + limit
+        for t in targets:
+            finished[t].wait(max(0.0, end - time.monotonic()))
+        late = [t for t in targets if not finished[t].is_set()]
+    finally:  # a signal (TERM as PID 1, ^C) ends the round too: cut what is left
+        cut = [t for t in started if not finished[t].is_set() and attempts[t].cut()]
+        end = time.monotonic() + _CUT_GRACE
+        for t in cut:
+            finished[t].wait(max(0.0, end - time.monotonic()))
     with lock:
         return {t: "timeout" if t in late else results.get(t, "timeout") for t in targets}
 
