@@ -30,6 +30,8 @@ OwnValues = Mapping[str, str] | Callable[[], Mapping[str, str]] | None
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME_AT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# A word's "$NAME" read as bash reads it, lines joined first: "$\\\nA\\\nB" is $AB.
+_CONTINUED_NAME_AT = re.compile(rb"(?:\\\n)*[A-Za-z_](?:(?:\\\n)*[A-Za-z0-9_])*")
 _OP_AT = re.compile(rb":[-+?]|[-+?]")
 _WORD_TEXT = re.compile(rb"[^\\$}`\"']+")
 _FORMAT_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -351,10 +353,11 @@ class _Parser:
                     parts.append(ref)
                     i = ref.end
                     continue
-                m = _NAME_AT.match(data, i + 1)
+                m = _CONTINUED_NAME_AT.match(data, i + 1)
                 if m is not None:
                     flush()
-                    parts.append(Ref(i, m.end(), m.group().decode("ascii"), None))
+                    name = m.group().replace(b"\\\n", b"").decode("ascii")
+                    parts.append(Ref(i, m.end(), name, None))
                     i = m.end()
                     continue
                 if d == 0x7D or d not in _DOLLAR_SPECIAL:  # "$ ", "$/", "$}": text, as in bash

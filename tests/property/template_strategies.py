@@ -58,6 +58,8 @@ def _join(parts: list[str]) -> str:
 
 
 def _ends_with_plain_ref(text: str) -> bool:
+    while text.endswith("\\\n"):  # bash joins lines first: "$A\\<newline>0" is $A0
+        text = text[:-2]
     head = text.rstrip(string.ascii_letters + string.digits + "_")
     return head.endswith("$") and head != text
 

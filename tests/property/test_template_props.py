@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,9 @@ from hostgw.templates.syntax import OWN_NAMES
 from tests.helpers import require_tool
 from tests.property import template_strategies as ts
 
-_OP_HEAD = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[]")
+# Operator-form heads, ours to expand or refuse: ${NAME<op>, and ${#NAME / ${!NAME
+# (bash's length and indirection, refused as errors).
+_OP_HEAD = re.compile(r"\$\{(?:[#!][A-Za-z_]|[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[])")
 # Subprocess oracles: no deadline. Run deeper with a hypothesis profile of more examples.
 _SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -100,6 +103,25 @@ def test_operator_forms_equal_bash(fragments: list[str], env: dict[str, str]) ->
         return
     assert not failed, f"bash failed at {failed}, hostgw gave {ours!r}"
     assert ours == "".join(expected)
+
+
+@pytest.mark.parametrize(
+    ("template", "env"),
+    [
+        ("${B-$A\\\n0}", {"A": "no", "A0": "joined"}),
+        ("${B-x$A\\\n\\\n0.y}", {"A0": "twice"}),
+        ("${B-$\\\nA}", {"A": "after the dollar"}),
+        ("${B-$A\\\n}", {"A": "before the brace"}),
+        ("${B:+$A\\\n_1}", {"B": "1", "A_1": "an underscore"}),
+    ],
+)
+def test_a_name_in_a_word_continues_across_backslash_newline(
+    template: str, env: dict[str, str]
+) -> None:
+    # Found by test_operator_forms_equal_bash: bash joins the lines first.
+    ok, text = _bash(template, env)
+    assert ok
+    assert expand(template, env, vars=sorted({*env, "B"}), raw=True, own={}) == text
 
 
 @given(ts.plain_text.filter(lambda t: "$" not in t), ts.envs)
