@@ -16,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -149,6 +149,22 @@ def port_of(sock: socket.socket | http.server.ThreadingHTTPServer) -> int:
     return int(address[1])
 
 
+def _serve_each(sock: socket.socket, handle: Callable[[socket.socket], None]) -> None:
+    """Listen on ``sock`` and hand each connection to ``handle`` in a thread of its
+    own, until the socket is closed or shut down."""
+    sock.listen()
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+
+
 # --- real waits ---
 
 
@@ -244,19 +260,12 @@ def test_http_that_accepts_but_never_answers_is_a_timeout(reserved: socket.socke
 
 
 def test_tcp_server_that_is_not_http(reserved: socket.socket) -> None:
-    reserved.listen()
-
-    def babble() -> None:
-        while True:
-            try:
-                conn, _ = reserved.accept()
-            except OSError:
-                return
+    def babble(conn: socket.socket) -> None:
+        with conn:
             conn.recv(1000)
             conn.sendall(b"SSH-2.0-OpenSSH\r\n")
-            conn.close()
 
-    threading.Thread(target=babble, daemon=True).start()
+    _serve_each(reserved, babble)
     url = f"http://127.0.0.1:{port_of(reserved)}/"
     done = run("wait", url, "--timeout", "0.5", "--interval", "0.1")
     assert done.returncode == EXIT_WAIT_TIMEOUT
@@ -370,7 +379,6 @@ def _slow_server(
     if scheme == "https":
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*cert)
-    reserved.listen()
     stop = threading.Event()
 
     def serve(conn: socket.socket) -> None:
@@ -388,15 +396,7 @@ def _slow_server(
         finally:
             conn.close()
 
-    def accept() -> None:
-        while True:
-            try:
-                conn, _ = reserved.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    _serve_each(reserved, serve)
     yield f"{scheme}://127.0.0.1:{port_of(reserved)}/"
     stop.set()
     reserved.shutdown(socket.SHUT_RDWR)
