@@ -6,6 +6,8 @@
   through directory descriptors in directory mode;
 - :mod:`~hostgw.fileio.places`: where temp files live, leftovers of killed
   runs, mount points;
+- :mod:`~hostgw.fileio.spool`: a stream's output held back until it may be
+  written (in memory, then in an unnamed temp file);
 - here: lossless text, "write what changed", diffs.
 """
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hostgw.fileio.reading import MAX_INPUT_ENV, input_limit, read_input
+from hostgw.fileio.spool import SPOOL_LIMIT, Spool
 from hostgw.fileio.writing import (
     FD_LIMIT_FIX,
     STREAMS,
@@ -35,11 +38,13 @@ from hostgw.fileio.writing import (
 __all__ = [
     "FD_LIMIT_FIX",
     "MAX_INPUT_ENV",
+    "SPOOL_LIMIT",
     "STREAMS",
     "Batch",
     "Data",
     "Item",
     "Log",
+    "Spool",
     "Staging",
     "Written",
     "decode",

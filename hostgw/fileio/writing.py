@@ -80,7 +80,7 @@ def stream_fd(path: str | os.PathLike[str]) -> int | None:
     return STREAMS.get(os.fspath(path))
 
 
-def write_stream(path: str | os.PathLike[str], data: Data) -> None:
+def write_stream(path: str | os.PathLike[str], data: bytes | Iterable[bytes]) -> None:
     """Write ``data`` to the stream ``path`` names (see :func:`stream_fd`)."""
     text = sys.stderr if stream_fd(path) == 2 else sys.stdout
     text.flush()
@@ -215,7 +215,7 @@ class Staging:
             self._held.append(chunk)
         elif job is not None and job.fd is not None and self._error is None:
             try:
-                _write_all(job.fd, chunk)
+                write_all(job.fd, chunk)
             except OSError as exc:
                 self._error = _fail(exc, job.path, job.dir.path, "data")
 
@@ -451,7 +451,7 @@ class _Run:
         fd = self.open_temp(job)
         try:
             for chunk in job.data:
-                _write_all(fd, chunk)
+                write_all(fd, chunk)
         except OSError as exc:
             raise _fail(exc, job.path, job.dir.path, "data") from None
         self.seal(job)
@@ -596,7 +596,7 @@ class _Run:
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             for chunk in job.data:
-                _write_all(fd, chunk)
+                write_all(fd, chunk)
             os.ftruncate(fd, sum(map(len, job.data)))
             os.fsync(fd)
         except OSError as exc:
@@ -626,7 +626,8 @@ class _Run:
 _HAS_PROC_FD = os.path.isdir("/proc/self/fd")
 
 
-def _write_all(fd: int, chunk: bytes) -> None:
+def write_all(fd: int, chunk: bytes) -> None:
+    """Write all of ``chunk`` to ``fd`` (a short write goes on where it stopped)."""
     view = memoryview(chunk)
     while view:
         view = view[os.write(fd, view) :]

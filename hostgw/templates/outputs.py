@@ -13,6 +13,7 @@ Templates are read with the input cap, outputs written by
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import sys
@@ -26,6 +27,7 @@ from hostgw.fileio import (
     Batch,
     Item,
     Log,
+    Spool,
     decode,
     read_input,
     same,
@@ -44,7 +46,7 @@ _STREAM_BLOCK = re.compile(rb"stream\s*\{")
 class Output:
     """A rendered file: where it goes, which template it came from, its bytes."""
 
-    __slots__ = ("chunks", "path", "root", "source")
+    __slots__ = ("chunks", "path", "root", "source", "spool")
 
     def __init__(
         self, source: str, path: Path | None, chunks: list[bytes], root: Path | None = None
@@ -53,6 +55,11 @@ class Output:
         self.path = path  # None: stdout
         self.chunks = chunks
         self.root = root  # directory mode: the output directory it stays inside
+        self.spool: Spool | None = None  # a stream's bytes, held back by render_write
+
+    def pieces(self) -> Iterable[bytes]:
+        """The bytes in chunks: from the spool, for a stream :func:`render_write` held."""
+        return self.chunks if self.spool is None else self.spool
 
     @property
     def is_file(self) -> bool:
@@ -118,13 +125,27 @@ def _render_job(
 
 def render_write(plan: Plan, env: Mapping[str, str], own: OwnValues) -> list[Output]:
     """:func:`render_plan` then :func:`write`, with each file output rendered straight
-    into its staged temp file, never held whole in memory; return the outputs
-    whose files were written (their chunks are not kept).
+    into its staged temp file, never held whole in memory, and each stream's
+    held back in a :class:`~hostgw.fileio.Spool` (in memory, then in an
+    unnamed temp file past :data:`~hostgw.fileio.SPOOL_LIMIT`); return the
+    outputs whose files were written (their chunks are not kept).
 
-    The same promise: no file is replaced unless every template rendered (a
-    template's problems come before any output's), only files whose bytes
-    change are written, and nothing is left behind otherwise.
+    The same promise: no file is replaced and no stream written unless every
+    template rendered (a template's problems come before any output's),
+    only files whose bytes change are written, and nothing is left behind
+    otherwise.
     """
+    with contextlib.ExitStack() as held:
+        written, streams = _render_staged(plan, env, own, held)
+        _write_streams(streams, None)
+    return written
+
+
+def _render_staged(
+    plan: Plan, env: Mapping[str, str], own: OwnValues, held: contextlib.ExitStack
+) -> tuple[list[Output], list[Output]]:
+    """Render every job (files staged, streams spooled; the spools closed by ``held``)
+    and put the files in place; return the outputs written and the streams."""
     errors: list[TemplateError] = []
     failed: OutputError | None = None  # the first output that cannot be written
     streams: list[Output] = []
@@ -133,15 +154,19 @@ def render_write(plan: Plan, env: Mapping[str, str], own: OwnValues) -> list[Out
         for job in plan.jobs:
             out = Output(job.template, job.output, [], job.root)
             staging = None
-            if out.path is not None and out.is_file and not errors:
+            sink: Callable[[bytes], object] = _discard  # after an error: nothing is kept
+            drop: Callable[[], None] = _nothing
+            if not errors and out.path is not None and out.is_file:
                 staging = batch.open(out.path, job.root)
-            sink = _discard if errors else None if staging is None else staging.write
+                sink, drop = staging.write, staging.drop
+            elif not errors:
+                spool = out.spool = held.enter_context(Spool())
+                sink, drop = spool.write, spool.close
             try:
                 out.chunks = _render_job(job, env, plan.settings, own, sink=sink)
             except TemplateError as exc:
                 errors.append(exc)
-                if staging is not None:
-                    staging.drop()
+                drop()
                 continue
             if staging is not None:
                 # Staged now, so that it holds no more than its temp file while the
@@ -163,12 +188,15 @@ def render_write(plan: Plan, env: Mapping[str, str], own: OwnValues) -> list[Out
                 batch.add(Item(path, out.chunks))
                 written.append(out)
         batch.commit()
-    _write_streams(streams, None)
-    return written
+    return written, streams
 
 
 def _discard(chunk: bytes) -> None:
     """A sink for the outputs of a run that will write nothing (a template failed)."""
+
+
+def _nothing() -> None:
+    """Dropping an output that was never kept."""
 
 
 def _as_problem(exc: TemplateError, template: str) -> TemplateError:
@@ -249,8 +277,8 @@ def _write_streams(outputs: Iterable[Output], stdout: BinaryIO | None) -> None:
     stream = stdout or sys.stdout.buffer
     for out in outputs:
         if out.path is None:
-            stream.writelines(out.chunks)
+            stream.writelines(out.pieces())
         elif not out.is_file:
             stream.flush()
-            write_stream(out.path, out.chunks)
+            write_stream(out.path, out.pieces())
     stream.flush()
