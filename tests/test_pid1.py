@@ -278,3 +278,122 @@ def test_a_signal_just_before_a_blocking_read_is_not_lost(tmp_path: Path) -> Non
                 os.close(held)
             proc.kill()
             proc.wait()
+
+
+# -- a stop whose exception Python dropped ---------------------------------------------
+# Python drops an exception that a signal handler raises inside a weakref callback
+# (one runs whenever an import releases its lock): the handler ran, the process goes
+# on. These make that happen for certain: the callback signals its own process, and
+# the handler runs on the callback's next bytecode.
+_DROP = """
+import os, signal, weakref
+
+class _Object:
+    pass
+
+def _dropped(_ref):
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):  # the handler runs here; what it raises is dropped
+        pass
+
+def drop_a_stop():
+    held = _Object()
+    ref = weakref.ref(held, _dropped)
+    del held
+    assert ref() is None
+"""
+
+
+def test_a_stop_python_dropped_still_ends_a_fifo_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    script = _DROP + (
+        "import sys\n"
+        "from hostgw.fileio.reading import read_input\n"
+        "from hostgw.runtime.loop import Stopped, starting\n"
+        "try:\n"
+        "    with starting():\n"
+        "        drop_a_stop()\n"
+        "        read_input(sys.argv[1])  # nobody writes to it\n"
+        "except Stopped as stop:\n"
+        "    sys.exit(100 + stop.signum)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(fifo)], stderr=subprocess.PIPE, text=True
+    )
+    held = None
+    try:
+        until("the reader's open", lambda: _open_for_writing(fifo))
+        held = _open_for_writing(fifo)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the dropped TERM was lost in the FIFO read") from None
+    finally:
+        if held is not None:
+            os.close(held)
+        proc.kill()
+        proc.wait()
+    assert "Exception ignored" in err, err  # the stop was dropped, as meant
+    assert proc.returncode == 100 + signal.SIGTERM, err
+
+
+def _open_for_writing(fifo: Path) -> int | None:
+    """A write end of ``fifo`` once a reader has it open (None before)."""
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:
+            raise
+        return None
+
+
+_DROP_IN_LOAD = _DROP + (
+    "import sys\n"
+    "import hostgw.templates.outputs as outputs\n"
+    "real_load = outputs.load\n"
+    "def load(*args, **kwargs):\n"
+    "    drop_a_stop()\n"
+    "    return real_load(*args, **kwargs)\n"
+    "outputs.load = load\n"
+    "from hostgw.__main__ import start\n"
+    "sys.argv = ['hostgw', *sys.argv[1:]]\n"
+    "start()\n"
+)
+
+
+def test_a_stop_python_dropped_ends_watch(tmp_path: Path) -> None:
+    (tmp_path / "t").write_text("server ${HOSTGW_IP};\n")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _DROP_IN_LOAD, "watch", f"{tmp_path / 't'}:{tmp_path / 'out'}"],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("watch went on after the dropped TERM") from None
+    assert "Exception ignored" in done.stderr, done.stderr  # the stop was dropped, as meant
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out").read_text() == "server 10.213.0.1;\n"  # the pass finished
+
+
+@pytest.mark.parametrize("watch", [False, True])
+def test_a_stop_python_dropped_keeps_the_command_from_running(tmp_path: Path, watch: bool) -> None:
+    (tmp_path / "t").write_text("server ${HOSTGW_IP};\n")
+    marker = tmp_path / "ran"
+    argv = ["exec", *(["--watch"] if watch else []), "-t", f"{tmp_path / 't'}:{tmp_path / 'out'}"]
+    done = subprocess.run(
+        [sys.executable, "-c", _DROP_IN_LOAD, *argv, "--", "touch", str(marker)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Exception ignored" in done.stderr, done.stderr  # the stop was dropped, as meant
+    assert "stopped by SIGTERM before the command started" in done.stderr, done.stderr
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert not marker.exists()

@@ -10,6 +10,7 @@ its template in memory, writing nothing when a template fails late.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hostgw.fileio import SPOOL_LIMIT, Spool
+from hostgw.fileio import Spool
 from tests.mounts import tmpfs
 from tests.test_render_streamed import ENV, LAUNCH, LINE
 
@@ -42,7 +43,7 @@ def test_every_byte_comes_back_in_order(
 ) -> None:
     where = tmp_path_factory.mktemp("spool")
     before = _open_fds()
-    with Spool(limit, str(where)) as spool:
+    with Spool(limit, str(where), keep_free=0) as spool:
         for chunk in chunks:
             spool.write(chunk)
         whole = b"".join(chunks)
@@ -50,7 +51,9 @@ def test_every_byte_comes_back_in_order(
         assert b"".join(spool) == whole
         assert b"".join(spool) == whole  # given out again, the same
         # Past the limit nothing stays in memory; below it nothing has left.
-        assert spool.in_memory == (0 if len(whole) > limit else len(whole))
+        spilled = len(whole) > limit
+        assert spool.in_memory == (0 if spilled else len(whole))
+        assert len(_open_fds() - before) == spilled  # one temp file, once spilled
         assert os.listdir(where) == []  # unnamed: nothing to see, nothing to leave
     assert _open_fds() == before  # closing closed the temp file
     assert list(spool) == []
@@ -58,7 +61,7 @@ def test_every_byte_comes_back_in_order(
 
 def test_large_reads_come_back_in_pieces(tmp_path: Path) -> None:
     data = os.urandom(3 << 20)
-    with Spool(1 << 20, str(tmp_path)) as spool:
+    with Spool(1 << 20, str(tmp_path), keep_free=0) as spool:
         for i in range(0, len(data), 100_000):
             spool.write(data[i : i + 100_000])
         pieces = list(spool)
@@ -74,16 +77,56 @@ def test_no_temp_directory_keeps_the_bytes_in_memory(tmp_path: Path) -> None:
         assert b"".join(spool) == b"0123456789" * 100
 
 
+def test_a_spool_leaves_room_on_the_temp_disk(tmp_path: Path) -> None:
+    free = shutil.disk_usage(tmp_path).free
+    before = _open_fds()
+    with Spool(10, str(tmp_path), keep_free=free) as spool:  # no room to spare
+        spool.write(b"x" * 100)
+        assert spool.in_memory == 100
+        assert _open_fds() == before
+
+
 @pytest.mark.netns  # needs root: mounts a tmpfs
-def test_a_full_temp_disk_brings_the_bytes_back_to_memory(tmp_path: Path) -> None:
-    data = os.urandom(1 << 20)  # 16 times the disk
-    with tmpfs(tmp_path / "disk", "64k") as disk, Spool(16_000, str(disk)) as spool:
-        for i in range(0, len(data), 10_000):
-            spool.write(data[i : i + 10_000])
-        assert spool.in_memory == spool.size == len(data)
-        assert b"".join(spool) == data
-        spool.close()
+@pytest.mark.parametrize(
+    ("limit", "keep_free", "total"),
+    [
+        (16_000, 0, 1 << 20),  # spilled, then the 64 KiB disk fills
+        (200_000, 0, 1 << 20),  # the spill itself does not fit
+        (1_000, 40_000, 50_000),  # would fit, but leaves less than 40 KiB free
+    ],
+    ids=["fills-later", "spill-fails", "keeps-room"],
+)
+def test_a_full_temp_disk_brings_the_bytes_back_to_memory(
+    tmp_path: Path, limit: int, keep_free: int, total: int
+) -> None:
+    data = os.urandom(total)
+    before = _open_fds()
+    with tmpfs(tmp_path / "disk", "64k") as disk:
+        with Spool(limit, str(disk), keep_free=keep_free) as spool:
+            for i in range(0, len(data), 10_000):
+                spool.write(data[i : i + 10_000])
+            assert spool.in_memory == spool.size == len(data)
+            assert _open_fds() == before  # the temp file is closed, and its space free
+            assert shutil.disk_usage(disk).used == 0
+            assert b"".join(spool) == data
         assert os.listdir(disk) == []
+
+
+def test_an_interrupted_spill_closes_its_temp_file(tmp_path: Path) -> None:
+    class Interrupt(BaseException):
+        pass
+
+    def interrupt(_fd: int) -> os.statvfs_result:
+        raise Interrupt
+
+    before = _open_fds()
+    spool = Spool(10, str(tmp_path), keep_free=0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "fstatvfs", interrupt)  # the first step once the file is open
+        with pytest.raises(Interrupt):
+            spool.write(b"x" * 100)
+    assert _open_fds() == before
+    assert b"".join(spool) == b"x" * 100  # still held
 
 
 # -- hostgw render to stdout -------------------------------------------------------------
@@ -120,8 +163,8 @@ def test_a_large_stdout_output_is_held_on_disk(tmp_path: Path) -> None:
     _, small = _render_to_stdout(_template(tmp_path, 4), spool_dir)
     grown = (peak - small) * 1024
     # 56 MB more input. Held in memory, the output adds as much again (112 MB);
-    # spooled, at most SPOOL_LIMIT of it is in memory at once.
-    assert grown < 56_000_000 + SPOOL_LIMIT + 8_000_000, f"peak grew by {grown / 1e6:.1f} MB"
+    # spooled, at most 16 MiB of it is in memory at once (and a few chunks).
+    assert grown < 81_000_000, f"peak grew by {grown / 1e6:.1f} MB"
 
 
 def test_a_late_error_writes_nothing_to_stdout(tmp_path: Path) -> None:
@@ -185,6 +228,48 @@ class _Blocked:
         self.proc.wait(timeout=30)
         if self.read_end >= 0:
             os.close(self.read_end)
+
+
+@pytest.mark.parametrize("megabytes", [0, 20], ids=["held", "spooled"])
+def test_a_later_template_that_fails_keeps_stdout_empty(tmp_path: Path, megabytes: int) -> None:
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    first = _template(tmp_path, megabytes, tail=b"first ${HOSTGW_IP};\n")
+    bad = tmp_path / "bad.template"
+    bad.write_bytes(b"listen ${MISSING_PORT};\n")
+    done = subprocess.run(
+        [HOSTGW, "render", "--strict", f"{first}:-", f"{bad}:-", f"{first}:/dev/stderr"],
+        env={**ENV, "TMPDIR": str(spool_dir)},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 5, done.stderr
+    assert done.stdout == b""
+    assert done.stderr.startswith(b"hostgw: template not rendered"), done.stderr[:200]
+    assert os.listdir(spool_dir) == []
+
+
+@pytest.mark.netns  # needs root: mounts a tmpfs
+def test_a_spool_does_not_take_the_space_a_file_output_needs(tmp_path: Path) -> None:
+    big = _template(tmp_path, 20)  # spooled: more than 16 MiB
+    small = _template(tmp_path, 7)
+    with tmpfs(tmp_path / "disk", "24m") as disk:
+        done = subprocess.run(
+            [HOSTGW, "render", "-q", f"{big}:-", f"{small}:{disk / 'small.conf'}"],
+            env={**ENV, "TMPDIR": str(disk)},
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (disk / "small.conf").read_bytes() == _rendered(small)
+        assert os.listdir(disk) == ["small.conf"]
+    assert done.stdout == _rendered(big)
+
+
+def _rendered(template: Path) -> bytes:
+    return template.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
 
 
 def test_kill_9_while_spooled_leaves_nothing(tmp_path: Path) -> None:

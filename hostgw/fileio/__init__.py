@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hostgw.fileio.reading import MAX_INPUT_ENV, input_limit, read_input
-from hostgw.fileio.spool import SPOOL_LIMIT, Spool
+from hostgw.fileio.spool import KEEP_FREE, SPOOL_LIMIT, Spool
 from hostgw.fileio.writing import (
     FD_LIMIT_FIX,
     STREAMS,
@@ -37,6 +37,7 @@ from hostgw.fileio.writing import (
 
 __all__ = [
     "FD_LIMIT_FIX",
+    "KEEP_FREE",
     "MAX_INPUT_ENV",
     "SPOOL_LIMIT",
     "STREAMS",

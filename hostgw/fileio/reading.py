@@ -82,6 +82,9 @@ def read_input(source: str | os.PathLike[str] | BinaryIO, *, limit: int | None =
 
 #: Longest a read of a pipe or FIFO waits before Python looks at its signals again.
 _SIGNAL_CHECK = 0.1
+#: Called between those waits, if set: a long-running hostgw raises a stop there that
+#: Python dropped (see :func:`hostgw.runtime.loop.stop_asked`).
+between_waits: Callable[[], None] | None = None
 
 
 def _read_when_ready(fd: int, size: int) -> bytes:
@@ -96,7 +99,8 @@ def _read_when_ready(fd: int, size: int) -> bytes:
     import select
 
     while not select.select([fd], [], [], _SIGNAL_CHECK)[0]:
-        pass
+        if between_waits is not None:
+            between_waits()
     return os.read(fd, size)
 
 

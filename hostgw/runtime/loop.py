@@ -42,8 +42,25 @@ class Stopped(BaseException):
         return signal.Signals(self.signum).name
 
 
+_ASKED: list[int] = []  # the stop signals :func:`starting` has raised Stopped for
+
+
 def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    _ASKED.append(signum)
     raise Stopped(signum)
+
+
+def stop_asked() -> None:
+    """Raise :class:`Stopped` again if a stop signal arrived since :func:`starting` began.
+
+    Python drops an exception that a signal handler raises while it runs
+    inside a weakref callback or a ``__del__`` (one runs whenever an import
+    releases its lock): the handler ran, yet the process goes on. Called
+    where going on would lose the stop for good: before the command runs,
+    before the watch loop, and between the slices of a wait on a FIFO.
+    """
+    if _ASKED:
+        raise Stopped(_ASKED[0])
 
 
 @contextlib.contextmanager
@@ -53,17 +70,24 @@ def starting(others: Mapping[int, Handler] | None = None) -> Iterator[None]:
     A stop signal raises :class:`Stopped` wherever the process is, so a TERM
     that arrives while a template is read from a slow FIFO, a file written
     or a ``--wait`` goes on ends it promptly: as PID 1, a TERM without a
-    handler would be ignored by the kernel and lost. ``others`` handle the
-    rest (held for the command, or a "look again"). The loop's own handlers
-    replace these once it runs; the previous ones are back on exit.
+    handler would be ignored by the kernel and lost. One whose exception
+    Python dropped is raised again by :func:`stop_asked`. ``others`` handle
+    the rest (held for the command, or a "look again"). The loop's own
+    handlers replace these once it runs; the previous ones are back on exit.
     """
+    from hostgw.fileio import reading
+
     handlers: dict[int, Handler] = {**(others or {}), **dict.fromkeys(STOP_SIGNALS, _raise_stopped)}
+    _ASKED.clear()
     old = {s: signal.signal(s, handler) for s, handler in handlers.items()}
+    old_check, reading.between_waits = reading.between_waits, stop_asked
     try:
         yield
     finally:
+        reading.between_waits = old_check
         for s, handler in old.items():
             signal.signal(s, handler)
+        _ASKED.clear()
 
 
 class WakePipe:
@@ -135,7 +159,7 @@ def serve(watcher: Watcher, *, stop_signals: Sequence[int] = STOP_SIGNALS) -> in
     SIGHUP makes it look again now (a pass after the quiet window) instead
     of ending it. Installs its handlers for the duration.
     """
-    stopped: list[int] = []
+    stopped: list[int] = list(_ASKED[:1])  # a stop that came while starting, if any
 
     def on_stop(signum: int, _frame: object) -> None:
         stopped.append(signum)

@@ -364,7 +364,7 @@ def run_exec(
     start: a TERM or INT before the command runs ends hostgw with 128+N,
     the command never started (see :func:`~hostgw.runtime.loop.starting`).
     """
-    from hostgw.runtime.loop import Stopped, starting
+    from hostgw.runtime.loop import Stopped, starting, stop_asked
     from hostgw.runtime.supervise import FORWARDED, Child, supervise
 
     if command[0].startswith("-") and command[0] != "-":
@@ -399,6 +399,7 @@ def run_exec(
             for step in steps:
                 if step is not None:
                     step(session)
+            stop_asked()  # a stop Python dropped on the way: the command must not run
             if not watch.enabled:
                 from hostgw.runtime.execute import exec_command
 
