@@ -373,6 +373,7 @@ def test_a_stop_python_dropped_ends_watch(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         raise AssertionError("watch went on after the dropped TERM") from None
     assert "Exception ignored" in done.stderr, done.stderr  # the stop was dropped, as meant
+    assert "stopped by SIGTERM during the first pass" in done.stderr, done.stderr
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out").read_text() == "server 10.213.0.1;\n"  # the pass finished
 

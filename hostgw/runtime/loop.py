@@ -159,7 +159,7 @@ def serve(watcher: Watcher, *, stop_signals: Sequence[int] = STOP_SIGNALS) -> in
     SIGHUP makes it look again now (a pass after the quiet window) instead
     of ending it. Installs its handlers for the duration.
     """
-    stopped: list[int] = list(_ASKED[:1])  # a stop that came while starting, if any
+    stopped: list[int] = []
 
     def on_stop(signum: int, _frame: object) -> None:
         stopped.append(signum)

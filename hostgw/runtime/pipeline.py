@@ -458,7 +458,7 @@ def run_watch(
     ends it there (files written so far stay whole), HUP makes it look again
     once it is done.
     """
-    from hostgw.runtime.loop import Stopped, serve, starting
+    from hostgw.runtime.loop import Stopped, serve, starting, stop_asked
     from hostgw.runtime.notify import notifier_for
 
     rewrites.given()
@@ -475,6 +475,7 @@ def run_watch(
     try:
         with starting({signal.SIGHUP: lambda _signum, _frame: watcher.mark()}):
             answer, written = watcher.start()
+            stop_asked()  # a stop Python dropped during the pass: do not go on to the loop
             log(started(watcher, answer, written))
             if written and notifier is not None:
                 watcher.notify_now()
