@@ -37,6 +37,22 @@ def peers_dir() -> Path:
     return next((p for p in _PEERS if p.is_dir()), _PEERS[0])
 
 
+def open_files(pid: int) -> list[str]:
+    """What process ``pid`` holds open: its ``/proc/PID/fd`` links (an unnamed temp file
+    reads ``/dir/#INODE (deleted)``); none once it is gone."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return []
+    links = []
+    for fd in fds:
+        try:
+            links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:  # closed since the listing
+            continue
+    return links
+
+
 def hostgw_cmd() -> Sequence[str]:
     """The real ``hostgw`` console script of the interpreter running the tests."""
     script = Path(sys.executable).with_name("hostgw")

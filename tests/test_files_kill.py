@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.helpers import hostgw_cmd, require_tool
+from tests.helpers import hostgw_cmd, open_files, require_tool
 from tests.nginx import nginx_t
 from tests.waiting import until
 
@@ -147,18 +147,10 @@ def base(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
 def _holds_a_temp(pid: int, where: Path) -> bool:
     """Whether ``pid`` has a temp file open under ``where``: unnamed (``#INODE (deleted)``)
     or in a private temp directory."""
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        try:
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if link.startswith(str(where)) and ("/#" in link or "/.hostgw-tmp-" in link):
-            return True
-    return False
+    return any(
+        link.startswith(str(where)) and ("/#" in link or "/.hostgw-tmp-" in link)
+        for link in open_files(pid)
+    )
 
 
 def _kill_during_write(argv: list[str], env: dict[str, str], where: Path) -> bool:

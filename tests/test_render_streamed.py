@@ -20,6 +20,7 @@ import pytest
 
 from hostgw.errors import OutputError
 from hostgw.fileio import Batch
+from tests.helpers import hostgw_cmd
 
 ENV = {"PATH": os.environ["PATH"], "HOSTGW_IP": "10.213.0.1", "HOSTGW_STRATEGIES": "env"}
 LINE = b"    proxy_pass http://${HOSTGW_IP}:8080; proxy_set_header Host $host;\n"
@@ -32,22 +33,38 @@ LAUNCH = (
 )
 
 
-def _peak_kib(tmp_path: Path, megabytes: int) -> int:
+def template_of(tmp_path: Path, megabytes: int, tail: bytes = b"") -> Path:
+    """A template of about ``megabytes`` MB of :data:`LINE`, then ``tail``."""
     template = tmp_path / f"{megabytes}.template"
-    template.write_bytes(LINE * (megabytes * 1_000_000 // len(LINE)))
-    target = tmp_path / f"{megabytes}.conf"
-    hostgw = Path(sys.executable).with_name("hostgw")
+    template.write_bytes(LINE * (megabytes * 1_000_000 // len(LINE)) + tail)
+    return template
+
+
+def rendered(template: Path) -> bytes:
+    """What ``template`` renders to with :data:`ENV`."""
+    return template.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
+
+
+def launched(args: list[str], template: Path, env: dict[str, str] | None = None) -> bytes:
+    """``hostgw render -q - ARGS`` of ``template`` (its stdin) through :data:`LAUNCH`: its
+    stdout, which ends with the line of the peak RSS in KiB."""
     done = subprocess.run(
-        [sys.executable, "-c", LAUNCH, str(hostgw), "render", "-q", "-", "-o", str(target)],
-        env={**ENV, "TEMPLATE": str(template)},
+        [sys.executable, "-c", LAUNCH, *hostgw_cmd(), "render", "-q", "-", *args],
+        env={**ENV, **(env or {}), "TEMPLATE": str(template)},
         capture_output=True,
-        text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert target.read_bytes() == template.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
-    return int(done.stdout)
+    return done.stdout
+
+
+def _peak_kib(tmp_path: Path, megabytes: int) -> int:
+    template = template_of(tmp_path, megabytes)
+    target = tmp_path / f"{megabytes}.conf"
+    peak = int(launched(["-o", str(target)], template))
+    assert target.read_bytes() == rendered(template)
+    return peak
 
 
 def test_a_file_output_is_not_held_in_memory(tmp_path: Path) -> None:

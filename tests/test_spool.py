@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,10 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hostgw.fileio import Spool
+from tests.helpers import hostgw_cmd, open_files
 from tests.mounts import tmpfs
-from tests.test_render_streamed import ENV, LAUNCH, LINE
+from tests.test_render_streamed import ENV, launched, rendered, template_of
 
-HOSTGW = str(Path(sys.executable).with_name("hostgw"))
+HOSTGW = hostgw_cmd()
 
 
 def _open_fds() -> set[str]:
@@ -132,35 +132,21 @@ def test_an_interrupted_spill_closes_its_temp_file(tmp_path: Path) -> None:
 # -- hostgw render to stdout -------------------------------------------------------------
 
 
-def _template(tmp_path: Path, megabytes: int, tail: bytes = b"") -> Path:
-    template = tmp_path / f"{megabytes}.template"
-    template.write_bytes(LINE * (megabytes * 1_000_000 // len(LINE)) + tail)
-    return template
-
-
 def _render_to_stdout(template: Path, spool_dir: Path) -> tuple[bytes, int]:
     """What ``hostgw render`` of ``template`` writes to stdout, and its peak RSS in KiB."""
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCH, HOSTGW, "render", "-q", "-"],
-        env={**ENV, "TEMPLATE": str(template), "TMPDIR": str(spool_dir)},
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    # the launcher prints the peak after hostgw's output, on the same stdout
-    rendered, _, peak = done.stdout[:-1].rpartition(b"\n")
-    return rendered + b"\n", int(peak)
+    out = launched([], template, {"TMPDIR": str(spool_dir)})
+    rendered_out, _, peak = out[:-1].rpartition(b"\n")  # the peak comes last, on its own line
+    return rendered_out + b"\n", int(peak)
 
 
 def test_a_large_stdout_output_is_held_on_disk(tmp_path: Path) -> None:
     spool_dir = tmp_path / "tmp"
     spool_dir.mkdir()
-    large = _template(tmp_path, 60)
-    rendered, peak = _render_to_stdout(large, spool_dir)
-    assert rendered == large.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
+    large = template_of(tmp_path, 60)
+    out, peak = _render_to_stdout(large, spool_dir)
+    assert out == rendered(large)
     assert os.listdir(spool_dir) == []
-    _, small = _render_to_stdout(_template(tmp_path, 4), spool_dir)
+    _, small = _render_to_stdout(template_of(tmp_path, 4), spool_dir)
     grown = (peak - small) * 1024
     # 56 MB more input. Held in memory, the output adds as much again (112 MB);
     # spooled, at most 16 MiB of it is in memory at once (and a few chunks).
@@ -170,10 +156,10 @@ def test_a_large_stdout_output_is_held_on_disk(tmp_path: Path) -> None:
 def test_a_late_error_writes_nothing_to_stdout(tmp_path: Path) -> None:
     spool_dir = tmp_path / "tmp"
     spool_dir.mkdir()
-    template = _template(tmp_path, 30, tail=b"listen ${MISSING_PORT};\n")
+    template = template_of(tmp_path, 30, tail=b"listen ${MISSING_PORT};\n")
     with template.open("rb") as stdin:
         done = subprocess.run(
-            [HOSTGW, "render", "--strict", "-"],
+            [*HOSTGW, "render", "--strict", "-"],
             env={**ENV, "TMPDIR": str(spool_dir)},
             stdin=stdin,
             capture_output=True,
@@ -194,7 +180,7 @@ class _Blocked:
         self.read_end, write_end = os.pipe()
         with template.open("rb") as stdin:
             self.proc = subprocess.Popen(
-                [HOSTGW, "render", "-q", "-"],
+                [*HOSTGW, "render", "-q", "-"],
                 env={**ENV, **env},
                 stdin=stdin,
                 stdout=write_end,
@@ -234,11 +220,11 @@ class _Blocked:
 def test_a_later_template_that_fails_keeps_stdout_empty(tmp_path: Path, megabytes: int) -> None:
     spool_dir = tmp_path / "tmp"
     spool_dir.mkdir()
-    first = _template(tmp_path, megabytes, tail=b"first ${HOSTGW_IP};\n")
+    first = template_of(tmp_path, megabytes, tail=b"first ${HOSTGW_IP};\n")
     bad = tmp_path / "bad.template"
     bad.write_bytes(b"listen ${MISSING_PORT};\n")
     done = subprocess.run(
-        [HOSTGW, "render", "--strict", f"{first}:-", f"{bad}:-", f"{first}:/dev/stderr"],
+        [*HOSTGW, "render", "--strict", f"{first}:-", f"{bad}:-", f"{first}:/dev/stderr"],
         env={**ENV, "TMPDIR": str(spool_dir)},
         capture_output=True,
         timeout=120,
@@ -252,30 +238,26 @@ def test_a_later_template_that_fails_keeps_stdout_empty(tmp_path: Path, megabyte
 
 @pytest.mark.netns  # needs root: mounts a tmpfs
 def test_a_spool_does_not_take_the_space_a_file_output_needs(tmp_path: Path) -> None:
-    big = _template(tmp_path, 20)  # spooled: more than 16 MiB
-    small = _template(tmp_path, 7)
+    big = template_of(tmp_path, 20)  # spooled: more than 16 MiB
+    small = template_of(tmp_path, 7)
     with tmpfs(tmp_path / "disk", "24m") as disk:
         done = subprocess.run(
-            [HOSTGW, "render", "-q", f"{big}:-", f"{small}:{disk / 'small.conf'}"],
+            [*HOSTGW, "render", "-q", f"{big}:-", f"{small}:{disk / 'small.conf'}"],
             env={**ENV, "TMPDIR": str(disk)},
             capture_output=True,
             timeout=120,
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        assert (disk / "small.conf").read_bytes() == _rendered(small)
+        assert (disk / "small.conf").read_bytes() == rendered(small)
         assert os.listdir(disk) == ["small.conf"]
-    assert done.stdout == _rendered(big)
-
-
-def _rendered(template: Path) -> bytes:
-    return template.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
+    assert done.stdout == rendered(big)
 
 
 def test_kill_9_while_spooled_leaves_nothing(tmp_path: Path) -> None:
     spool_dir = tmp_path / "tmp"
     spool_dir.mkdir()
-    run = _Blocked(_template(tmp_path, 40), {"TMPDIR": str(spool_dir)}, tmp_path)
+    run = _Blocked(template_of(tmp_path, 40), {"TMPDIR": str(spool_dir)}, tmp_path)
     try:
         run.wait_until(lambda: _holds_a_file_in(run.proc.pid, spool_dir))
         assert _unnamed_files(run.proc.pid)  # what the other test looks for
@@ -287,7 +269,7 @@ def test_kill_9_while_spooled_leaves_nothing(tmp_path: Path) -> None:
 def test_without_a_temp_directory_the_output_stays_in_memory(tmp_path: Path) -> None:
     work = tmp_path / "work"  # the working directory: no temp file may go there
     work.mkdir()
-    template = _template(tmp_path, 20)
+    template = template_of(tmp_path, 20)
     run = _Blocked(template, {"TMPDIR": str(tmp_path / "missing")}, work)
     try:
         run.wait_until(run.blocked_writing)
@@ -296,31 +278,15 @@ def test_without_a_temp_directory_the_output_stays_in_memory(tmp_path: Path) -> 
         out = run.drain()
     finally:
         run.kill()
-    assert out == template.read_bytes().replace(b"${HOSTGW_IP}", b"10.213.0.1")
+    assert out == rendered(template)
     assert os.listdir(work) == []
 
 
 def _holds_a_file_in(pid: int, directory: Path) -> bool:
     """Whether process ``pid`` has a file in ``directory`` open (an unnamed one counts)."""
-    fds = Path(f"/proc/{pid}/fd")
-    for fd in fds.iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith(f"{directory}/"):
-            return True
-    return False
+    return any(link.startswith(f"{directory}/") for link in open_files(pid))
 
 
 def _unnamed_files(pid: int) -> list[str]:
     """The files process ``pid`` holds open that have no name (O_TMPFILE or unlinked)."""
-    found = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("/") and target.endswith(" (deleted)"):
-            found.append(target)
-    return found
+    return [f for f in open_files(pid) if f.startswith("/") and f.endswith(" (deleted)")]

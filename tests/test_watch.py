@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import hostgw_cmd
+from tests.helpers import hostgw_cmd, open_files
 from tests.netns import Lab, Netns, sh
 from tests.waiting import read, until
 
@@ -295,9 +295,7 @@ def test_literal_override_watches_nothing(lab: Lab, watching: Callable[..., Runn
     assert "watching nothing" in read(w.log)
     assert w.out.read_text() == rendered("10.213.67.40")
     ns.ip("route", "replace", "default", "via", "10.213.67.9")
-    fd_links = {
-        os.readlink(f"/proc/{w.proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{w.proc.pid}/fd")
-    }
+    fd_links = set(open_files(w.proc.pid))
     assert not any("NETLINK" in link or "socket" in link for link in fd_links - _pipes(fd_links))
     # A pass after the route change (forced by HUP, seen by the edited
     # template) still writes the override, not the new route's gateway.
