@@ -255,13 +255,8 @@ def test_a_signal_just_before_a_blocking_read_is_not_lost(tmp_path: Path) -> Non
         proc = subprocess.Popen([sys.executable, "-c", _READER, str(fifo)])
         held: int | None = None
         try:
-            while held is None:
-                try:
-                    held = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-                except OSError as exc:
-                    if exc.errno != errno.ENXIO:
-                        raise
-                    time.sleep(0.001)
+            while (held := _open_for_writing(fifo)) is None:
+                time.sleep(0.001)
             os.kill(proc.pid, signal.SIGTERM)  # right as the reader's open returns
             try:
                 code = proc.wait(timeout=5)
@@ -320,8 +315,10 @@ def test_a_stop_python_dropped_still_ends_a_fifo_read(tmp_path: Path) -> None:
     )
     held = None
     try:
-        until("the reader's open", lambda: _open_for_writing(fifo))
-        held = _open_for_writing(fifo)
+        deadline = time.monotonic() + 30
+        while (held := _open_for_writing(fifo)) is None:
+            assert time.monotonic() < deadline, "the reader never opened the FIFO"
+            time.sleep(0.001)
         try:
             _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
