@@ -3,6 +3,13 @@
 ``lab`` builds real network namespaces (see tests/netns.py). Where root or
 netns is missing such tests skip locally; with ``HOSTGW_NO_SKIP=1`` (set by
 ``scripts/test``, hence CI) any skipped test fails the whole run.
+
+Property tests run under one of two hypothesis profiles, chosen here before
+any test module makes its settings: ``gate`` (the default under
+``HOSTGW_NO_SKIP=1``) draws the same examples on every run, so the test
+command fails on a change and not on a new draw; ``explore`` (the default
+elsewhere, or ``HOSTGW_HYPOTHESIS=explore``) draws new ones each run and
+keeps what failed in ``.hypothesis/``.
 """
 
 from __future__ import annotations
@@ -12,10 +19,20 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests import netns
 
 NO_SKIP = os.environ.get("HOSTGW_NO_SKIP") == "1"
+PROFILES = ("gate", "explore")
+settings.register_profile("gate", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+HYPOTHESIS_PROFILE = os.environ.get("HOSTGW_HYPOTHESIS") or ("gate" if NO_SKIP else "explore")
+if HYPOTHESIS_PROFILE not in PROFILES:
+    raise pytest.UsageError(
+        f"HOSTGW_HYPOTHESIS={HYPOTHESIS_PROFILE!r}: use one of {', '.join(PROFILES)}"
+    )
+settings.load_profile(HYPOTHESIS_PROFILE)
 _netns_reason = netns.available() if shutil.which("ip") else "needs iproute2 (ip)"
 
 

@@ -1,0 +1,81 @@
+"""The test command draws the same property-test examples on every run; exploring draws new.
+
+``tests/conftest.py`` picks the hypothesis profile. Each case runs a tiny
+property test in a fresh interpreter, twice, and compares what it was given.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import REPO
+
+_DRAWS = """
+import tests.conftest
+from hypothesis import given, strategies as st
+seen = []
+@given(st.lists(st.integers(), min_size=1))
+def draws(x):
+    seen.append(x)
+draws()
+print(seen)
+"""
+
+
+def _draws(**env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTGW_", "HYPOTHESIS"))}
+    return subprocess.run(
+        [sys.executable, "-c", _DRAWS],
+        cwd=REPO,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _twice(**env: str) -> tuple[str, str]:
+    first, second = _draws(**env), _draws(**env)
+    for done in (first, second):
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("[["), done.stdout
+    return first.stdout, second.stdout
+
+
+def test_the_test_command_draws_the_same_examples_every_run() -> None:
+    first, second = _twice(HOSTGW_NO_SKIP="1")
+    assert first == second
+
+
+def test_the_gate_profile_can_be_asked_for_by_name() -> None:
+    first, second = _twice(HOSTGW_HYPOTHESIS="gate")
+    assert first == second
+
+
+@pytest.mark.parametrize("env", [{}, {"HOSTGW_NO_SKIP": "1", "HOSTGW_HYPOTHESIS": "explore"}])
+def test_exploring_draws_new_examples_each_run(env: dict[str, str]) -> None:
+    first, second = _twice(**env)
+    assert first != second
+
+
+def test_an_unknown_profile_is_refused_with_the_choices() -> None:
+    done = _draws(HOSTGW_HYPOTHESIS="fast")
+    assert done.returncode != 0
+    assert "HOSTGW_HYPOTHESIS='fast': use one of gate, explore" in done.stderr
+
+
+def test_this_session_runs_under_the_profile_it_asked_for() -> None:
+    from hypothesis import settings
+
+    from tests.conftest import HYPOTHESIS_PROFILE
+
+    gate = HYPOTHESIS_PROFILE == "gate"
+    assert settings.default.derandomize is gate
+    assert (settings.default.database is None) is gate
+    if os.environ.get("HOSTGW_NO_SKIP") == "1" and not os.environ.get("HOSTGW_HYPOTHESIS"):
+        assert gate
