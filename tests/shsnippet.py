@@ -151,6 +151,15 @@ def root_tree(
     return base
 
 
+def write_link(root: Path, name: str, **files: str | None) -> None:
+    """``sys/class/net/NAME/FILE`` under ``root`` for each file given (None: left out)."""
+    link = root / "sys/class/net" / name
+    link.mkdir(parents=True, exist_ok=True)
+    for file, text in files.items():
+        if text is not None:
+            (link / file).write_text(text + "\n")
+
+
 def environ_without_hostgw() -> dict[str, str]:
     """This process's environment minus every HOSTGW_* and HOST_IP setting."""
     return {

@@ -11,13 +11,26 @@ container itself: pasta gives a container the host's addresses, and Podman
 - ``/proc/net/if_inet6`` (IPv6): one address per line, 32 hex digits, then
   the interface index, prefix length, scope and flags in hex, and the name.
 
+Whether an own address is wrong depends on the interface that holds it
+(:func:`link_kind`): on a veth, a tap or loopback it is the container's; on
+any other interface (a NIC, a bridge, a bond) we share the host's network
+namespace, and it is the host's. An IPv4 address's interface is the one of
+the most specific route without a gateway that covers it (:func:`link_of`).
+
 Pure functions from text to records; lines that do not parse are left out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Literal
+
 from hostgw.addr import packed, unpack
 from hostgw.record import Record
+
+#: What an interface is, for an own address on it (see :func:`link_kind`).
+LinkKind = Literal["host", "loopback", "tun", "peer", "unknown"]
+_LOOPBACK = "772"  # sys/class/net/NAME/type of a loopback (ARPHRD_LOOPBACK)
 
 
 class Local(Record):
@@ -90,3 +103,46 @@ def parse_if_inet6(text: str) -> tuple[Local, ...]:
             continue
         found.append(Local(address, 128, fields[5]))
     return tuple(found)
+
+
+def link_kind(
+    ifindex: str | None, iflink: str | None, type: str | None, tun_flags: str | None
+) -> LinkKind:
+    """What ``sys/class/net/NAME`` says an interface is, from its files' text (None: unread).
+
+    ``"tun"``: a tun or tap (``tun_flags`` exists): user-mode networking such
+    as pasta or slirp4netns; ``"peer"``: its other end is in another
+    namespace or on another link (``iflink`` is not ``ifindex``: a veth, a
+    macvlan, an ipvlan); ``"loopback"``; ``"unknown"``: the files could not be
+    read; ``"host"``: none of these (a NIC, a bridge, a bond).
+    """
+    if tun_flags is not None:
+        return "tun"
+    index, link, kind = (t.strip() if t is not None else "" for t in (ifindex, iflink, type))
+    if not (index.isdecimal() and link.isdecimal() and kind.isdecimal()):
+        return "unknown"
+    if kind == _LOOPBACK:
+        return "loopback"
+    return "host" if int(index) == int(link) else "peer"
+
+
+def link_of(address: str, routes: Iterable[tuple[str, str, int]]) -> str | None:
+    """The interface of the most specific route in ``routes`` that covers ``address``.
+
+    ``routes``: ``(interface, destination, prefix)`` of routes without a
+    gateway; a default route (prefix 0) covers nothing here.
+    """
+    try:
+        raw = packed(address)
+    except ValueError:
+        return None
+    best: tuple[int, str] | None = None
+    for iface, destination, prefix in routes:
+        try:
+            net = packed(destination)
+        except ValueError:
+            continue
+        covers = prefix > 0 and len(net) == len(raw) and _same_prefix(raw, net, prefix)
+        if covers and (best is None or prefix > best[0]):
+            best = (prefix, iface)
+    return best[1] if best else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hostgw.addr import (
     address_problem,
@@ -25,7 +25,7 @@ from hostgw.addr import (
 from hostgw.detection.evidence import EVERYTHING, Context, Finding, Outcome
 
 if TYPE_CHECKING:
-    from hostgw.detection.own import OwnAddresses
+    from hostgw.detection.own import LinkKind, OwnAddresses
     from hostgw.detection.resolve import Lookups, Resolution
 
 # Calico's fixed IPv6 next hop (MAC ee:ee:ee:ee:ee:ee), answered by the host
@@ -238,7 +238,8 @@ def hosts(ctx: Context) -> Outcome:
         hit = lookup(entries, ctx.names, family)
         if hit is not None:
             _name, entry = hit
-            findings.append(Finding(entry.address, family, f"{path}:{entry.line}: {entry.text}"))
+            detail = f"{path}:{entry.line}: {entry.text}{own.kept(entry.address)}"
+            findings.append(Finding(entry.address, family, detail))
     usable = "usable " if rejected else ""
     reason = (
         ""
@@ -353,26 +354,36 @@ def host_network(ctx: Context) -> Outcome:
 
 
 class _Own:
-    """Rejects a hosts or DNS answer that is one of the container's own addresses.
+    """Judges a hosts or DNS answer that is one of the container's own addresses.
 
-    Such an answer reaches only the container itself: pasta gives a container
-    the host's addresses, and Podman 4.3 then names one of them
-    ``host.containers.internal``. Under host networking (a runtime's bridge
-    in our own namespace, as ``host-network`` sees it) the host's own address
-    is right, and nothing is rejected. The files are read on first need:
-    ``proc/net/fib_trie`` (IPv4 LOCAL prefixes) and ``proc/net/if_inet6``; one
-    that cannot be read rejects nothing.
+    Such an answer reaches only the container itself where the address is on
+    a veth, a tap or loopback: pasta gives a container the host's addresses
+    on a tap, and Podman 4.3 then names one of them
+    ``host.containers.internal``. On any other interface (a NIC, a bridge, see
+    :func:`hostgw.detection.own.link_kind`) we share the host's network
+    namespace, as with rootless Podman's ``--network host``, and the address
+    is the host's, so it is kept with a note (:meth:`kept`). A runtime's
+    bridge in our own namespace (as ``host-network`` sees it) keeps every
+    one. The files are read on first need: ``proc/net/fib_trie`` (IPv4 LOCAL
+    prefixes), ``proc/net/if_inet6``, ``proc/net/route`` (the IPv4 address's
+    interface) and ``sys/class/net/NAME``; no own address is known from a
+    file that cannot be read, and an interface that cannot be read is not
+    taken for the host's.
     """
 
-    __slots__ = ("_ctx", "_found", "_sources")
+    __slots__ = ("_ctx", "_found", "_kept", "_kinds", "_links", "_sources")
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._found: OwnAddresses | None = None
         self._sources: dict[int, str] = {}
+        self._links: list[tuple[str, str, int]] = []
+        self._kinds: dict[str, LinkKind] = {}
+        self._kept: dict[str, str] = {}
 
     def _load(self) -> OwnAddresses:
         from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_inet6
+        from hostgw.detection.routes import parse_ipv4_routes
 
         try:
             bridges = _runtime_bridges(self._ctx)[0]
@@ -389,23 +400,70 @@ class _Own:
             if text is not None:
                 found += parse(text)
                 self._sources[family] = self._ctx.path(relative)
+        if found:
+            text, _ = self._ctx.read("proc/net/route")
+            routes = parse_ipv4_routes(text or "").routes
+            self._links = [
+                (r.iface, r.destination, r.prefix) for r in routes if r.usable and not r.gateway
+            ]
         return OwnAddresses(tuple(found))
+
+    def _kind(self, iface: str) -> LinkKind:
+        from hostgw.detection.own import link_kind
+
+        if iface not in self._kinds:
+            base = f"sys/class/net/{iface}"
+            index, link, kind, tun = (
+                self._ctx.read(f"{base}/{f}")[0] for f in ("ifindex", "iflink", "type", "tun_flags")
+            )
+            named = "/" not in iface and iface not in (".", "..")
+            self._kinds[iface] = link_kind(index, link, kind, tun) if named else "unknown"
+        return self._kinds[iface]
 
     def reject(self, address: str) -> str | None:
         """Why ``address`` cannot be the host (it is our own), or None."""
+        from hostgw.detection.own import link_of
+
         if self._found is None:
             self._found = self._load()
         hit = self._found.holds(address)
         if hit is None:
             return None
+        bare = address.partition("%")[0]
         if ":" in hit.address:
             where = f"{self._sources[6]}: {hit.address} on {hit.iface}"
+            iface: str | None = hit.iface
         else:
             where = f"{self._sources[4]}: {hit.address}/{hit.prefix} LOCAL"
+            iface = link_of(bare, self._links)
+        kind = self._kind(iface) if iface else "unrouted"
+        if kind == "host":
+            self._kept[address] = (
+                f"{bare} is our own address, on {iface}, an interface of the host's kind "
+                f"(sys/class/net/{iface}: no veth, tap or loopback), so we share the "
+                "host's network and it is the host's"
+            )
+            return None
         return (
-            f"{address.partition('%')[0]} is this container's own address ({where}), so it "
-            "reaches only the container (pasta gives a container the host's addresses)"
+            f"{bare} is this container's own address ({where}), {_ON[kind].format(iface)}, so "
+            "it reaches only the container (pasta gives a container the host's addresses)"
         )
+
+    def kept(self, address: str) -> str:
+        """``"; why"`` for an own address :meth:`reject` kept, else ``""``."""
+        note = self._kept.get(address)
+        return f"; {note}" if note else ""
+
+
+# Where an own address that is rejected sits, by the kind of its interface.
+_ON: dict[LinkKind | Literal["unrouted"], str] = {
+    "tun": "on {}, a tun or tap (user-mode networking: pasta, slirp4netns)",
+    "peer": "on {}, one end of a veth (or a macvlan, ipvlan): a container's",
+    "loopback": "on {}, loopback",
+    "unknown": "on {}, which sys/class/net does not show to be the host's",
+    "unrouted": "on no interface a route without a gateway names in proc/net/route",
+    "host": "",
+}
 
 
 # --- dns ---------------------------------------------------------------------
@@ -457,7 +515,8 @@ def dns(ctx: Context) -> Outcome:
             if why is not None:
                 rejected.append(f"{name} -> {address}: {why}")
                 continue
-            detail = f"{name} -> {address} (system resolver; nameserver {servers})"
+            resolver = f"system resolver; nameserver {servers}"
+            detail = f"{name} -> {address} ({resolver}){own.kept(address)}"
             findings.append(Finding(address, family, detail))
             break
     seen = _dns_seen(ctx, queries, results, late, answered={f.detail for f in findings})

@@ -9,8 +9,9 @@
 #   env           HOSTGW_IP (address or hostname), HOSTGW_IP6
 #   hosts         /etc/hosts: host.docker.internal, host.containers.internal
 #                 (or HOSTGW_NAMES=a,b); an entry that is the container's own
-#                 address (/proc/net/fib_trie, /proc/net/if_inet6) is rejected,
-#                 except under host networking
+#                 address (/proc/net/fib_trie, /proc/net/if_inet6) is rejected
+#                 on a veth, tap or loopback (/sys/class/net), kept elsewhere
+#                 and under host networking
 #   k8s           HOST_IP from status.hostIP (or the variable HOSTGW_K8S_VAR names)
 #   host-network  a docker0/podman bridge in our own namespace -> 127.0.0.1
 #   route         /proc/net/route, then /proc/net/ipv6_route (lowest metric,
@@ -284,6 +285,9 @@ kind == "route4" {
     if (n < 8 || !(ishex(F[2], 8, 8) && ishex(F[3], 8, 8) && ishex(F[8], 8, 8)) \
         || !(ishex(F[4], 1, 8) && isdec(F[7]))) { skip4++; next }
     flags = hexval(F[4])
+    if (bit(flags, 1) && !bit(flags, 512) && !(bit(flags, 2) && !zeros(F[3])) && !zeros(F[8])) {
+        nl4++; L4_if[nl4] = F[1]; L4_dst[nl4] = hex4(F[2]); L4_bits[nl4] = ones(hexval(F[8]))
+    }
     if (!zeros(F[8]) || !zeros(F[2]) || !bit(flags, 1) || bit(flags, 512)) next
     nd4++
     metric = dec(F[7])
@@ -342,19 +346,52 @@ function within4(a, b, bits,   d, i) {
     for (i = bits; i < 32; i++) d *= 2
     return int(num4(a) / d) == int(num4(b) / d)
 }
-# Why address A (family FAM) cannot be the host, it being our own; "" if it can.
-function own_reject(a, fam,   p, k) {
+function ones(v,   c) { c = 0; while (v > 0) { c += v % 2; v = int(v / 2) }; return c }
+# The interface of the most specific IPv4 route without a gateway that covers A, or "".
+function link_of4(a,   k, best, bits) {
+    best = ""; bits = 0
+    for (k = 1; k <= nl4; k++)
+        if (L4_bits[k] > bits && within4(a, L4_dst[k], L4_bits[k])) { best = L4_if[k]; bits = L4_bits[k] }
+    return best
+}
+function readone(f,   line, ok) { ok = (getline line < f) > 0; close(f); return ok ? strip(line) : "-" }
+# What sys/class/net says interface I is (hostgw.detection.own.link_kind).
+function link_kind(i,   b, ix, lk, ty) {
+    if (i == "") return "unrouted"
+    if (i ~ /\// || i == "." || i == "..") return "unknown"
+    b = root "/sys/class/net/" i "/"
+    if (readone(b "tun_flags") != "-") return "tun"
+    ix = readone(b "ifindex"); lk = readone(b "iflink"); ty = readone(b "type")
+    if (!isdec(ix) || !isdec(lk) || !isdec(ty)) return "unknown"
+    if (dec(ty) == 772) return "loopback"
+    return dec(ix) == dec(lk) ? "host" : "peer"
+}
+# Why address A (family FAM) cannot be the host, it being our own; "" if it can
+# (then KEPT[A] says why it is kept).
+function own_reject(a, fam,   p, k, i, kind, on) {
     if (hostnet != "") return ""  # host networking: the address of the host is right
     if (!OWNED) own_load()
     p = index(a, "%")
     if (p) a = substr(a, 1, p - 1)
     for (k = 1; k <= nown; k++) {
         if (OWN_F[k] != fam) continue
-        if (fam == 6 ? OWN_A[k] == a : within4(a, OWN_A[k], OWN_P[k]))
-            return a " is this container\047s own address (" OWN_W[k] ": " OWN_A[k] (fam == 6 ? " on " OWN_I[k] : "/" OWN_P[k] " LOCAL") "), so it reaches only the container (pasta gives a container the host\047s addresses)"
+        if (!(fam == 6 ? OWN_A[k] == a : within4(a, OWN_A[k], OWN_P[k]))) continue
+        i = fam == 6 ? OWN_I[k] : link_of4(a)
+        kind = link_kind(i)
+        if (kind == "host") {
+            KEPT[a] = "; " a " is our own address, on " i ", an interface of the host\047s kind (sys/class/net/" i ": no veth, tap or loopback), so we share the host\047s network and it is the host\047s"
+            return ""
+        }
+        on = kind == "tun" ? "on " i ", a tun or tap (user-mode networking: pasta, slirp4netns)" \
+            : kind == "peer" ? "on " i ", one end of a veth (or a macvlan, ipvlan): a container\047s" \
+            : kind == "loopback" ? "on " i ", loopback" \
+            : kind == "unknown" ? "on " i ", which sys/class/net does not show to be the host\047s" \
+            : "on no interface a route without a gateway names in proc/net/route"
+        return a " is this container\047s own address (" OWN_W[k] ": " OWN_A[k] (fam == 6 ? " on " OWN_I[k] : "/" OWN_P[k] " LOCAL") "), " on ", so it reaches only the container (pasta gives a container the host\047s addresses)"
     }
     return ""
 }
+function kept(a,   p) { p = index(a, "%"); if (p) a = substr(a, 1, p - 1); return (a in KEPT) ? KEPT[a] : "" }
 
 # --- the strategies: each fills FOUND[4], FOUND[6] (address) and DETAIL[...],
 # and WHY (what it saw otherwise); FATAL stops the whole detection. ---
@@ -447,7 +484,7 @@ function s_hosts(fams,   f, k, j, name, nn, NL, why) {
                     if (!((k) in HREJ_K)) { HREJ_K[k] = 1; HREJ = HREJ "; rejected " hostsfile ":" H_line[k] ": " H_text[k] ": " why }
                     continue
                 }
-                add(f, H_addr[k], hostsfile ":" H_line[k] ": " H_text[k]); break
+                add(f, H_addr[k], hostsfile ":" H_line[k] ": " H_text[k] kept(H_addr[k])); break
             }
         }
     }
