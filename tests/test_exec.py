@@ -7,6 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import Done, hostgw_cmd
 from tests.helpers import run as run_hostgw
 from tests.waiting import until
@@ -63,6 +65,37 @@ def test_the_command_gets_default_signal_dispositions() -> None:
     assert not mask & (1 << (signal.SIGPIPE - 1))
     assert not mask & (1 << (signal.SIGXFSZ - 1))
     assert mask == _ignored(direct.stdout)
+
+
+IGNORING = 'trap "" INT QUIT TERM; exec "$@"'  # as nohup or a background job leaves them
+
+
+@pytest.mark.parametrize("watch", [(), ("--watch",)], ids=["exec", "exec-watch"])
+def test_signals_ignored_when_hostgw_starts_stay_ignored_for_the_command(
+    watch: tuple[str, ...],
+) -> None:
+    # hostgw handles INT and TERM while it starts (and forwards more with
+    # --watch); an exec resets a handled signal to its default, so without
+    # care the command would see INT and TERM again where it should not.
+    script = "cat /proc/$$/status"
+    direct = subprocess.run(
+        ["sh", "-c", IGNORING, "sh", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    done = subprocess.run(
+        ["sh", "-c", IGNORING, "sh", *hostgw_cmd(), "exec", *watch, "--", "sh", "-c", script],
+        env=BASE,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    wanted = sum(1 << (s - 1) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM))
+    assert _ignored(direct.stdout) & wanted == wanted
+    assert _ignored(done.stdout) == _ignored(direct.stdout)
 
 
 def test_hostgw_variables_are_exported() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from hostgw.errors import CommandNotExecutable, CommandNotFound, HostgwError, UsageError
+from hostgw.runtime.loop import ignore_as_inherited
 
 # Python ignores these at startup, and an ignored signal stays ignored across
 # exec: nginx or a shell pipeline would then never see SIGPIPE.
@@ -36,6 +37,7 @@ def exec_command(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed or broken: nothing to keep
             stream.flush()
+    ignore_as_inherited()
     try:
         os.execvpe(argv[0], list(argv), dict(env))  # noqa: S606 - exec'ing argv is the job
     except OSError as exc:

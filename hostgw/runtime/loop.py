@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 #: Signals that end a long-running hostgw.
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
 Handler = Callable[[int, FrameType | None], object]
+# Signals that start-up found ignored (inherited: nohup, a shell's background
+# job). An exec resets a handled signal to its default, so the command is
+# given them ignored again (ignore_as_inherited), as it would have them run directly.
+_INHERITED_IGNORED: set[int] = set()
 
 
 class Stopped(BaseException):
@@ -63,6 +67,16 @@ def stop_asked() -> None:
         raise Stopped(_ASKED[0])
 
 
+def ignore_as_inherited() -> None:
+    """Ignore again each signal that was ignored before :func:`starting` handled it.
+
+    Called right before the command is exec'd (in a forked child too): the
+    command then has the dispositions it would have had without hostgw.
+    """
+    for s in _INHERITED_IGNORED:
+        signal.signal(s, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def starting(others: Mapping[int, Handler] | None = None) -> Iterator[None]:
     """Handle signals while hostgw starts (the first render, rewrite and wait).
@@ -80,6 +94,7 @@ def starting(others: Mapping[int, Handler] | None = None) -> Iterator[None]:
     handlers: dict[int, Handler] = {**(others or {}), **dict.fromkeys(STOP_SIGNALS, _raise_stopped)}
     _ASKED.clear()
     old = {s: signal.signal(s, handler) for s, handler in handlers.items()}
+    _INHERITED_IGNORED.update(s for s, handler in old.items() if handler == signal.SIG_IGN)
     old_check, reading.between_waits = reading.between_waits, stop_asked
     try:
         yield

@@ -24,7 +24,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hostgw.runtime.loop import WakePipe, wait
+from hostgw.runtime.loop import WakePipe, ignore_as_inherited, wait
 
 if TYPE_CHECKING:
     from hostgw.runtime.watcher import Watcher
@@ -86,7 +86,9 @@ class Child:
 
 
 def _child_setup() -> None:  # pragma: no cover - runs in the forked child
-    """Own process group; take the terminal when there is one (like tini)."""
+    """Own process group; take the terminal when there is one (like tini); the
+    signals hostgw found ignored ignored again."""
+    ignore_as_inherited()
     os.setpgid(0, 0)
     try:
         if os.isatty(0):
