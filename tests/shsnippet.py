@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import hostgw.runtime
@@ -151,13 +151,27 @@ def root_tree(
     return base
 
 
-def write_link(root: Path, name: str, **files: str | None) -> None:
-    """``sys/class/net/NAME/FILE`` under ``root`` for each file given (None: left out)."""
+def write_link(root: Path, name: str, *entries: str) -> None:
+    """``sys/class/net/NAME`` under ``root``, with each entry given: ``device`` as a
+    symlink (dangling in a snapshot, as its target is not copied), others as directories."""
     link = root / "sys/class/net" / name
     link.mkdir(parents=True, exist_ok=True)
-    for file, text in files.items():
-        if text is not None:
-            (link / file).write_text(text + "\n")
+    for entry in entries:
+        if entry == "device":
+            (link / entry).symlink_to("../../../devices/virtio0")
+        else:
+            (link / entry).mkdir()
+
+
+def write_net_dev(root: Path, names: Iterable[str]) -> None:
+    """``proc/net/dev`` under ``root``, as the kernel prints it, for ``names``."""
+    head = (
+        "Inter-|   Receive                            |  Transmit\n"
+        " face |bytes    packets errs drop fifo frame|bytes    packets errs drop fifo colls\n"
+    )
+    rows = "".join(f"{name:>6}: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n" for name in names)
+    (root / "proc/net").mkdir(parents=True, exist_ok=True)
+    (root / "proc/net/dev").write_text(head + rows)
 
 
 def environ_without_hostgw() -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -27,11 +28,17 @@ print(seen)
 
 
 def _draws(**env: str) -> subprocess.CompletedProcess[str]:
+    """Run :data:`_DRAWS` in a fresh directory (explore keeps a ``.hypothesis/`` there)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTGW_", "HYPOTHESIS"))}
+    with tempfile.TemporaryDirectory(prefix="hostgw-draws-") as cwd:
+        return _run(cwd, {**base, "PYTHONPATH": str(REPO), **env})
+
+
+def _run(cwd: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", _DRAWS],
-        cwd=REPO,
-        env={**base, **env},
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,

@@ -3,9 +3,9 @@
 Under pasta a container holds the host's addresses on a tap, and Podman 4.3
 names one of them ``host.containers.internal``: that answer reaches only the
 container. Under host networking the host's own address is right: where a
-runtime's bridge is in our own namespace, and where the address is on an
-interface of the host's kind (no veth, tap or loopback), as under rootless
-Podman's ``--network host``. The parsers are checked on the kernel's own
+runtime's bridge is in our own namespace, and where the address is on a
+network card, a bridge or a bond, as under rootless Podman's ``--network
+host``. The parsers are checked on the kernel's own
 text, in real namespaces (a real tap, veth and bridge), and the sh drop-in
 must agree with hostgw there.
 """
@@ -23,7 +23,7 @@ from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_i
 from tests.envcases import container, start_dnsmasq
 from tests.helpers import hostgw_cmd, make_root, r4
 from tests.netns import Lab, Netns
-from tests.shsnippet import SCRIPT, python_ip, shells, write_link
+from tests.shsnippet import SCRIPT, python_ip, shells, write_link, write_net_dev
 
 FIB_TRIE = """Main:
   +-- 0.0.0.0/0 3 0 5
@@ -114,57 +114,69 @@ def test_host_networking_keeps_the_hosts_own_address(tmp_path: Path) -> None:
 
 # 192.0.2.0/24 without a gateway, on eth0: the interface of 192.0.2.2.
 LINK_ROUTE = "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-NIC = {"ifindex": "2", "iflink": "2", "type": "1"}
 
 
-def _kind_root(tmp_path: Path, route: str = LINK_ROUTE, **eth0: str | None) -> str:
+def _kind_root(tmp_path: Path, route: str = LINK_ROUTE, *eth0: str, dev: str = "") -> str:
+    """The pasta snapshot with ``route`` added, ``eth0``'s entries in sys/class/net, and a
+    proc/net/dev that lists its links (``dev``: one more)."""
     root = _pasta_root(tmp_path, bridge=False)
     with open(tmp_path / "proc/net/route", "a") as routes:
         routes.write(route)
-    write_link(tmp_path, "eth0", **eth0)
+    write_link(tmp_path, "eth0", *eth0)
+    write_net_dev(tmp_path, ["lo", "eth0", *([dev] if dev else [])])
     return root
 
 
-def _sh_ips(root: str, tmp_path: Path) -> list[str]:
+def _sh_ips(root: str, tmp_path: Path, *args: str) -> list[str]:
     answers = []
     for shell in shells(tmp_path / "shells"):
-        done = shell.run("ip", env={"HOSTGW_ROOT": root})
+        done = shell.run(*args, "ip", env={"HOSTGW_ROOT": root})
         answers.append(done.stdout.strip())
     return answers
 
 
-def test_own_address_on_an_interface_of_the_hosts_kind_is_kept(tmp_path: Path) -> None:
-    # Rootless Podman, --network host: the host's LAN address on its NIC (or a
-    # bridge), with no runtime bridge in sight.
-    root = _kind_root(tmp_path, **NIC)
+@pytest.mark.parametrize(
+    ("entry", "kind"),
+    [("device", "a network card"), ("bridge", "a bridge"), ("bonding", "a bond")],
+)
+def test_own_address_on_one_of_the_hosts_interfaces_is_kept(
+    tmp_path: Path, entry: str, kind: str
+) -> None:
+    # Rootless Podman, --network host: the host's LAN address on its network
+    # card (or a bridge, a bond), with no runtime bridge in sight.
+    root = _kind_root(tmp_path, LINK_ROUTE, entry)
     with open(tmp_path / "etc/hosts", "a") as hosts:
         hosts.write("fd5e:250::2 host.containers.internal\n")
     found = detect(root=root, env={}, family=4)
     assert (found.address, found.strategy) == ("192.0.2.2", "hosts")
-    assert found.detail.startswith(f"{root}/etc/hosts:2: 192.0.2.2 host.containers.internal; ")
-    assert "192.0.2.2 is our own address, on eth0, an interface of the host's kind" in found.detail
+    assert found.detail == (
+        f"{root}/etc/hosts:2: 192.0.2.2 host.containers.internal; 192.0.2.2 is our own "
+        f"address, on eth0, {kind} (sys/class/net/eth0/{entry}), so we share the host's "
+        "network and it is the host's"
+    )
     assert _sh_ips(root, tmp_path) == ["192.0.2.2", "192.0.2.2"]
     # The IPv6 address is on eth0 too (if_inet6 names it).
     assert python_ip({}, root, 6) == "fd5e:250::2"
+    assert _sh_ips(root, tmp_path, "-6") == ["fd5e:250::2", "fd5e:250::2"]
 
 
 @pytest.mark.parametrize(
-    ("eth0", "route", "on"),
+    ("eth0", "route", "dev", "on"),
     [
-        ({**NIC, "tun_flags": "0x1002"}, LINK_ROUTE, "on eth0, a tun or tap (user-mode networking"),
-        ({**NIC, "iflink": "9"}, LINK_ROUTE, "on eth0, one end of a veth"),
-        ({**NIC, "type": "772"}, LINK_ROUTE, "on eth0, loopback"),
-        ({**NIC, "iflink": None}, LINK_ROUTE, "on eth0, which sys/class/net does not show"),
-        (NIC, "", "on no interface a route without a gateway names"),
+        ((), LINK_ROUTE, "", "on eth0, which is no network card, bridge or bond"),
+        (("tun_flags",), LINK_ROUTE, "", "on eth0, which is no network card, bridge or bond"),
+        # A /sys that is not ours (the host's, mounted in): it does not list proc/net/dev.
+        (("device",), LINK_ROUTE, "wlan0", "sys/class/net does not list the interfaces of"),
+        (("device",), "", "", "on no interface a route without a gateway names"),
         # A route through a gateway says nothing of where the address is.
-        (NIC, LINK_ROUTE.replace("00000000\t0001", "0100A8C0\t0003"), "on no interface"),
+        (("device",), LINK_ROUTE.replace("00000000\t0001", "0100A8C0\t0003"), "", "on no "),
     ],
-    ids=["tap", "veth", "loopback", "unreadable", "no-route", "gateway-route"],
+    ids=["veth", "tap", "foreign-sys", "no-route", "gateway-route"],
 )
 def test_own_address_elsewhere_is_rejected_saying_where(
-    tmp_path: Path, eth0: dict[str, str | None], route: str, on: str
+    tmp_path: Path, eth0: tuple[str, ...], route: str, dev: str, on: str
 ) -> None:
-    root = _kind_root(tmp_path, route, **eth0)
+    root = _kind_root(tmp_path, route, *eth0, dev=dev)
     found = detect(root=root, env={}, family=4)
     assert (found.address, found.strategy) == ("192.0.2.1", "route")
     (why,) = found.attempts[1].rejected
@@ -173,11 +185,18 @@ def test_own_address_elsewhere_is_rejected_saying_where(
     assert _sh_ips(root, tmp_path) == ["192.0.2.1", "192.0.2.1"]
 
 
-def test_loopback_in_hosts_stays_rejected_on_a_hosts_kind_of_link(tmp_path: Path) -> None:
+def test_a_missing_proc_net_dev_trusts_no_interface(tmp_path: Path) -> None:
+    root = _kind_root(tmp_path, LINK_ROUTE, "device")
+    (tmp_path / "proc/net/dev").unlink()
+    (why,) = detect(root=root, env={}, family=4).attempts[1].rejected
+    assert "sys/class/net does not list the interfaces of proc/net/dev" in why
+    assert _sh_ips(root, tmp_path) == ["192.0.2.1", "192.0.2.1"]
+
+
+def test_loopback_in_hosts_stays_rejected(tmp_path: Path) -> None:
     # 127.0.0.0/8 is LOCAL and no route in proc/net/route names it: still the container's.
-    root = _kind_root(tmp_path, **NIC)
+    root = _kind_root(tmp_path, LINK_ROUTE, "device")
     (tmp_path / "etc/hosts").write_text("127.0.0.1 localhost host.docker.internal\n")
-    write_link(tmp_path, "lo", ifindex="1", iflink="1", type="772")
     found = detect(root=root, env={}, family=4)
     assert (found.address, found.strategy) == ("192.0.2.1", "route")
     (why,) = found.attempts[1].rejected
@@ -222,7 +241,8 @@ def test_own_address_on_a_veth_is_rejected(lab: Lab, tmp_path: Path) -> None:
     assert "fib_trie: 10.213.30.2/32 LOCAL" in v4
     assert "fd5e:30::2 is this container's own address" in v6
     assert "if_inet6: fd5e:30::2 on eth0" in v6
-    assert "on eth0, one end of a veth" in v4 and "on eth0, one end of a veth" in v6
+    assert "on eth0, which is no network card, bridge or bond" in v4
+    assert "on eth0, which is no network card, bridge or bond" in v6
     assert sh_answers == ["10.213.30.1", "10.213.30.1"]
 
 
@@ -239,8 +259,22 @@ def test_pasta_like_namespace_with_a_real_tap(lab: Lab, tmp_path: Path) -> None:
     assert (found["address"], found["strategy"]) == ("10.213.34.1", "route")
     (why,) = found["attempts"][1]["rejected"]
     assert "10.213.34.2 is this container's own address" in why
-    assert "on eth0, a tun or tap (user-mode networking: pasta, slirp4netns)" in why
+    assert "on eth0, which is no network card, bridge or bond" in why
     assert sh_answers == ["10.213.34.1", "10.213.34.1"]
+
+
+def _host_layout(lab: Lab, net: int) -> tuple[Netns, Netns]:
+    """A namespace laid out as a host: its LAN address on a bridge, br0, with its
+    uplink (eth0) enslaved, default route to the LAN router 10.213.NET.1."""
+    host, box, _ = container(lab, net, v6=True)
+    box.ip("addr", "flush", "dev", "eth0")
+    box.ip("link", "add", "br0", "type", "bridge")
+    box.ip("link", "set", "eth0", "master", "br0")
+    box.ip("addr", "add", f"10.213.{net}.2/24", "dev", "br0")
+    box.ip("addr", "add", f"fd5e:{net}::2/64", "dev", "br0", "nodad")
+    box.ip("link", "set", "br0", "up")
+    box.ip("route", "add", "default", "via", f"10.213.{net}.1")
+    return host, box
 
 
 @pytest.mark.netns
@@ -248,21 +282,14 @@ def test_host_namespace_without_a_runtime_bridge_keeps_its_own_address(
     lab: Lab, tmp_path: Path
 ) -> None:
     # Rootless Podman, --network host, on a host whose LAN address is on a
-    # bridge (br0, its uplink enslaved): no podman0 here, the hosts file names
-    # the host's own address, which is right. Also over IPv6.
-    _, box, _ = container(lab, 35, v6=True)
-    box.ip("addr", "flush", "dev", "eth0")
-    box.ip("link", "add", "br0", "type", "bridge")
-    box.ip("link", "set", "eth0", "master", "br0")
-    box.ip("addr", "add", "10.213.35.2/24", "dev", "br0")
-    box.ip("addr", "add", "fd5e:35::2/64", "dev", "br0", "nodad")
-    box.ip("link", "set", "br0", "up")
-    box.ip("route", "add", "default", "via", "10.213.35.1")
+    # bridge: no podman0 here, the hosts file names the host's own address,
+    # which is right. Also over IPv6.
+    _, box = _host_layout(lab, 35)
     box.hosts("10.213.35.2 host.containers.internal\nfd5e:35::2 host.containers.internal\n")
     found, sh_answers = _answers(box, tmp_path)
     assert (found["address"], found["strategy"]) == ("10.213.35.2", "hosts")
     assert (
-        "10.213.35.2 is our own address, on br0, an interface of the host's kind"
+        "10.213.35.2 is our own address, on br0, a bridge (sys/class/net/br0/bridge)"
         in (found["detail"])
     )
     assert found["attempts"][1]["rejected"] == []
@@ -295,3 +322,18 @@ def test_own_address_from_dns_is_rejected(lab: Lab, tmp_path: Path) -> None:
     dns = found["attempts"][0]
     assert dns["address"] is None
     assert any("10.213.32.2 is this container's own address" in r for r in dns["rejected"])
+
+
+@pytest.mark.netns
+def test_own_address_from_dns_on_a_hosts_bridge_is_kept_with_the_note(
+    lab: Lab, tmp_path: Path
+) -> None:
+    host, box = _host_layout(lab, 36)
+    start_dnsmasq(host, "10.213.36.1", {"host.docker.internal": "10.213.36.2"})
+    box.resolv("nameserver 10.213.36.1\noptions timeout:1 attempts:1\n")
+    found, _ = _answers(box, tmp_path, "-4", "--strategy", "dns", "--strategy", "route")
+    assert (found["address"], found["strategy"]) == ("10.213.36.2", "dns")
+    assert found["detail"].endswith(
+        "; 10.213.36.2 is our own address, on br0, a bridge (sys/class/net/br0/bridge), so we "
+        "share the host's network and it is the host's"
+    )

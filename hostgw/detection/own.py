@@ -12,10 +12,14 @@ container itself: pasta gives a container the host's addresses, and Podman
   the interface index, prefix length, scope and flags in hex, and the name.
 
 Whether an own address is wrong depends on the interface that holds it
-(:func:`link_kind`): on a veth, a tap or loopback it is the container's; on
-any other interface (a NIC, a bridge, a bond) we share the host's network
-namespace, and it is the host's. An IPv4 address's interface is the one of
-the most specific route without a gateway that covers it (:func:`link_of`).
+(:func:`link_kind`): on a network card, a bridge or a bond we share the
+host's network namespace, and it is the host's; on anything else (a veth,
+a tap, loopback) it is the container's. An IPv4 address's interface is the
+one of the most specific route without a gateway that covers it
+(:func:`link_of`). ``sys/class/net`` is believed only when it lists the
+interfaces of ``/proc/net/dev`` (:func:`parse_net_dev`), which always
+shows the reader's own namespace; a ``/sys`` of the host's, mounted into a
+container, does not.
 
 Pure functions from text to records; lines that do not parse are left out.
 """
@@ -29,8 +33,13 @@ from hostgw.addr import packed, unpack
 from hostgw.record import Record
 
 #: What an interface is, for an own address on it (see :func:`link_kind`).
-LinkKind = Literal["host", "loopback", "tun", "peer", "unknown"]
-_LOOPBACK = "772"  # sys/class/net/NAME/type of a loopback (ARPHRD_LOOPBACK)
+LinkKind = Literal["nic", "bridge", "bond", "other"]
+#: The entry of ``sys/class/net/NAME`` that shows each kind of the host's interface.
+HOST_LINKS: tuple[tuple[str, LinkKind], ...] = (
+    ("device", "nic"),
+    ("bridge", "bridge"),
+    ("bonding", "bond"),
+)
 
 
 class Local(Record):
@@ -105,25 +114,27 @@ def parse_if_inet6(text: str) -> tuple[Local, ...]:
     return tuple(found)
 
 
-def link_kind(
-    ifindex: str | None, iflink: str | None, type: str | None, tun_flags: str | None
-) -> LinkKind:
-    """What ``sys/class/net/NAME`` says an interface is, from its files' text (None: unread).
+def link_kind(entries: Iterable[str]) -> LinkKind:
+    """What an interface is, from the names in its ``sys/class/net/NAME`` directory.
 
-    ``"tun"``: a tun or tap (``tun_flags`` exists): user-mode networking such
-    as pasta or slirp4netns; ``"peer"``: its other end is in another
-    namespace or on another link (``iflink`` is not ``ifindex``: a veth, a
-    macvlan, an ipvlan); ``"loopback"``; ``"unknown"``: the files could not be
-    read; ``"host"``: none of these (a NIC, a bridge, a bond).
+    ``"nic"``: it has a ``device`` (a network card, virtio or Hyper-V's
+    included); ``"bridge"`` or ``"bond"``: a ``bridge`` or ``bonding``
+    directory. Anything else (a veth, a tap such as pasta's or slirp4netns's,
+    loopback, a VLAN, a tunnel) is ``"other"``: nothing shows it is the host's.
     """
-    if tun_flags is not None:
-        return "tun"
-    index, link, kind = (t.strip() if t is not None else "" for t in (ifindex, iflink, type))
-    if not (index.isdecimal() and link.isdecimal() and kind.isdecimal()):
-        return "unknown"
-    if kind == _LOOPBACK:
-        return "loopback"
-    return "host" if int(index) == int(link) else "peer"
+    names = set(entries)
+    return next((kind for entry, kind in HOST_LINKS if entry in names), "other")
+
+
+def parse_net_dev(text: str) -> frozenset[str]:
+    """The interface names of ``/proc/net/dev`` text (``NAME:`` at the start of a line)."""
+    names = set()
+    for line in text.split("\n"):
+        name, colon, _ = line.partition(":")
+        name = name.strip(" \t")
+        if colon and name and not any(c in name for c in " \t|/"):
+            names.add(name)
+    return frozenset(names)
 
 
 def link_of(address: str, routes: Iterable[tuple[str, str, int]]) -> str | None:

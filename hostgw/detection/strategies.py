@@ -356,39 +356,45 @@ def host_network(ctx: Context) -> Outcome:
 class _Own:
     """Judges a hosts or DNS answer that is one of the container's own addresses.
 
-    Such an answer reaches only the container itself where the address is on
-    a veth, a tap or loopback: pasta gives a container the host's addresses
-    on a tap, and Podman 4.3 then names one of them
-    ``host.containers.internal``. On any other interface (a NIC, a bridge, see
+    Such an answer reaches only the container itself, unless the address is
+    on one of the host's interfaces: pasta gives a container the host's
+    addresses on a tap, and Podman 4.3 then names one of them
+    ``host.containers.internal``. On a network card, a bridge or a bond (see
     :func:`hostgw.detection.own.link_kind`) we share the host's network
-    namespace, as with rootless Podman's ``--network host``, and the address
-    is the host's, so it is kept with a note (:meth:`kept`). A runtime's
-    bridge in our own namespace (as ``host-network`` sees it) keeps every
-    one. The files are read on first need: ``proc/net/fib_trie`` (IPv4 LOCAL
-    prefixes), ``proc/net/if_inet6``, ``proc/net/route`` (the IPv4 address's
-    interface) and ``sys/class/net/NAME``; no own address is known from a
-    file that cannot be read, and an interface that cannot be read is not
-    taken for the host's.
+    namespace, as under rootless Podman's ``--network host``, and the address
+    is the host's: it is kept, with a note (:meth:`kept`). A runtime's bridge
+    in our own namespace (as ``host-network`` sees it) keeps every one. The
+    files are read on first need: ``proc/net/fib_trie`` (IPv4 LOCAL
+    prefixes), ``proc/net/if_inet6``, ``proc/net/route`` (an IPv4 address's
+    interface), ``proc/net/dev`` and ``sys/class/net``; no own address is
+    known from a file that cannot be read, and ``sys/class/net`` counts only
+    where it lists the interfaces of ``proc/net/dev``.
     """
 
-    __slots__ = ("_ctx", "_found", "_kept", "_kinds", "_links", "_sources")
+    __slots__ = ("_ctx", "_found", "_kept", "_links", "_sources", "_sysfs")
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._found: OwnAddresses | None = None
         self._sources: dict[int, str] = {}
         self._links: list[tuple[str, str, int]] = []
-        self._kinds: dict[str, LinkKind] = {}
+        self._sysfs: frozenset[str] | None = None  # its links, when they are ours
         self._kept: dict[str, str] = {}
 
     def _load(self) -> OwnAddresses:
-        from hostgw.detection.own import Local, OwnAddresses, parse_fib_trie, parse_if_inet6
+        from hostgw.detection.own import (
+            Local,
+            OwnAddresses,
+            parse_fib_trie,
+            parse_if_inet6,
+            parse_net_dev,
+        )
         from hostgw.detection.routes import parse_ipv4_routes
 
         try:
-            bridges = _runtime_bridges(self._ctx)[0]
+            bridges, links, _ = _runtime_bridges(self._ctx)
         except OSError:
-            bridges = []
+            bridges, links = [], []
         if bridges:
             return OwnAddresses()
         found: list[Local] = []
@@ -406,23 +412,28 @@ class _Own:
             self._links = [
                 (r.iface, r.destination, r.prefix) for r in routes if r.usable and not r.gateway
             ]
+            text, _ = self._ctx.read("proc/net/dev")
+            if text is not None and parse_net_dev(text) == frozenset(links):
+                self._sysfs = frozenset(links)
         return OwnAddresses(tuple(found))
 
-    def _kind(self, iface: str) -> LinkKind:
+    def _kind(self, iface: str | None) -> LinkKind | _Unknown:
         from hostgw.detection.own import link_kind
 
-        if iface not in self._kinds:
-            base = f"sys/class/net/{iface}"
-            index, link, kind, tun = (
-                self._ctx.read(f"{base}/{f}")[0] for f in ("ifindex", "iflink", "type", "tun_flags")
-            )
-            named = "/" not in iface and iface not in (".", "..")
-            self._kinds[iface] = link_kind(index, link, kind, tun) if named else "unknown"
-        return self._kinds[iface]
+        if iface is None:
+            return "unrouted"
+        if self._sysfs is None:
+            return "untrusted"
+        if iface not in self._sysfs:
+            return "unlisted"
+        try:
+            return link_kind(os.listdir(self._ctx.path(f"sys/class/net/{iface}")))
+        except OSError:
+            return "unlisted"
 
     def reject(self, address: str) -> str | None:
         """Why ``address`` cannot be the host (it is our own), or None."""
-        from hostgw.detection.own import link_of
+        from hostgw.detection.own import HOST_LINKS, link_of
 
         if self._found is None:
             self._found = self._load()
@@ -436,17 +447,19 @@ class _Own:
         else:
             where = f"{self._sources[4]}: {hit.address}/{hit.prefix} LOCAL"
             iface = link_of(bare, self._links)
-        kind = self._kind(iface) if iface else "unrouted"
-        if kind == "host":
+        kind = self._kind(iface)
+        entry = next((e for e, k in HOST_LINKS if k == kind), None)
+        if entry is not None:
             self._kept[address] = (
-                f"{bare} is our own address, on {iface}, an interface of the host's kind "
-                f"(sys/class/net/{iface}: no veth, tap or loopback), so we share the "
-                "host's network and it is the host's"
+                f"{bare} is our own address, on {iface}, {_KINDS[kind]} "
+                f"(sys/class/net/{iface}/{entry}), so we share the host's network and it "
+                "is the host's"
             )
             return None
+        on = _ON[kind].format(iface=iface)
         return (
-            f"{bare} is this container's own address ({where}), {_ON[kind].format(iface)}, so "
-            "it reaches only the container (pasta gives a container the host's addresses)"
+            f"{bare} is this container's own address ({where}), {on}, so it reaches only "
+            "the container (pasta gives a container the host's addresses)"
         )
 
     def kept(self, address: str) -> str:
@@ -455,14 +468,20 @@ class _Own:
         return f"; {note}" if note else ""
 
 
-# Where an own address that is rejected sits, by the kind of its interface.
-_ON: dict[LinkKind | Literal["unrouted"], str] = {
-    "tun": "on {}, a tun or tap (user-mode networking: pasta, slirp4netns)",
-    "peer": "on {}, one end of a veth (or a macvlan, ipvlan): a container's",
-    "loopback": "on {}, loopback",
-    "unknown": "on {}, which sys/class/net does not show to be the host's",
+# Why an own address's interface does not show it to be the host's.
+_Unknown = Literal["unrouted", "untrusted", "unlisted"]
+_KINDS = {"nic": "a network card", "bridge": "a bridge", "bond": "a bond"}
+_ON = {
+    "other": (
+        "on {iface}, which is no network card, bridge or bond (sys/class/net/{iface} has "
+        "no device, bridge or bonding): a container's, such as a veth or pasta's tap"
+    ),
+    "unlisted": "on {iface}, which sys/class/net does not list",
+    "untrusted": (
+        "on {iface}, and sys/class/net does not list the interfaces of proc/net/dev (a /sys "
+        "that is not this namespace's), so nothing shows it is the host's"
+    ),
     "unrouted": "on no interface a route without a gateway names in proc/net/route",
-    "host": "",
 }
 
 

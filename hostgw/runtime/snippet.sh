@@ -10,8 +10,8 @@
 #   hosts         /etc/hosts: host.docker.internal, host.containers.internal
 #                 (or HOSTGW_NAMES=a,b); an entry that is the container's own
 #                 address (/proc/net/fib_trie, /proc/net/if_inet6) is rejected
-#                 on a veth, tap or loopback (/sys/class/net), kept elsewhere
-#                 and under host networking
+#                 unless it is on a network card, bridge or bond (/sys/class/net,
+#                 when it lists /proc/net/dev) or under host networking
 #   k8s           HOST_IP from status.hostIP (or the variable HOSTGW_K8S_VAR names)
 #   host-network  a docker0/podman bridge in our own namespace -> 127.0.0.1
 #   route         /proc/net/route, then /proc/net/ipv6_route (lowest metric,
@@ -78,11 +78,21 @@ _hostgw_find() {
     # host-network: a container runtime's bridge in our own namespace.
     _hn=
     _hseen=
+    _hlinks=
+    _hkinds=
     if [ -d "$_hr/sys/class/net" ]; then
         for _hl in "$_hr"/sys/class/net/*; do
-            [ -e "$_hl" ] || continue
+            [ -e "$_hl" ] || [ -L "$_hl" ] || continue
             _hb=${_hl##*/}
             _hseen="$_hseen${_hseen:+, }$_hb"
+            _hlinks="$_hlinks $_hb"
+            # The host's kinds of interface (hostgw.detection.own.link_kind).
+            for _hk in device bridge bonding; do
+                if [ -e "$_hl/$_hk" ] || [ -L "$_hl/$_hk" ]; then
+                    _hkinds="$_hkinds $_hb=$_hk"
+                    break
+                fi
+            done
             case $_hb in
                 docker0|docker_gwbridge) ;;
                 br-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
@@ -108,6 +118,7 @@ _hostgw_find() {
         fi
     fi
     awk -v fam="$_hfam" -v verbose="$_hverbose" -v want6="$_hwant6" -v hostnet="$_hn" -v hostnet_why="$_hwhy" \
+        -v syslinks="$_hlinks " -v hostkinds="$_hkinds " \
         -v getent="$_hget" '
 # All numbers are parsed by hand: busybox awk reads "010" as octal and has no
 # ^ operator; mawk prints numbers over 2^31 in %g form. So no string-to-number
@@ -354,17 +365,36 @@ function link_of4(a,   k, best, bits) {
         if (L4_bits[k] > bits && within4(a, L4_dst[k], L4_bits[k])) { best = L4_if[k]; bits = L4_bits[k] }
     return best
 }
-function readone(f,   line, ok) { ok = (getline line < f) > 0; close(f); return ok ? strip(line) : "-" }
-# What sys/class/net says interface I is (hostgw.detection.own.link_kind).
-function link_kind(i,   b, ix, lk, ty) {
+# Whether sys/class/net lists exactly the interfaces of proc/net/dev (our own namespace).
+function sysfs_ours(   f, line, p, name, r, n, k, L) {
+    f = root "/proc/net/dev"
+    n = 0
+    while ((r = getline line < f) > 0) {
+        p = index(line, ":")
+        if (!p) continue
+        name = substr(line, 1, p - 1)
+        sub(/^[ \t]+/, "", name); sub(/[ \t]+$/, "", name)
+        if (name == "" || name ~ /[ \t|\/]/) continue
+        if (!((name) in DEV)) { DEV[name] = 1; n++ }
+    }
+    close(f)
+    if (r < 0 && n == 0) return 0  # no such file
+    k = split(syslinks, L, " ")
+    if (k != n) return 0
+    for (p = 1; p <= k; p++) if (!((L[p]) in DEV)) return 0
+    return 1
+}
+# What interface I is: device, bridge or bonding (kinds of the host, kept),
+# other, or why it cannot be told (hostgw.detection.strategies._Own._kind).
+function link_kind(i,   p, rest) {
     if (i == "") return "unrouted"
-    if (i ~ /\// || i == "." || i == "..") return "unknown"
-    b = root "/sys/class/net/" i "/"
-    if (readone(b "tun_flags") != "-") return "tun"
-    ix = readone(b "ifindex"); lk = readone(b "iflink"); ty = readone(b "type")
-    if (!isdec(ix) || !isdec(lk) || !isdec(ty)) return "unknown"
-    if (dec(ty) == 772) return "loopback"
-    return dec(ix) == dec(lk) ? "host" : "peer"
+    if (SYSFS == "") SYSFS = sysfs_ours() ? "ours" : "foreign"
+    if (SYSFS != "ours") return "untrusted"
+    if (!index(syslinks, " " i " ")) return "unlisted"
+    p = index(hostkinds, " " i "=")
+    if (!p) return "other"
+    rest = substr(hostkinds, p + length(i) + 2)
+    return substr(rest, 1, index(rest, " ") - 1)
 }
 # Why address A (family FAM) cannot be the host, it being our own; "" if it can
 # (then KEPT[A] says why it is kept).
@@ -378,14 +408,13 @@ function own_reject(a, fam,   p, k, i, kind, on) {
         if (!(fam == 6 ? OWN_A[k] == a : within4(a, OWN_A[k], OWN_P[k]))) continue
         i = fam == 6 ? OWN_I[k] : link_of4(a)
         kind = link_kind(i)
-        if (kind == "host") {
-            KEPT[a] = "; " a " is our own address, on " i ", an interface of the host\047s kind (sys/class/net/" i ": no veth, tap or loopback), so we share the host\047s network and it is the host\047s"
+        if (kind == "device" || kind == "bridge" || kind == "bonding") {
+            KEPT[a] = "; " a " is our own address, on " i ", " (kind == "device" ? "a network card" : kind == "bridge" ? "a bridge" : "a bond") " (sys/class/net/" i "/" kind "), so we share the host\047s network and it is the host\047s"
             return ""
         }
-        on = kind == "tun" ? "on " i ", a tun or tap (user-mode networking: pasta, slirp4netns)" \
-            : kind == "peer" ? "on " i ", one end of a veth (or a macvlan, ipvlan): a container\047s" \
-            : kind == "loopback" ? "on " i ", loopback" \
-            : kind == "unknown" ? "on " i ", which sys/class/net does not show to be the host\047s" \
+        on = kind == "other" ? "on " i ", which is no network card, bridge or bond (sys/class/net/" i " has no device, bridge or bonding): a container\047s, such as a veth or pasta\047s tap" \
+            : kind == "unlisted" ? "on " i ", which sys/class/net does not list" \
+            : kind == "untrusted" ? "on " i ", and sys/class/net does not list the interfaces of proc/net/dev (a /sys that is not this namespace\047s), so nothing shows it is the host\047s" \
             : "on no interface a route without a gateway names in proc/net/route"
         return a " is this container\047s own address (" OWN_W[k] ": " OWN_A[k] (fam == 6 ? " on " OWN_I[k] : "/" OWN_P[k] " LOCAL") "), " on ", so it reaches only the container (pasta gives a container the host\047s addresses)"
     }

@@ -14,6 +14,7 @@ and of the rule built on them, in hostgw and in the sh drop-in.
 from __future__ import annotations
 
 import ipaddress
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,9 +22,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hostgw.detection.own import Local, OwnAddresses, link_of, parse_fib_trie, parse_if_inet6
+from hostgw.detection.own import (
+    Local,
+    OwnAddresses,
+    link_kind,
+    link_of,
+    parse_fib_trie,
+    parse_if_inet6,
+    parse_net_dev,
+)
 from hostgw.detection.routes import ipv4_to_hex, ipv6_to_hex
-from tests.shsnippet import Shell, python_answer, root_tree, sh_answer, shells, write_link
+from tests.shsnippet import (
+    Shell,
+    python_answer,
+    root_tree,
+    sh_answer,
+    shells,
+    write_link,
+    write_net_dev,
+)
 
 FAST = settings(max_examples=300, deadline=None)
 SHELLS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,6 +149,31 @@ def test_link_of_is_the_most_specific_covering_route(
     assert link_of(str(address), rows) == (max(covering)[2] if covering else None)
 
 
+@FAST
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters=":/|"),
+            min_size=1,
+            max_size=15,
+        ),
+        max_size=6,
+    )
+)
+def test_net_dev_gives_back_its_names(names: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        write_net_dev(Path(d), names)
+        assert parse_net_dev((Path(d) / "proc/net/dev").read_text()) == frozenset(names)
+
+
+@FAST
+@given(st.lists(st.sampled_from(["device", "bridge", "bonding", "tun_flags", "ifindex"])))
+def test_link_kind_is_the_first_host_entry_present(entries: list[str]) -> None:
+    order = {"device": "nic", "bridge": "bridge", "bonding": "bond"}  # first wins
+    present = [kind for entry, kind in order.items() if entry in entries]
+    assert link_kind(entries) == (present[0] if present else "other")
+
+
 # --- the sh drop-in agrees ------------------------------------------------------
 
 _SHELLS: list[Shell] = []
@@ -144,17 +186,18 @@ def _shells(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 ours4 = st.sampled_from(["10.0.0.2", "192.0.2.2", "127.0.0.1", "10.9.0.1"])
 # sys/class/net/NAME files of each kind of interface (None: no such file).
-KINDS: dict[str, dict[str, str | None]] = {
-    "nic": {"ifindex": "2", "iflink": "2", "type": "1"},
-    "tap": {"ifindex": "2", "iflink": "2", "type": "1", "tun_flags": "0x1002"},
-    "tun": {"ifindex": "3", "iflink": "3", "type": "65534", "tun_flags": "0x1001"},
-    "veth": {"ifindex": "2", "iflink": "17", "type": "1"},
-    "loopback": {"ifindex": "1", "iflink": "1", "type": "772"},
-    "unread": {"ifindex": "2", "iflink": None, "type": "1"},
-    "junk": {"ifindex": " 2x", "iflink": "2", "type": "1\n"},
+KINDS: dict[str, tuple[str, ...]] = {
+    "nic": ("device",),
+    "bridge": ("bridge",),
+    "bond": ("bonding",),
+    "veth": (),
+    "tap": ("tun_flags",),
+    "nic-bridge": ("bridge", "device"),
 }
 ours6 = st.sampled_from(["fd00::2", "fe80::1", "::1", "2001:db8::5"])
 link_kinds = st.sampled_from(["nic", "nic", *sorted(KINDS)])  # the host's kind, often
+# proc/net/dev: the links of sys/class/net ("" ), one more ("wlan0": a /sys not ours), or none.
+net_devs = st.sampled_from(["", "", "", "wlan0", "missing"])
 # Routes as (interface, destination, prefix, flags): with and without a gateway.
 link_routes = st.lists(
     st.tuples(
@@ -174,7 +217,7 @@ link_routes = st.lists(
             st.tuples(ours4, st.sampled_from([32, 32, 24, 8]), st.sampled_from(LOCAL_OFTEN)),
             max_size=4,
         ),
-        st.lists(ours6, max_size=3),
+        st.lists(st.tuples(ours6, st.sampled_from(["eth0", "eth0", "eth1", "lo"])), max_size=3),
     ),
     st.lists(
         st.tuples(
@@ -192,16 +235,17 @@ link_routes = st.lists(
         st.fixed_dictionaries(
             {"eth0": link_kinds}, optional={"eth1": link_kinds, "lo": link_kinds}
         ),
+        net_devs,
     ),
 )
 def test_sh_rejects_what_hostgw_rejects(
-    own: tuple[list[tuple[str, int, str]], list[str]],
+    own: tuple[list[tuple[str, int, str]], list[tuple[str, str]]],
     entries: list[tuple[str, str]],
     bridge: bool,
     family: int | None,
-    net: tuple[list[tuple[str, str, int, str]], dict[str, str]],
+    net: tuple[list[tuple[str, str, int, str]], dict[str, str], str],
 ) -> None:
-    (locals4, locals6), (link_routes, kinds) = own, net
+    (locals4, locals6), (link_routes, kinds, dev) = own, net
     with tempfile.TemporaryDirectory() as d:
         links = {"lo": False, "eth0": False, **({"docker0": True} if bridge else {})}
         root = root_tree(
@@ -211,14 +255,22 @@ def test_sh_rejects_what_hostgw_rejects(
             hosts="".join(f"{a} {name}\n" for a, name in entries),
             links=links,
         )
-        for iface, kind in kinds.items():
-            write_link(root, iface, **KINDS[kind])
+        _write_links(root, kinds, dev)
         leaves_ = [(a, [(n, kind)]) for a, n, kind in locals4]
         (root / "proc/net/fib_trie").write_text(_trie([leaves_]))
         (root / "proc/net/if_inet6").write_text(
-            "".join(f"{ipv6_to_hex(a)} 02 40 20 80 eth0\n" for a in locals6)
+            "".join(f"{ipv6_to_hex(a)} 02 40 20 80 {iface}\n" for a, iface in locals6)
         )
         _agree(root, family)
+
+
+def _write_links(root: Path, kinds: dict[str, str], dev: str) -> None:
+    """Each link's entries, then proc/net/dev (see :data:`net_devs`)."""
+    for iface, kind in kinds.items():
+        write_link(root, iface, *KINDS[kind])
+    if dev != "missing":
+        links = sorted(os.listdir(root / "sys/class/net"))
+        write_net_dev(root, [*links, *([dev] if dev else [])])
 
 
 def _route_lines(routes: list[tuple[str, str, int, str]]) -> str:
@@ -252,9 +304,10 @@ def _agree(root: Path, family: int | None) -> None:
         max_size=4,
     ),
     st.fixed_dictionaries({"eth0": link_kinds, "eth1": link_kinds}),
+    net_devs,
 )
 def test_sh_finds_the_interface_of_an_own_ipv4_address_as_hostgw_does(
-    address: str, routes: list[tuple[str, int, bool, str]], kinds: dict[str, str]
+    address: str, routes: list[tuple[str, int, bool, str]], kinds: dict[str, str], dev: str
 ) -> None:
     # The hosts entry is always our own address; which route covers it, and
     # the kind of that route's interface, decide whether it is kept.
@@ -277,7 +330,6 @@ def test_sh_finds_the_interface_of_an_own_ipv4_address_as_hostgw_does(
             hosts=f"{address} host.containers.internal\n",
             links={"lo": False, "eth0": False, "eth1": False},
         )
-        for iface, kind in kinds.items():
-            write_link(root, iface, **KINDS[kind])
+        _write_links(root, kinds, dev)
         (root / "proc/net/fib_trie").write_text(_trie([[(address, [(32, "LOCAL")])]]))
         _agree(root, 4)
