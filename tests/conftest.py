@@ -9,7 +9,7 @@ any test module makes its settings: ``gate`` (the default under
 ``HOSTGW_NO_SKIP=1``) draws the same examples on every run, so the test
 command fails on a change and not on a new draw; ``explore`` (the default
 elsewhere, or ``HOSTGW_HYPOTHESIS=explore``) draws new ones each run and
-keeps what failed in ``.hypothesis/``.
+keeps what failed in ``.hypothesis/``. The choice does not depend on ``CI``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,23 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from tests import netns
 
 NO_SKIP = os.environ.get("HOSTGW_NO_SKIP") == "1"
 PROFILES = ("gate", "explore")
-settings.register_profile("gate", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", print_blob=True)
+# Both start from hypothesis's own defaults, not from whatever it loaded: with
+# ``CI`` set it loads its ``ci`` profile, which is derandomized. Neither has a
+# deadline or too_slow check: speed is for the benchmarks under scripts/.
+_UNTIMED = settings(
+    settings.get_profile("default"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("gate", _UNTIMED, derandomize=True, database=None)
+settings.register_profile("explore", _UNTIMED, derandomize=False)
 HYPOTHESIS_PROFILE = os.environ.get("HOSTGW_HYPOTHESIS") or ("gate" if NO_SKIP else "explore")
 if HYPOTHESIS_PROFILE not in PROFILES:
     raise pytest.UsageError(

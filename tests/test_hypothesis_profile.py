@@ -27,9 +27,24 @@ print(seen)
 """
 
 
+# The variables by which hypothesis tells it runs under CI (its ``_CI_VARS``).
+_CI_VARS = (
+    "CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI", "TF_BUILD", "BUILDKITE", "CIRCLECI",
+    "CIRRUS_CI", "CODEBUILD_BUILD_ID",
+    "GITHUB_ACTIONS", "GITLAB_CI", "HEROKU_TEST_RUN_ID", "TEAMCITY_VERSION", "bamboo.buildKey",
+)  # fmt: skip
+
+
 def _draws(**env: str) -> subprocess.CompletedProcess[str]:
-    """Run :data:`_DRAWS` in a fresh directory (explore keeps a ``.hypothesis/`` there)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("HOSTGW_", "HYPOTHESIS"))}
+    """Run :data:`_DRAWS` in a fresh directory (explore keeps a ``.hypothesis/`` there).
+
+    The child sees no CI variable unless ``env`` gives one.
+    """
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HOSTGW_", "HYPOTHESIS")) and k not in _CI_VARS
+    }
     with tempfile.TemporaryDirectory(prefix="hostgw-draws-") as cwd:
         return _run(cwd, {**base, "PYTHONPATH": str(REPO), **env})
 
@@ -54,19 +69,30 @@ def _twice(**env: str) -> tuple[str, str]:
     return first.stdout, second.stdout
 
 
-def test_the_test_command_draws_the_same_examples_every_run() -> None:
-    first, second = _twice(HOSTGW_NO_SKIP="1")
+# Hypothesis loads a derandomized profile of its own when ``CI`` is set; ours
+# must not depend on it, either way.
+CI_UNSET: dict[str, str] = {}
+CI_SET = {"CI": "true"}
+
+
+@pytest.mark.parametrize("ci", [CI_UNSET, CI_SET], ids=["no-ci", "ci"])
+def test_the_test_command_draws_the_same_examples_every_run(ci: dict[str, str]) -> None:
+    first, second = _twice(HOSTGW_NO_SKIP="1", **ci)
     assert first == second
 
 
-def test_the_gate_profile_can_be_asked_for_by_name() -> None:
-    first, second = _twice(HOSTGW_HYPOTHESIS="gate")
+@pytest.mark.parametrize("ci", [CI_UNSET, CI_SET], ids=["no-ci", "ci"])
+def test_the_gate_profile_can_be_asked_for_by_name(ci: dict[str, str]) -> None:
+    first, second = _twice(HOSTGW_HYPOTHESIS="gate", **ci)
     assert first == second
 
 
-@pytest.mark.parametrize("env", [{}, {"HOSTGW_NO_SKIP": "1", "HOSTGW_HYPOTHESIS": "explore"}])
-def test_exploring_draws_new_examples_each_run(env: dict[str, str]) -> None:
-    first, second = _twice(**env)
+@pytest.mark.parametrize("ci", [CI_UNSET, CI_SET], ids=["no-ci", "ci"])
+@pytest.mark.parametrize(
+    "env", [{}, {"HOSTGW_NO_SKIP": "1", "HOSTGW_HYPOTHESIS": "explore"}], ids=["default", "asked"]
+)
+def test_exploring_draws_new_examples_each_run(env: dict[str, str], ci: dict[str, str]) -> None:
+    first, second = _twice(**env, **ci)
     assert first != second
 
 
@@ -77,12 +103,14 @@ def test_an_unknown_profile_is_refused_with_the_choices() -> None:
 
 
 def test_this_session_runs_under_the_profile_it_asked_for() -> None:
-    from hypothesis import settings
+    from hypothesis import HealthCheck, settings
 
     from tests.conftest import HYPOTHESIS_PROFILE
 
     gate = HYPOTHESIS_PROFILE == "gate"
     assert settings.default.derandomize is gate
     assert (settings.default.database is None) is gate
+    assert settings.default.deadline is None
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
     if os.environ.get("HOSTGW_NO_SKIP") == "1" and not os.environ.get("HOSTGW_HYPOTHESIS"):
         assert gate
