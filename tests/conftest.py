@@ -35,7 +35,7 @@ _UNTIMED = settings(
     print_blob=True,
 )
 settings.register_profile("gate", _UNTIMED, derandomize=True, database=None)
-settings.register_profile("explore", _UNTIMED, derandomize=False)
+settings.register_profile("explore", _UNTIMED)
 HYPOTHESIS_PROFILE = os.environ.get("HOSTGW_HYPOTHESIS") or ("gate" if NO_SKIP else "explore")
 if HYPOTHESIS_PROFILE not in PROFILES:
     raise pytest.UsageError(
