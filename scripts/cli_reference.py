@@ -87,7 +87,11 @@ def command_section(name: str) -> str:
         )
     for param in hidden:
         target = (param.name or "").removeprefix("alias__")
-        new = next(p for p in command.params if p.name == target and not p.hidden)
+        new = next(
+            p
+            for p in command.params
+            if p.name == target and isinstance(p, click.Option) and not p.hidden
+        )
         assert isinstance(new, click.Option)
         out.append("")
         out.append(

@@ -229,9 +229,9 @@ class Lab:
         for name in reversed(self.namespaces):
             # Kill anything still running inside, by pid, then the namespace.
             pids = sh("ip", "netns", "pids", name, check=False).stdout.split()
-            for pid in pids:
+            for inside in pids:
                 with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
+                    os.kill(int(inside), signal.SIGKILL)
             sh("ip", "netns", "del", name, check=False)
             shutil.rmtree(NETNS_ETC / name, ignore_errors=True)
         if errors:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.helpers import Done
@@ -26,10 +26,13 @@ def run(
     stdin: str | None = None,
     cwd: Path | None = None,
     wrap: Sequence[str] = (),
+    extra: Mapping[str, str] | None = None,
     **env: str,
 ) -> Done:
     """Run ``hostgw rewrite ARGS`` with HOSTGW_IP=gw (detection's explicit override)."""
-    return hostgw("rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, wrap=wrap, **env)
+    return hostgw(
+        "rewrite", *args, gw=gw, stdin=stdin, cwd=cwd, wrap=wrap, extra={**(extra or {}), **env}
+    )
 
 
 def hostgw(
@@ -39,15 +42,17 @@ def hostgw(
     stdin: str | None = None,
     cwd: Path | None = None,
     wrap: Sequence[str] = (),
+    extra: Mapping[str, str] | None = None,
     **env: str,
 ) -> Done:
-    """Run ``[WRAP...] hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw and ``env``.
+    """Run ``[WRAP...] hostgw COMMAND ARGS``: no HOSTGW_* of ours but HOSTGW_IP=gw, ``extra``
+    and ``env`` (names as keywords; ``extra`` for names held in a variable).
 
     HOSTGW_STATE_DIR (the session's temp state directory) is kept unless
-    ``env`` sets it; set to "" it is removed.
+    they set it; set to "" it is removed.
     """
     full = {k: v for k, v in os.environ.items() if not k.startswith("HOSTGW_") or k == STATE}
-    full.update({"HOSTGW_IP": gw, **env})
+    full.update({"HOSTGW_IP": gw, **(extra or {}), **env})
     if not full.get(STATE):
         full.pop(STATE, None)
     return run_hostgw(command, *args, env=full, input=stdin, cwd=cwd, wrap=wrap)

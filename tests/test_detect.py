@@ -292,7 +292,9 @@ def test_public_api(tmp_path: Path) -> None:
     assert hostgw.gateway(root=root, env={}) == gateway(root=root, env={}) == "172.17.0.1"
     assert issubclass(hostgw.GatewayNotFound, LookupError)
     found = hostgw.detect(root=root, env={})
-    last = found.as_dict()["attempts"][-1]
+    attempts = found.as_dict()["attempts"]
+    assert isinstance(attempts, list)
+    last = attempts[-1]
     assert {k: last[k] for k in ("strategy", "address", "detail", "family")} == {
         "strategy": "route",
         "address": "172.17.0.1",

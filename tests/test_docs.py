@@ -194,15 +194,15 @@ def _hostgw_lines() -> Iterator[tuple[str, list[str]]]:
                     rest = words[i + 1 :]
                     end = next((j for j, w in enumerate(rest) if w in _OPERATORS), len(rest))
                     yield path, rest[:end]
-    for path in FILES:  # inline code: `hostgw wait 8000`
-        for found in re.finditer(r"`hostgw ([^`]+)`", path.read_text()):
-            words = found.group(1).split()
+    for doc in FILES:  # inline code: `hostgw wait 8000`
+        for inline in re.finditer(r"`hostgw ([^`]+)`", doc.read_text()):
+            words = inline.group(1).split()
             end = next((j for j, w in enumerate(words) if w in _OPERATORS), len(words))
-            yield str(path.relative_to(ROOT)), words[:end]
+            yield str(doc.relative_to(ROOT)), words[:end]
     compose = (ROOT / "examples/compose-redeploy/compose.yaml").read_text()
-    found = re.search(r"entrypoint:\n((?:\s+- .*\n)+)", compose)
-    assert found, "examples/compose-redeploy/compose.yaml: no entrypoint list"
-    items = [line.strip()[2:].strip('"') for line in found.group(1).splitlines()]
+    listed = re.search(r"entrypoint:\n((?:\s+- .*\n)+)", compose)
+    assert listed, "examples/compose-redeploy/compose.yaml: no entrypoint list"
+    items = [line.strip()[2:].strip('"') for line in listed.group(1).splitlines()]
     yield "examples/compose-redeploy/compose.yaml", items[1:]
 
 

@@ -288,5 +288,5 @@ def test_port_nothing_accepts_exit_4_lists_what_was_tried(lab: Lab) -> None:
         assert line in done.stderr, show(done)
     # The hint names the cases where no address can answer, and their fixes.
     (hint,) = [line for line in done.stderr.splitlines() if line.startswith("hint:")]
-    for case in ("--internal", "pasta", "--map-gw", f"docker run -p {PORT}:"):
-        assert case in hint, hint
+    for named in ("--internal", "pasta", "--map-gw", f"docker run -p {PORT}:"):
+        assert named in hint, hint

@@ -16,6 +16,8 @@ import ctypes.util
 import multiprocessing
 import os
 import time
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
@@ -29,12 +31,10 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _swapper(
-    a: str, b: str, count: multiprocessing.sharedctypes.Synchronized, stop: object
-) -> None:  # type: ignore[name-defined]
+def _swapper(a: str, b: str, count: Synchronized[int], stop: Event) -> None:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     swap = libc.renameat2
-    while not stop.is_set():  # type: ignore[attr-defined]
+    while not stop.is_set():
         if swap(_AT_FDCWD, a.encode(), _AT_FDCWD, b.encode(), _RENAME_EXCHANGE) == 0:
             with count.get_lock():
                 count.value += 1

@@ -107,9 +107,11 @@ def test_this_session_runs_under_the_profile_it_asked_for() -> None:
     from tests.conftest import HYPOTHESIS_PROFILE
 
     gate = HYPOTHESIS_PROFILE == "gate"
-    assert settings.default.derandomize is gate
-    assert (settings.default.database is None) is gate
-    assert settings.default.deadline is None
-    assert HealthCheck.too_slow in settings.default.suppress_health_check
+    current = settings.default
+    assert current is not None
+    assert current.derandomize is gate
+    assert (current.database is None) is gate
+    assert current.deadline is None
+    assert HealthCheck.too_slow in current.suppress_health_check
     if os.environ.get("HOSTGW_NO_SKIP") == "1" and not os.environ.get("HOSTGW_HYPOTHESIS"):
         assert gate

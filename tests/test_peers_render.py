@@ -139,10 +139,8 @@ def stdout_matches(expect: Mapping[str, Any], got: bytes) -> bool:
         return got == str(expect["stdout"]).encode("utf-8", "surrogateescape")
     if "stdout_b64" in expect:
         return got == base64.b64decode(expect["stdout_b64"])
-    return (
-        len(got) == expect["length"]
-        and hashlib.sha256(got).hexdigest() == (expect["stdout_sha256"])
-    )
+    length, digest = int(expect["length"]), str(expect["stdout_sha256"])
+    return len(got) == length and hashlib.sha256(got).hexdigest() == digest
 
 
 def judge_stream(expect: Mapping[str, Any], got: Result, stderr_words: list[str]) -> str | None:

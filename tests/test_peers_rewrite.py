@@ -27,6 +27,7 @@ from hostgw.errors import HostgwError
 from hostgw.rewriting import parse_mappings
 from hostgw.rewriting.apply import run
 from tests import rewrite_peers as peers
+from tests.helpers import peers_dir
 
 CORPUS = peers.corpus()
 CASES = CORPUS.cases if CORPUS else ()
@@ -43,7 +44,7 @@ def _ids(case: peers.Case) -> str:
 
 def test_the_corpus_is_there() -> None:
     if CORPUS is None:
-        where = peers.peers_dir() / "rewrite" / "index.json"
+        where = peers_dir() / "rewrite" / "index.json"
         message = f"no rewrite peer corpus at {where} (set HOSTGW_PEERS to its directory)"
         if NO_SKIP:
             pytest.fail(message)

@@ -171,7 +171,7 @@ def test_follow_includes_rewrites_included_files(tmp_path: Path) -> None:
 # -- hostgw exec --rewrite ------------------------------------------------------
 def run_exec(*args: str, gw: str = "10.213.0.1", **env: str) -> Done:
     """``hostgw exec ARGS`` with HOSTGW_IP=gw (no detection outside a test netns)."""
-    return hostgw("exec", *args, gw=gw, **env)
+    return hostgw("exec", *args, gw=gw, extra=env)
 
 
 REWRITTEN = CONF.replace("server backend:8000", "server 10.213.0.1:18000").replace(

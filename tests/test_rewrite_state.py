@@ -79,10 +79,13 @@ def test_the_default_state_dir_is_var_lib_hostgw(conf: Path) -> None:
     listing = "find /var/lib -printf '%m %p\\n' | sort"
     proc = hostgw(
         "exec", "--rewrite", str(conf), "-m", MAP, "--", "sh", "-c", listing,
-        wrap=wrap, **{STATE: ""},
+        wrap=wrap, extra={STATE: ""},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    modes = dict(reversed(line.split(" ", 1)) for line in proc.stdout.splitlines())
+    modes: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        mode, path = line.split(" ", 1)
+        modes[path] = mode
     copy = f"/var/lib/hostgw/pristine{conf}"
     made = {path: mode for path, mode in modes.items() if path.startswith("/var/lib/hostgw")}
     assert made.pop(copy) == "640"
@@ -98,7 +101,7 @@ def test_state_dir_option_and_environment(conf: Path, tmp_path: Path, how: str) 
     args = ["--state-dir", str(a)] if how != "environment" else []
     env = {STATE: str(b)} if how != "option" else {}
     os.chown(conf, 65534, 65534)
-    assert run("-m", MAP, *args, str(conf), **env).returncode == 0
+    assert run("-m", MAP, *args, str(conf), extra=env).returncode == 0
     used = b if how == "environment" else a
     copy = kept(conf, used)
     assert copy.read_text() == CONF
@@ -109,7 +112,7 @@ def test_state_dir_option_and_environment(conf: Path, tmp_path: Path, how: str) 
     assert not (a if used == b else b).exists()
     assert sorted(p.name for p in conf.parent.iterdir()) == ["default.conf"]
     # A re-run with a new gateway starts from that copy.
-    assert run("-m", MAP, *args, str(conf), gw="fd5e::9", **env).returncode == 0
+    assert run("-m", MAP, *args, str(conf), gw="fd5e::9", extra=env).returncode == 0
     assert conf.read_text() == rewritten("[fd5e::9]")
 
 
@@ -177,7 +180,7 @@ WHY = {"below-a-file": "not a directory", "read-only-mount": "read-only file sys
 @pytest.mark.parametrize("how", ["below-a-file", "read-only-mount"])
 def test_nginx_falls_back_to_a_copy_beside_the_file(conf: Path, tmp_path: Path, how: str) -> None:
     state, wrap = _unwritable(tmp_path, how)
-    proc = run("-m", MAP, str(conf), wrap=wrap, **{STATE: str(state)})
+    proc = run("-m", MAP, str(conf), wrap=wrap, extra={STATE: str(state)})
     assert proc.returncode == 0, proc.stderr
     assert conf.read_text() == rewritten("10.213.0.1")
     assert beside(conf).read_text() == CONF
@@ -189,7 +192,7 @@ def test_nginx_falls_back_to_a_copy_beside_the_file(conf: Path, tmp_path: Path, 
     assert not any(p.is_file() for p in tmp_path.rglob("*") if "state" in p.parts[-1:])
     # The copy beside works as the original: a new gateway, then twice == once.
     for _ in range(2):
-        proc = run("-m", MAP, str(conf), wrap=wrap, gw="10.213.0.2", **{STATE: str(state)})
+        proc = run("-m", MAP, str(conf), wrap=wrap, gw="10.213.0.2", extra={STATE: str(state)})
         assert proc.returncode == 0, proc.stderr
         assert conf.read_text() == rewritten("10.213.0.2")
     # Once a state directory can be written, the copy moves there.
@@ -229,7 +232,7 @@ def test_apache_and_caddy_refuse_a_copy_beside_the_file(
         beside(path).write_text(text)
     state, wrap = _unwritable(tmp_path, how)
     before = sorted(tmp_path.rglob("*"))
-    proc = run("-m", MAP, str(path), wrap=wrap, **{STATE: str(state)})
+    proc = run("-m", MAP, str(path), wrap=wrap, extra={STATE: str(state)})
     assert proc.returncode == 2, proc.stderr
     assert f"will not rewrite {path} in place" in proc.stderr
     assert f"{server} may load a copy kept beside it (.{path.name}.hostgw-orig)" in proc.stderr
@@ -242,12 +245,12 @@ def test_apache_and_caddy_refuse_a_copy_beside_the_file(
     marker = tmp_path / "ran"
     proc = hostgw(
         "exec", "--rewrite", str(path), "-m", MAP, "--", "touch", str(marker),
-        wrap=wrap, **{STATE: str(state)},
+        wrap=wrap, extra={STATE: str(state)},
     )  # fmt: skip
     assert proc.returncode == 2 and not marker.exists()
     # -o needs no original at all.
     out = tmp_path / "out"
-    proc = run("-m", MAP, "-o", str(out), str(path), wrap=wrap, **{STATE: str(state)})
+    proc = run("-m", MAP, "-o", str(out), str(path), wrap=wrap, extra={STATE: str(state)})
     assert proc.returncode == 0, proc.stderr
     assert "10.213.0.1:18000" in out.read_text() and path.read_text() == text
 

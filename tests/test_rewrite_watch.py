@@ -83,7 +83,11 @@ def test_exec_watch_rewrite_follows_the_gateway_and_hups_the_command(
     moves = ["10.213.71.254", "10.213.71.1"]  # away, and back: each from the original
     for n, gateway in enumerate(moves, start=1):
         ns.ip("route", "replace", "default", "via", gateway)
-        until(f"HUP {n}, after the move", lambda n=n: read(seen).count("hup") == n, log=log)
+
+        def hups(n: int = n) -> bool:
+            return read(seen).count("hup") == n
+
+        until(f"HUP {n}, after the move", hups, log=log)
         # The command was told after the file changed: at the HUP it read the new target.
         assert read(seen).splitlines()[-1] == f"hup {upstream(gateway)}"
         assert conf.read_text() == CONF.replace("backend:8000", f"{gateway}:18000").replace(
@@ -152,7 +156,11 @@ def test_each_rewrite_warning_is_logged_once_over_many_passes(
     moves = ["10.213.72.254", "10.213.72.1", "10.213.72.254"]
     for n, gateway in enumerate(moves, start=1):
         ns.ip("route", "replace", "default", "via", gateway)
-        until(f"pass {n}", lambda n=n: read(log).count("; rewrote ") == n, log=log)
+
+        def passes(n: int = n) -> bool:
+            return read(log).count("; rewrote ") == n
+
+        until(f"pass {n}", passes, log=log)
         assert f"proxy_pass http://{gateway}:18000/api/;" in conf.read_text()
     assert (tmp_path / ".default.conf.hostgw-orig").read_text() == WARNED
     proc.send_signal(signal.SIGTERM)

@@ -176,7 +176,7 @@ def test_port_that_opens_late(reserved: socket.socket) -> None:
         text=True,
     )
     assert proc.stderr is not None
-    lines = []
+    lines: list[str] = []
     try:
         # Open the port only after hostgw has seen it refused at least twice.
         while sum("refused" in line for line in lines) < 2:

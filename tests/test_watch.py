@@ -138,8 +138,15 @@ def test_burst_of_100_flaps_gives_one_final_render_and_no_growth(
         final = f"10.213.61.{20 + k}"
         seen = w.notifies()
         burst(final)
-        until(f"render of burst {k}", lambda final=final: w.out.read_text() == rendered(final))
-        until(f"notify of burst {k}", lambda seen=seen: w.notifies() > seen)
+
+        def rendered_yet(final: str = final) -> bool:
+            return w.out.read_text() == rendered(final)
+
+        def notified_yet(seen: int = seen) -> bool:
+            return w.notifies() > seen
+
+        until(f"render of burst {k}", rendered_yet)
+        until(f"notify of burst {k}", notified_yet)
     # Each burst of 100 events ends in exactly one render and one notify.
     assert w.notifies() - before == rounds, (w.notifies(), read(w.log))
     # The notify command has written its line before hostgw has reaped it and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ class Rig:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Rig:
+def rig(tmp_path: Path) -> Iterator[Rig]:
     made = Rig(tmp_path)
     made.watcher.start()
     yield made
@@ -266,7 +267,6 @@ def test_literal_override_watches_nothing(tmp_path: Path) -> None:
     made.answer = Answer(
         Detection("10.213.0.9", 4, "env", (_attempt("env", "10.213.0.9", "HOSTGW_IP"),))
     )
-    made.watcher._env = {"HOSTGW_IP": "10.213.0.9"}
     made.watcher.start()
     assert made.watcher.watching == frozenset()
     assert made.watcher.timeout(0.0) is None, "nothing to wake up for"

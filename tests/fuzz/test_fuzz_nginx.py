@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from hostgw.errors import HostgwError, RewriteError
 from hostgw.rewriting import rewrite
-from hostgw.rewriting.nginx_lex import skip, statements, walk
+from hostgw.rewriting.nginx_lex import Skip, skip, statements, walk
 
 _SPACE = " \t\r\n"
 _COPY = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
@@ -193,9 +193,9 @@ def test_statements_are_nginx_statements(text: str) -> None:
 @settings(max_examples=1500, deadline=None)
 @given(TEXTS, st.sampled_from([("backend",), ("b", "api"), ("proxy_pass",)]))
 def test_skipping_runs_reads_what_every_statement_reads(text: str, hosts: tuple[str, ...]) -> None:
-    def read(runs: object) -> object:
+    def read(runs: Skip | None) -> list[tuple[object, ...]] | str:
         try:
-            return [tuple(s) for s in walk(text, runs=runs)]  # type: ignore[arg-type]
+            return [tuple(s) for s in walk(text, runs=runs)]
         except RewriteError as exc:
             return str(exc)
 

@@ -39,7 +39,7 @@ def _driven(gaps: list[float], timing: Timing) -> tuple[list[float], list[float]
     watcher = Watcher(detect=detect, apply=apply, timing=timing)
     watcher.start()
     passes.clear()
-    events = []
+    events: list[float] = []
 
     def run_until(limit: float) -> None:
         nonlocal now

@@ -13,7 +13,7 @@ from hostgw import rewrite
 from hostgw.errors import HostgwError, RewriteError
 from hostgw.rewriting import FORMATS, nginx
 from hostgw.rewriting.engine import mention_pattern
-from hostgw.rewriting.nginx_lex import BLOCKS, Skip, skip, statements, walk
+from hostgw.rewriting.nginx_lex import BLOCKS, Found, Skip, skip, statements, walk
 from tests.property.rewrite_strategies import nginx_config, tricky_nginx
 
 MAP = ["backend:8000=18000", "backend=17000", "api:443=[fd00::1]:1443"]
@@ -119,10 +119,10 @@ TRICKY = st.lists(
 HOSTS = st.sampled_from([("backend",), ("backend", "api"), ("b",), ("127.0.0.1",), ()])
 
 
-def _read(text: str, runs: Skip | None) -> list[tuple[object, ...]] | str:
+def _read(text: str, runs: Skip | None) -> list[Found] | str:
     """The statements :func:`walk` yields, or the error it raises."""
     try:
-        return [tuple(st) for st in walk(text, runs=runs)]
+        return list(walk(text, runs=runs))
     except RewriteError as exc:
         return str(exc)
 

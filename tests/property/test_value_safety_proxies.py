@@ -384,7 +384,9 @@ def _config(spec: dict[str, Any], placed: list[tuple[int, int]]) -> str:
     body = "".join(
         spec["shapes"][shape].format(i=i).replace("${V}", f"${{V{i}}}") for i, shape in placed
     )
-    return spec["head"] + body + spec["tail"]
+    head: str = spec["head"]
+    tail: str = spec["tail"]
+    return head + body + tail
 
 
 @pytest.mark.parametrize("fmt", sorted(PROXIES))
