@@ -340,6 +340,57 @@ def test_port_probe_on_loopback(tmp_path: Path) -> None:
     assert "::1 (host-network): refused" in str(caught.value)
 
 
+def test_port_probes_only_an_explicit_override(tmp_path: Path) -> None:
+    # The route's gateway (127.0.0.2) listens; HOSTGW_IP (127.0.0.1) does not. The
+    # user's word is probed alone: answering the route would hide its mistake.
+    import socket
+
+    from hostgw.errors import GatewayUnreachable
+
+    root = make_root(tmp_path, route=r4("127.0.0.2"), hosts="127.0.0.3 host.docker.internal\n")
+    with socket.socket() as server:
+        server.bind(("127.0.0.2", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with pytest.raises(GatewayUnreachable) as caught:
+            detect(root=root, env={"HOSTGW_IP": "127.0.0.1"}, port=port)
+        assert [p.address for p in caught.value.attempts[0].findings] == ["127.0.0.1"]
+        both = {"HOSTGW_IP": "127.0.0.1", "HOSTGW_IP6": "::1"}
+        with pytest.raises(GatewayUnreachable) as caught_both:
+            gateway_env(root=root, env=both, port=port)
+        # Its own address answers; so does the route's without the override.
+        found = detect(root=root, env={"HOSTGW_IP": "127.0.0.2"}, port=port)
+        assert (found.address, found.strategy) == ("127.0.0.2", "env")
+        assert [p.address for p in found.probes] == ["127.0.0.2"]
+        found = detect(root=root, env={}, port=port)
+        assert (found.address, found.strategy) == ("127.0.0.2", "route")
+        # An IPv4 override gives no IPv6 answer, with a port as without: host-network's
+        # ::1 accepts too, and is not asked.
+        shared = make_root(tmp_path / "shared", route=r4("127.0.0.2"), links={"docker0": True})
+        with socket.socket(socket.AF_INET6) as six:
+            six.bind(("::1", port))
+            six.listen()
+            assert gateway_env(root=shared, env={}, port=port)["HOSTGW_IP6"] == "::1"
+            assert gateway_env(root=shared, env={"HOSTGW_IP": "127.0.0.2"}, port=port) == {
+                "HOSTGW_IP": "127.0.0.2",
+                "HOSTGW_HOST": "127.0.0.2",
+            }
+    text = str(caught.value)
+    assert "tried only what HOSTGW_IP gives: your explicit word" in text
+    assert "127.0.0.1 (env): refused" in text
+    assert "127.0.0.2" not in text and "127.0.0.3" not in text
+    assert caught.value.hint is not None
+    assert "set HOSTGW_IP to the host's address, or unset it to let hostgw search" in (
+        caught.value.hint
+    )
+    assert "only what HOSTGW_IP and HOSTGW_IP6 give" in str(caught_both.value)
+    assert "::1 (env): refused" in str(caught_both.value)
+    assert caught_both.value.hint is not None
+    assert "set HOSTGW_IP and HOSTGW_IP6 to the host's addresses, or unset them" in (
+        caught_both.value.hint
+    )
+
+
 def test_hosts_unspecified_address_is_rejected(tmp_path: Path) -> None:
     root = make_root(
         tmp_path,

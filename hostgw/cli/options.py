@@ -389,7 +389,7 @@ def _detection(dns_alias: bool) -> list[Callable[[Any], Any]]:
             type=click.IntRange(1, 65535),
             metavar="PORT",
             help="Probe every candidate with a TCP connect to PORT; the first in order of "
-            "trust that accepts wins.",
+            "trust that accepts wins. With HOSTGW_IP set, only its address is probed.",
         ),
         _seconds(
             "--probe-timeout",

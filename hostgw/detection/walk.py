@@ -296,10 +296,13 @@ def _why(opts: Options, name: str, found: Finding) -> str:
 
 
 def _candidates(attempts: Sequence[Attempt], family: int | None) -> list[tuple[str, Finding]]:
-    """Every finding of the wanted family, in order of trust, each address once."""
+    """Every finding of the wanted family, in order of trust, each address once. Where an
+    explicit override (a ``final`` row: ``HOSTGW_IP``) found anything, only its findings:
+    the user said where the host is, and a guess elsewhere would hide the mistake."""
+    final = [a for a in attempts if a.findings and ROWS[a.strategy].final]
     seen: set[str] = set()
     out: list[tuple[str, Finding]] = []
-    for attempt in attempts:
+    for attempt in final[:1] or attempts:
         for wanted in families(family):
             for finding in attempt.findings:
                 if finding.family == wanted and finding.address not in seen:
@@ -335,19 +338,27 @@ def _probe(opts: Options, attempts: Sequence[Attempt], family: int | None) -> De
                 why=why,
                 probes=tuple(probes),
             )
+    published = (
+        f"check that port {opts.port} is published on the host (docker run -p "
+        f"{opts.port}:...) and its service is up"
+    )
+    tried, hint = "in order of trust", f"{published}, or set HOSTGW_IP to the right address"
+    hint += f"; {UNREACHABLE_CASES}"
+    if ROWS[candidates[0][0]].final:
+        names = list(dict.fromkeys(f.detail.split("=", 1)[0] for _, f in candidates))
+        given, one = " and ".join(names), len(names) == 1
+        tried = f"only what {given} {'gives' if one else 'give'}: your explicit word"
+        hint = (
+            f"{published}, set {given} to the host's {'address' if one else 'addresses'}, "
+            f"or unset {'it' if one else 'them'} to let hostgw search"
+        )
     lines = [
         f"nothing accepted a connection on TCP port {opts.port} "
-        f"(each connect bounded by {opts.probe_timeout:g} s); tried, in order of trust:"
+        f"(each connect bounded by {opts.probe_timeout:g} s); tried {tried}:"
     ]
     for (name, _), probe in zip(candidates, probes, strict=True):
         lines.append(f"  {probe.address} ({name}): {probe.detail}")
-    raise GatewayUnreachable(
-        "\n".join(lines),
-        attempts=attempts,
-        hint=f"check that port {opts.port} is published on the host (docker run -p "
-        f"{opts.port}:...) and its service is up, or set HOSTGW_IP to the right address; "
-        f"{UNREACHABLE_CASES}",
-    )
+    raise GatewayUnreachable("\n".join(lines), attempts=attempts, hint=hint)
 
 
 def walk(opts: Options, *, v6: bool = False) -> Answer:
