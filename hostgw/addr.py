@@ -13,6 +13,10 @@ that nothing unchecked reaches a config.
 - A host name is RFC 1123's: dot-separated labels of 1 to 63 letters,
   digits and hyphens, not starting or ending with a hyphen, 253 characters
   in all; ``_`` is allowed too, as Docker's DNS and the proxies accept it.
+  Its last label is not a number (RFC 1123 2.1), and it is not a number in
+  C's notation (``10.9.8``, ``010.9.8.7``, ``0x0a090807``): the resolver
+  reads those as IPv4 addresses (``inet_aton``: 10.9.0.8, 8.9.8.7), so a
+  typo or zero padding would give another address.
 - A port is 1 to 65535, written in ASCII digits.
 """
 
@@ -87,16 +91,58 @@ def address_problem(text: str) -> str:
 
 
 def is_hostname(text: str) -> bool:
-    """True for a host name as RFC 1123 (plus ``_``) allows; a trailing dot is allowed."""
+    """True for a host name as RFC 1123 (plus ``_``) allows; a trailing dot is allowed.
+    Not a number, nor a name whose last label is one (see the module's notes)."""
     name = text[:-1] if text.endswith(".") else text
     if not 0 < len(name) <= _MAX_NAME:
         return False
-    for label in name.split("."):
+    labels = name.split(".")
+    for label in labels:
         if not 0 < len(label) <= _MAX_LABEL or not set(label) <= _LABEL_CHARS:
             return False
         if label[0] == "-" or label[-1] == "-":
             return False
-    return True
+    return not (_decimal(labels[-1]) or _c_number(labels))
+
+
+def _decimal(text: str) -> bool:
+    return bool(text) and set(text) <= _DIGITS
+
+
+def _c_number(labels: list[str]) -> bool:
+    """True for 1 to 4 parts that are each a number in C's notation (inet_aton's)."""
+    return len(labels) <= 4 and all(
+        _decimal(label) or (label[:2] in ("0x", "0X") and set(label[2:]) <= _HEX)
+        for label in labels
+    )
+
+
+_DIGITS = frozenset("0123456789")
+_HEX = _DIGITS | frozenset("abcdefABCDEF")
+
+
+def _inet_aton(text: str) -> str:
+    """What the C library reads ``text`` as (OSError where it reads no address)."""
+    return _socket.inet_ntoa(_socket.inet_aton(text))
+
+
+def host_problem(text: str) -> str:
+    """Why ``text`` is neither an IP address nor a host name, in words."""
+    if "%" in text:
+        return address_problem(text)
+    name = text[:-1] if text.endswith(".") else text
+    if name and _c_number(name.split(".")):
+        try:
+            read = f", and the resolver would read this as {_inet_aton(text)}"
+        except OSError:
+            read = ""
+        return (
+            "not an IPv4 address: that is four decimal numbers from 0 to 255, without "
+            f"leading zeros (10.9.8.7){read}"
+        )
+    if _decimal(name.rsplit(".", 1)[-1]) and is_hostname(name + "x"):
+        return "not an IP address, nor a hostname: a hostname's last label is not a number"
+    return "neither an IP address nor a hostname"
 
 
 def parse_port(text: str) -> int | None:

@@ -252,8 +252,22 @@ def test_env_override(tmp_path: Path) -> None:
         ({"HOSTGW_IP": "fe80::1%x;}"}, "zone 'x;}' holds ';'"),
         ({"HOSTGW_IP6": "fe80::1%" + "e" * 16}, "longer than 15 characters"),
         ({"HOSTGW_IP6": "10.0.0.1"}, "is not an IPv6 address"),
+        ({"HOSTGW_IP": "10.9.8"}, "is not an IPv4 address: that is four decimal numbers"),
+        ({"HOSTGW_IP": "172.017.000.001"}, "the resolver would read this as 172.15.0.1"),
+        ({"HOSTGW_IP": "0x0a090807"}, "the resolver would read this as 10.9.8.7"),
+        ({"HOSTGW_IP": "db.1"}, "a hostname's last label is not a number"),
     ],
-    ids=["junk", "zone-on-v4", "bad-zone", "long-zone", "v4-in-ip6"],
+    ids=[
+        "junk",
+        "zone-on-v4",
+        "bad-zone",
+        "long-zone",
+        "v4-in-ip6",
+        "short",
+        "padded",
+        "hex",
+        "numeric-tld",
+    ],
 )
 def test_unusable_override_stops_with_the_fix(
     tmp_path: Path, env: dict[str, str], message: str

@@ -68,9 +68,11 @@ BAD = [
     ("udp://db:53", "unknown scheme 'udp'"),
     ("http://user:pw@api/", "credentials"),
     ("http://api:0/", "is not a number from 1 to 65535"),
-    ("http://a b/", "is not a host name or IPv4 address"),
+    ("http://a b/", "is neither an IP address nor a hostname"),
     ("http://api/a b", "%20"),
-    ("back/end:80", "is not a host name or IPv4 address"),
+    ("back/end:80", "is neither an IP address nor a hostname"),
+    ("10.9.8:5432", "'10.9.8' is not an IPv4 address: that is four decimal numbers"),
+    ("010.9.8.7:5432", "the resolver would read this as 8.9.8.7"),
 ]
 
 

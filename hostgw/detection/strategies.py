@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from hostgw.addr import (
     address_problem,
     family_name,
+    host_problem,
     is_hostname,
     is_link_local,
     is_unspecified,
@@ -163,8 +164,7 @@ def _env_value(
             notes.append(f"{var}={value} is {family_name(family)}, {_wanted(ctx)} wanted")
         return None
     if not is_hostname(value):
-        problem = address_problem(value) if "%" in value else "neither an IP address nor a hostname"
-        return _env_fatal(var, value, f"is {problem}")
+        return _env_fatal(var, value, f"is {host_problem(value)}")
     from hostgw.detection.resolve import resolve_names
 
     families = tuple(f for f in ctx.families if only in (None, f))

@@ -427,12 +427,20 @@ function kept(a,   p) { p = index(a, "%"); if (p) a = substr(a, 1, p - 1); retur
 function clear() { FOUND[4] = ""; FOUND[6] = ""; DETAIL[4] = ""; DETAIL[6] = ""; WHY = "" }
 function note(s) { WHY = WHY (WHY == "" ? "" : "; ") s }
 function add(f, a, d) { if (FOUND[f] == "") { FOUND[f] = a; DETAIL[f] = d } }
-# hostgw.addr.is_hostname: RFC 1123 labels (plus _), one trailing dot allowed.
+# hostgw.addr.is_hostname: RFC 1123 labels (plus _), one trailing dot allowed;
+# not a number in C notation (10.9.8, 010.9.8.7, 0x0a090807: the resolver
+# reads those as other addresses), nor a name whose last label is a number.
 function hostname_like(v,   t, n, i, L) {
     t = v; sub(/\.$/, "", t)
     if (length(t) < 1 || length(t) > 253) return 0
     n = split(t, L, ".")
     for (i = 1; i <= n; i++) if (length(L[i]) < 1 || length(L[i]) > 63 || L[i] ~ /[^A-Za-z0-9_-]/ || L[i] ~ /^-|-$/) return 0
+    return !(L[n] ~ /^[0-9]+$/ || c_number(t))
+}
+function c_number(t,   n, i, L) {
+    n = split(t, L, ".")
+    if (n > 4) return 0
+    for (i = 1; i <= n; i++) if (L[i] !~ /^([0-9]+|0[xX][0-9A-Fa-f]*)$/) return 0
     return 1
 }
 function s_env(fams,   v, var, only, value, a, cmd, l, st, got, k, f, seen, any, shown) {
@@ -451,7 +459,11 @@ function s_env(fams,   v, var, only, value, a, cmd, l, st, got, k, f, seen, any,
             continue
         }
         if (index(value, "%")) return fatal(var, value, "is not an IP address: its zone (after %) is not an interface name")
-        if (!hostname_like(value)) return fatal(var, value, "is neither an IP address nor a hostname")
+        if (!hostname_like(value)) {
+            l = value; sub(/\.$/, "", l)
+            if (c_number(l)) return fatal(var, value, "is not an IPv4 address: that is four decimal numbers from 0 to 255, without leading zeros (10.9.8.7)")
+            return fatal(var, value, "is neither an IP address nor a hostname")
+        }
         if (getent == "") {
             # No getent (busybox-only images): the name as /etc/hosts lists it, else refused.
             got = 0; shown = ""

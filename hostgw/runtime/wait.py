@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from hostgw.addr import family_of, host_form, is_hostname, parse_port
+from hostgw.addr import family_of, host_form, host_problem, is_hostname, parse_port
 from hostgw.errors import UsageError, WaitTimeout
 from hostgw.record import Record
 
@@ -98,7 +98,7 @@ def _host(text: str, value: str) -> str | None:
             raise _bad(text, f"{value!r} is not an IPv6 address")
         return value
     if family_of(value) is None and not is_hostname(value):
-        raise _bad(text, f"{value!r} is not a host name or IPv4 address")
+        raise _bad(text, f"{value!r} is {host_problem(value)}")
     return value
 
 
