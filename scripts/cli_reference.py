@@ -86,6 +86,10 @@ def command_section(name: str) -> str:
             f"{_cell(param.help or '')} |"
         )
     for param in hidden:
+        out.append("")
+        if not (param.name or "").startswith("alias__"):  # a refused spelling: its help says
+            out.append(f"`{param.opts[0]}` is refused (hidden from --help): {param.help}")
+            continue
         target = (param.name or "").removeprefix("alias__")
         new = next(
             p
@@ -93,7 +97,6 @@ def command_section(name: str) -> str:
             if p.name == target and isinstance(p, click.Option) and not p.hidden
         )
         assert isinstance(new, click.Option)
-        out.append("")
         out.append(
             f"`{param.opts[0]}` is the old spelling of `{new.opts[0]}` (hidden from --help)."
         )

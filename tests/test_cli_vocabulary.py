@@ -99,6 +99,21 @@ def test_old_spellings_are_hidden_and_wait_keeps_its_timeout() -> None:
     assert "--timeout, --wait-timeout" in text and "--dns-timeout" in text
 
 
+@pytest.mark.parametrize("spelling", [["--timeout", "2m"], ["--timeout=2m"]])
+def test_exec_refuses_timeout_naming_both_meanings(tmp_path: Path, spelling: list[str]) -> None:
+    # dockerize's -timeout bounds the wait; --dns-timeout's old name bounds DNS. Either
+    # reading would surprise someone, so exec takes neither and runs nothing.
+    marker = tmp_path / "ran"
+    args = ["exec", "--wait", f"127.0.0.1:{closed_port()}", *spelling, "--", "touch", str(marker)]
+    done = ok(run(*args, env=env()), 2)
+    assert "exec takes no --timeout: write --wait-timeout 2m for the whole wait" in done.stderr
+    assert "or --dns-timeout 2m for detection's DNS lookups" in done.stderr
+    assert "gave up" not in done.stderr and not marker.exists()
+    # After the command, it is the command's own.
+    done = ok(run("exec", "--", "echo", "--timeout", "2m", env=env()), 0)
+    assert done.stdout == "--timeout 2m\n"
+
+
 # --- hints name the option of the command that prints them ------------------------------
 
 

@@ -111,7 +111,9 @@ def _documented_options() -> dict[str, set[str]]:
         found[name] = {
             word.rstrip(",") for row in names for word in row.split() if word.startswith("-")
         }
-        found[name] |= set(re.findall(r"^`(--?[\w-]+)` is the old spelling", body, flags=re.M))
+        found[name] |= set(
+            re.findall(r"^`(--?[\w-]+)` is (?:the old spelling|refused)", body, flags=re.M)
+        )
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ def _watch_log(message: str) -> None:
     cls=Command,
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@render_options
+@functools.partial(render_options, dns_alias=False)
 @watch_options(for_exec=True)
 @exec_wait_options
 @rewrite_option

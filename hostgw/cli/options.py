@@ -600,12 +600,12 @@ _RENDER_FIELDS = {
 }
 
 
-def render_options(fn: Callable[..., R]) -> Callable[..., R]:
+def render_options(fn: Callable[..., R], *, dns_alias: bool = True) -> Callable[..., R]:
     """Add the render options (and the detection options) to a click command.
 
     The callback gets ``request: RenderRequest`` and ``options: Options``;
     positional ``templates`` (if the command takes them) come first in
-    ``request.specs``.
+    ``request.specs``. ``dns_alias``: ``--timeout`` is ``--dns-timeout``.
     """
 
     @functools.wraps(fn)
@@ -621,7 +621,7 @@ def render_options(fn: Callable[..., R]) -> Callable[..., R]:
         check_specs(given["specs"], command)
         return fn(*args, request=RenderRequest(**given), **kw)
 
-    return _apply(_render(), detection_options(wrapper))
+    return _apply(_render(), detection_options(wrapper, dns_alias=dns_alias))
 
 
 _SHELL_FORMAT = r"\s*(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?[\s,]*)+"
@@ -900,7 +900,7 @@ def exec_wait_options(fn: Callable[..., R]) -> Callable[..., R]:
         kwargs["waits"] = kwargs["waits"].replace(targets=targets)
         return fn(*args, **kwargs)
 
-    return click.option(
+    wait = click.option(
         "--wait",
         "wait",
         multiple=True,
@@ -908,7 +908,30 @@ def exec_wait_options(fn: Callable[..., R]) -> Callable[..., R]:
         help="Before the command runs, wait until TARGET answers (as hostgw wait: PORT, "
         "HOST:PORT, tcp://..., http://...); repeatable. PORT is on the detected host. "
         "Env: HOSTGW_WAIT='8000 db:5432'.",
-    )(wait_options(prefix="wait-")(wrapper))
+    )
+    # Not --dns-timeout's old name here: dockerize's -timeout is the wait's bound.
+    timeout = click.option(
+        "--timeout",
+        hidden=True,
+        expose_value=False,
+        help="write --wait-timeout for the whole wait (dockerize's -timeout), or "
+        "--dns-timeout for detection's DNS lookups.",
+        type=click.UNPROCESSED,
+        callback=_ambiguous_timeout,
+    )
+    return timeout(wait(wait_options(prefix="wait-")(wrapper)))
+
+
+def _ambiguous_timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from hostgw.errors import UsageError
+
+    if value is not None:
+        raise UsageError(
+            f"exec takes no --timeout: write --wait-timeout {value} for the whole wait of "
+            f"--wait (dockerize's -timeout), or --dns-timeout {value} for detection's DNS "
+            "lookups",
+            hint="hostgw exec --help lists them",
+        )
 
 
 # -- reporting --------------------------------------------------------------------------
