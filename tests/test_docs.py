@@ -150,6 +150,33 @@ def _variables_read() -> set[str]:
     return found
 
 
+# Files the docs name hostgw.EXT, not Python names.
+_FILE_NAMES = {"env", "envsh", "fish", "pyz", "sh"}
+
+
+def test_python_names_in_the_docs_exist() -> None:
+    # `hostgw.runtime.wait.wait_for(...)`: the longest importable module, then attributes.
+    import importlib
+
+    seen = 0
+    for path in FILES:
+        for dotted in set(re.findall(r"\bhostgw(?:\.[A-Za-z_][A-Za-z0-9_]*)+", path.read_text())):
+            parts = dotted.split(".")
+            if parts[-1] in _FILE_NAMES and len(parts) == 2:
+                continue
+            seen += 1
+            for cut in range(len(parts), 0, -1):
+                try:
+                    found: object = importlib.import_module(".".join(parts[:cut]))
+                except ModuleNotFoundError:
+                    continue
+                break
+            for attr in parts[cut:]:
+                assert hasattr(found, attr), f"{path.relative_to(ROOT)}: {dotted}: no {attr}"
+                found = getattr(found, attr)
+    assert seen > 10
+
+
 def test_every_variable_is_documented() -> None:
     table = CLI_DOC.partition("## Environment variables")[2].partition("\n## ")[0]
     missing = sorted(v for v in _variables_read() if f"`{v}" not in table)

@@ -41,7 +41,8 @@ def render(
     format: str | None = None,
     escape: bool = False,
 ) -> str:
-    """Substitute ``text``'s references from ``env`` (default ``os.environ``).
+    """Substitute ``text``'s references from ``env`` (default ``os.environ``; a mapping
+    given is the whole environment, detection's included).
 
     ``HOSTGW_IP``, ``HOSTGW_IP6`` and ``HOSTGW_HOST`` come from ``env`` if set,
     else from ``own`` (a mapping or a function), else from detection
