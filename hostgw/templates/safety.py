@@ -169,8 +169,10 @@ def contexts(
 
 
 # Runs of characters that change no state, per format (a reference starts at '$').
+# nginx's blanks are space, tab, CR and LF only (ngx_conf_read_token): a form feed
+# or vertical tab is a word character there; the others read them as blanks.
 _PLAIN = {
-    "nginx": rb"[^\s;{}#\"'\\$]+",
+    "nginx": rb"[^ \t\r\n;{}#\"'\\$]+",
     "haproxy": rb"[^\s#\"'\\$]+",
     "apache": rb"[^\s\"'\\$#]+",
     "caddy": rb"[^\s#\"'`\\<$]+",
@@ -236,7 +238,7 @@ class _Lexer:
         elif self.state in (DQ, SQ, BQ):
             self._quoted(self.data[self.pos])
         else:
-            self._word(limit)
+            self._word()
 
     def _comment(self, limit: int) -> None:
         end = self.data.find(b"\n", self.pos, limit)
@@ -247,16 +249,17 @@ class _Lexer:
             self.token_start = self.line_start = True
             self.words = 0
 
-    def _word(self, limit: int) -> None:
+    def _word(self) -> None:
         data, i, fmt = self.data, self.pos, self.fmt
         c = data[i]
         starts = self.token_start
         self.token_start = self.line_start_next = False
         self.pos = i + 1
-        if starts and c not in b" \t\r\n\f\v":
+        blanks = b" \t\r\n" if fmt == "nginx" else b" \t\r\n\f\v"
+        if starts and c not in blanks:
             self.words += 1
             self.begin = i + 1 if c in b"\"'`" else i
-        if c in b" \t\r\n\f\v":
+        if c in blanks:
             self.token_start = True
             if c == 0x0A:
                 self.line_start_next = True
@@ -275,11 +278,15 @@ class _Lexer:
             self.pos = i + 2
         elif fmt == "caddy" and c == 0x3C and starts and (m := re.compile(_HEREDOC).match(data, i)):
             self.marker, self.state, self.pos = m.group(1), HEREDOC, m.end()
-        elif fmt == "nginx" and c in b";{}":
+        elif fmt == "nginx" and (c in b";{" or (c == 0x7D and starts)):
+            # nginx ends a word at ';' and '{' only; '}' is a token at a token's start,
+            # and inside a word ("a}#") just a character.
             self.token_start = True
-        elif fmt == "nginx" and c == 0x24 and data[i + 1 : i + 2] == b"{":  # nginx's ${var}
-            end = data.find(b"}", i, limit + 1)
-            self.pos = end + 1 if end >= 0 else i + 1
+        elif fmt == "nginx" and c == 0x24 and data[i + 1 : i + 2] == b"{":
+            # Every '{' right after '$' goes on the word (nginx's ${var}; "${{" too).
+            self.pos = i + 2
+            while data[self.pos : self.pos + 1] == b"{":
+                self.pos += 1
         else:
             m = self.plain.match(data, i)
             self.pos = m.end() if m is not None else i + 1
@@ -287,7 +294,8 @@ class _Lexer:
 
     def _quoted(self, c: int) -> None:
         i = self.pos
-        if c == 0x5C and self.state not in (SQ, BQ):
+        # A backslash escapes in double quotes; in nginx's single quotes too.
+        if c == 0x5C and (self.state == DQ or (self.state == SQ and self.fmt == "nginx")):
             self.pos = i + 2
             return
         if c == self.quote:
