@@ -80,6 +80,11 @@ def test_bad_vars_and_filter_are_usage_errors() -> None:
         parse_vars("A B-C")
     with pytest.raises(UsageError, match="invalid regular expression"):
         Selection.of(filter="(")
+    # Past what Python's re can hold: a usage error too, not a traceback.
+    for pattern in ("a{99999999999}", "a{4294967296}", "(" * 3000 + "a" + ")" * 3000):
+        with pytest.raises(UsageError, match="is too large: repeat counts go up to") as caught:
+            Selection.of(filter=pattern)
+        assert len(caught.value.message) < 200, "a long pattern is cut in the message"
 
 
 def test_own_names_are_detected_once_and_only_when_referenced() -> None:

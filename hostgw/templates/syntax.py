@@ -198,12 +198,18 @@ def _bracket(pattern: str, i: int) -> tuple[str, int]:
 
 def compile_ere(pattern: str) -> re.Pattern[str]:
     """Compile a ``--filter`` (a POSIX ERE, as the nginx image's awk takes it)."""
+    shown = repr(pattern) if len(pattern) <= 80 else f"{pattern[:60]!r}... ({len(pattern)} chars)"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # no Python warning reaches the user
             return re.compile(ere_to_python(pattern))
     except re.error as exc:
-        raise UsageError(f"--filter: invalid regular expression {pattern!r}: {exc}") from None
+        raise UsageError(f"--filter: invalid regular expression {shown}: {exc}") from None
+    except (OverflowError, RecursionError):  # a{4294967296}, or parentheses nested too deep
+        raise UsageError(
+            f"--filter: regular expression {shown} is too large: repeat counts go up to "
+            "4294967295, and parentheses must nest less deep"
+        ) from None
 
 
 _USE = (
