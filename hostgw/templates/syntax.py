@@ -324,12 +324,6 @@ class _Parser:
         data, n = self.data, len(self.data)
         parts: list[bytes | Ref] = []
         text = bytearray()
-
-        def flush() -> None:
-            if text:
-                parts.append(bytes(text))
-                text.clear()
-
         while True:
             m = _WORD_TEXT.match(data, i)
             if m is not None:
@@ -339,7 +333,7 @@ class _Parser:
                 raise _ParseError(opener, "no closing '}'", unclosed=True)
             c = data[i]
             if c == 0x7D:  # }
-                flush()
+                _flush(text, parts)
                 return tuple(parts), i + 1
             if c == 0x5C:  # backslash, as inside bash double quotes
                 if i + 1 >= n:
@@ -352,33 +346,45 @@ class _Parser:
                 i += 2
                 continue
             if c == 0x24:  # $
-                d = data[i + 1] if i + 1 < n else -1
-                if d == 0x7B:
-                    flush()
-                    ref = self.braced(i)
-                    parts.append(ref)
-                    i = ref.end
-                    continue
-                m = _CONTINUED_NAME_AT.match(data, i + 1)
-                if m is not None:
-                    flush()
-                    name = m.group().replace(b"\\\n", b"").decode("ascii")
-                    parts.append(Ref(i, m.end(), name, None))
-                    i = m.end()
-                    continue
-                if d == 0x7D or d not in _DOLLAR_SPECIAL:  # "$ ", "$/", "$}": text, as in bash
-                    text.append(c)
-                    i += 1
-                    continue
-                raise _ParseError(
-                    i,
-                    f"unsupported '${_peek(data, i + 1)}' in a word (write \\$ for a literal $)",
-                )
+                i = self._dollar(i, text, parts)
+                continue
             raise _ParseError(
                 i,
                 f"{describe_char(c)} in a word is not supported "
                 "(no quotes or commands are expanded; write \\} for a literal '}')",
             )
+
+    def _dollar(self, i: int, text: bytearray, parts: list[bytes | Ref]) -> int:
+        """A ``$`` at ``i`` in a word: a reference, or text; returns where to go on."""
+        data = self.data
+        k = i + 1  # what follows, past backslash-newlines (bash joins the lines)
+        while data[k : k + 2] == b"\\\n":
+            k += 2
+        d = data[k] if k < len(data) else -1
+        if d == 0x7B:
+            _flush(text, parts)
+            ref = self.braced(k - 1)  # as if the '$' were right before the '{'
+            parts.append(ref if k == i + 1 else ref.replace(start=i))
+            return ref.end
+        m = _CONTINUED_NAME_AT.match(data, i + 1)
+        if m is not None:
+            _flush(text, parts)
+            name = m.group().replace(b"\\\n", b"").decode("ascii")
+            parts.append(Ref(i, m.end(), name, None))
+            return m.end()
+        if d == 0x7D or d not in _DOLLAR_SPECIAL:  # "$ ", "$/", "$}": text, as in bash
+            text.append(0x24)
+            return i + 1
+        raise _ParseError(
+            i, f"unsupported '${_peek(data, k)}' in a word (write \\$ for a literal $)"
+        )
+
+
+def _flush(text: bytearray, parts: list[bytes | Ref]) -> None:
+    """Move the literal text gathered so far into ``parts``."""
+    if text:
+        parts.append(bytes(text))
+        text.clear()
 
 
 def _head_name(data: bytes, start: int, head: bytes) -> str:

@@ -81,6 +81,8 @@ def words(depth: int) -> st.SearchStrategy[str]:
         st.text(st.sampled_from(_WORD_CHARS), min_size=1, max_size=6),
         st.sampled_from(_ESCAPES),
         plain_refs,
+        # A reference split right after its '$' by a backslash-newline (bash joins it).
+        plain_refs.map(lambda ref: "$\\\n" + ref[1:]),
     ]
     if depth > 0:
         leaves.append(st.deferred(lambda: op_refs(depth - 1)))

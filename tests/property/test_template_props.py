@@ -113,6 +113,9 @@ def test_operator_forms_equal_bash(fragments: list[str], env: dict[str, str]) ->
         ("${B-$\\\nA}", {"A": "after the dollar"}),
         ("${B-$A\\\n}", {"A": "before the brace"}),
         ("${B:+$A\\\n_1}", {"B": "1", "A_1": "an underscore"}),
+        ("${B-$\\\n{A}}", {"A": "a braced one"}),
+        ("${B-$\\\n\\\n{A:-x}}", {"A": ""}),
+        ("${B-$\\\n}}", {}),
     ],
 )
 def test_a_name_in_a_word_continues_across_backslash_newline(
@@ -122,6 +125,13 @@ def test_a_name_in_a_word_continues_across_backslash_newline(
     ok, text = _bash(template, env)
     assert ok
     assert expand(template, env, vars=sorted({*env, "B"}), raw=True, own={}) == text
+
+
+@pytest.mark.parametrize("special", ["(id)", "1", "$", "-", "#", "@"])
+def test_a_special_parameter_split_from_its_dollar_is_still_refused(special: str) -> None:
+    # bash joins "$\<newline>(id)" into "$(id)" and runs it: an error, as "$(id)" is.
+    with pytest.raises(TemplateError, match=r"unsupported '\$"):
+        expand(f"${{B-$\\\n{special}}}", {}, vars=["B"], own={})
 
 
 @given(ts.plain_text.filter(lambda t: "$" not in t), ts.envs)
