@@ -133,6 +133,7 @@ def test_hostgw_wait_in_the_step(tmp_path: Path) -> None:
     )
     assert done.returncode == 8, done.stderr
     assert "gave up after 0.3s" in done.stderr and "raise --timeout" in done.stderr
+    assert "(or HOSTGW_WAIT_TIMEOUT)" in done.stderr, "the variable is what an image step sets"
 
 
 def test_the_step_is_plain_posix_sh(tmp_path: Path) -> None:

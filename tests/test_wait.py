@@ -251,6 +251,22 @@ def test_http_4xx_does_not_count(http_server: Served, status: int) -> None:
     done = run("wait", f"http://127.0.0.1:{port_of(server)}/", "--timeout", "0.3")
     assert done.returncode == EXIT_WAIT_TIMEOUT
     assert f"HTTP {status}" in done.stderr
+    # The server is there: the hint is about the path, not about a backend that is down.
+    (hint,) = [line for line in done.stderr.splitlines() if line.startswith("hint:")]
+    assert f"a server answered (HTTP {status}" in hint and "check the URL's path" in hint
+    assert "publishes that port" not in hint and "raise --timeout" in hint
+
+
+def test_a_refused_and_an_answered_target_get_both_hints(
+    http_server: Served, reserved: socket.socket
+) -> None:
+    server, handler = http_server
+    handler.statuses[:] = [404]
+    answered = f"http://127.0.0.1:{port_of(server)}/"
+    done = run("wait", answered, f"127.0.0.1:{port_of(reserved)}", "--timeout", "0.3")
+    assert done.returncode == EXIT_WAIT_TIMEOUT
+    (hint,) = [line for line in done.stderr.splitlines() if line.startswith("hint:")]
+    assert "check the URL's path" in hint and "publishes that port on the host" in hint
 
 
 def test_http_that_accepts_but_never_answers_is_a_timeout(reserved: socket.socket) -> None:

@@ -472,9 +472,21 @@ def _timeout(
 ) -> WaitTimeout:
     names = [t.label(host) for t, _ in failed]
     listing = "; ".join(f"{t.label(host)}: {why}" for t, why in failed)
+    answered = [why for _, why in failed if why.startswith("HTTP ")]
+    hints = []
+    if answered:  # a server is there, and says no
+        hints.append(
+            f"a server answered ({answered[0]}): check the URL's path, and that the "
+            "service reports ready there"
+        )
+    if len(answered) < len(failed):
+        hints.append(
+            "check that the backend runs and publishes that port on the host "
+            "(docker ps, docker logs)"
+        )
+    hints[-1] += f"; if it is only slow to start, raise {option} (or HOSTGW_WAIT_TIMEOUT)"
     return WaitTimeout(
         f"gave up after {timeout:g}s; {len(failed)} of {total} target(s) never answered: {listing}",
         pending=names,
-        hint="check that the backend runs and publishes that port on the host "
-        "(docker ps, docker logs); if it is only slow to start, raise " + option,
+        hint="; ".join(hints),
     )
