@@ -207,6 +207,25 @@ def test_directory_mode_is_all_or_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "o/0.conf").read_text() == "old0\n"
 
 
+def test_a_quoted_reference_of_an_unknown_format_gets_the_format_hint(tmp_path: Path) -> None:
+    # Quotes protect the value only once hostgw knows whose quotes they are.
+    (tmp_path / "hdr.template").write_text('add_header X-Id "${V}";\n')
+    args = ["render", "hdr.template", "-o", "out.conf"]
+    done = ok(run(*args, env={"V": "a;b"}, cwd=tmp_path), 5)
+    (hint,) = [line for line in done.stderr.splitlines() if line.startswith("hint:")]
+    assert "name the format with --format nginx|haproxy|apache|caddy" in hint
+    assert "quote the reference" not in hint
+    ok(run(*args, "--format", "nginx", env={"V": "a;b"}, cwd=tmp_path))
+    assert (tmp_path / "out.conf").read_text() == 'add_header X-Id "a;b";\n'
+    # A bare reference of a known format is told to quote.
+    (tmp_path / "bare.template").write_text("add_header X-Id ${V};\n")
+    done = ok(
+        run("render", "bare.template:b.conf", "--format", "nginx", env={"V": "a;b"}, cwd=tmp_path),
+        5,
+    )
+    assert "hint: quote the reference in the template" in done.stderr
+
+
 def test_symlinks_leading_out_of_the_output_directory_are_refused(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -142,10 +142,14 @@ def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
     where = f"{_WHERE[context]} of {fmt or 'a config of unknown format'}"
     effect = _EFFECT_IN.get((fmt, context, ch)) or _EFFECT.get(ch, "changes the structure")
     reason = f"{effect} in {where}"
-    if context == WORD and ch not in "\n\r\x00\\":
+    if fmt is None:  # every reference is a bare word here: quotes do not count
+        fix = (
+            "name the format with --format nginx|haproxy|apache|caddy (of an unknown format "
+            "every reference is read as a bare word, quoted or not), or pass --raw NAME if "
+            "the value is config"
+        )
+    elif context == WORD and ch not in "\n\r\x00\\":
         fix = "quote the reference in the template, or pass --raw NAME if the value is config"
-    elif fmt is None:
-        fix = "name the format with --format, or pass --raw NAME if the value is config"
     else:
         fix = "pass --raw NAME only if the value is meant to add config structure"
     return Refusal(ch, at, reason, fix)
