@@ -143,14 +143,14 @@ def test_exec_wait_timeout_hint_names_wait_timeout() -> None:
 def test_rewrite_hints_name_the_command_whose_option_they_are(tmp_path: Path) -> None:
     conf = tmp_path / "bad.conf"
     conf.write_text("server { location / { proxy_pass http://backend:8000; }\n")
-    for argv in (
-        ["rewrite", "-m", "backend=18000", str(conf)],
-        ["exec", "--rewrite", str(conf), "-m", "backend=18000", "--", "true"],
+    for argv, option in (
+        (["rewrite", "-m", "backend=18000", str(conf)], "hostgw rewrite --format"),
+        (["exec", "--rewrite", str(conf), "-m", "backend=18000", "--", "true"], "--rewrite-format"),
     ):
         done = ok(run(*argv, env=env()), 6)
-        assert "hint: fix the nginx syntax there, or name the format: hostgw rewrite --format" in (
-            done.stderr
-        ), "exec has no --format: the hint names the command that has it"
+        assert f"hint: fix the nginx syntax there, or name the format: {option}" in (done.stderr), (
+            "exec's --format is render's: the hint names exec's own option"
+        )
 
 
 def test_wait_takes_the_detection_options(tmp_path: Path) -> None:

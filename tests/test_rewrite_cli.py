@@ -137,12 +137,41 @@ def test_unknown_format_and_syntax_errors(tmp_path: Path) -> None:
     odd.write_text("hello world\n")
     proc = run("-m", "a=1", str(odd))
     assert proc.returncode == 6
-    assert "pass --format" in proc.stderr
+    assert "name the format: hostgw rewrite --format with one of" in proc.stderr
     broken = tmp_path / "nginx.conf"
     broken.write_text('server {\n  proxy_pass "http://backend:8000;\n}\n')
     proc = run("-m", "backend=1", str(broken))
     assert proc.returncode == 6
     assert f'{broken}:2:14: unclosed " quote' in proc.stderr
+
+
+def test_exec_names_its_own_format_option_and_takes_it(tmp_path: Path) -> None:
+    # exec's --format is render's: a file whose format cannot be told needs its own.
+    odd = tmp_path / "upstream.txt"
+    odd.write_text("server s1 backend:8000\n")  # HAProxy's, or nginx's missing a ';'
+    marker = tmp_path / "ran"
+    proc = run_exec("--rewrite", str(odd), "-m", "backend=18000", "--", "touch", str(marker))
+    assert proc.returncode == 6 and not marker.exists()
+    assert "hint: name the format: --rewrite-format with one of: nginx" in proc.stderr
+    broken = tmp_path / "nginx.conf"
+    broken.write_text('server {\n  proxy_pass "http://backend:8000;\n}\n')
+    proc = run_exec("--rewrite", str(broken), "-m", "backend=1", "--", "true")
+    assert proc.returncode == 6
+    assert "or name the format: --rewrite-format" in proc.stderr
+    assert "hostgw rewrite --format" not in proc.stderr
+    # The format given is the one read: HAProxy's server lines live in sections.
+    args = ["--rewrite", str(odd), "--rewrite-format", "haproxy", "-m", "backend=18000"]
+    proc = run_exec(*args, "--", "touch", str(marker))
+    assert proc.returncode == 0, proc.stderr
+    assert "matched nothing" in proc.stderr and marker.exists()
+    odd.write_text("backend b\n  server s1 backend:8000\n")
+    proc = run_exec(*args, "--", "true")
+    assert proc.returncode == 0, proc.stderr
+    assert odd.read_text() == "backend b\n  server s1 10.213.0.1:18000\n"
+    # Forced to another format, the same file is that format's syntax error.
+    args[3] = "nginx"
+    proc = run_exec(*args, "--", "true")
+    assert proc.returncode == 6 and "fix the nginx syntax there" in proc.stderr
 
 
 def test_an_explicit_target_needs_no_gateway(conf: Path) -> None:

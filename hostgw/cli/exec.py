@@ -13,6 +13,7 @@ from hostgw.cli.options import (
     exec_wait_options,
     map_option,
     render_options,
+    rewrite_format_option,
     rewrite_option,
     say,
     state_dir_option,
@@ -43,6 +44,7 @@ def _watch_log(message: str) -> None:
 @watch_options(for_exec=True)
 @exec_wait_options
 @rewrite_option
+@rewrite_format_option
 @map_option
 @state_dir_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
@@ -54,6 +56,7 @@ def exec_(
     waits: WaitSettings,
     *,
     rewrite_files: tuple[str, ...],
+    rewrite_format: str | None,
     maps: tuple[str, ...],
     state_dir: str | None,
 ) -> int:
@@ -97,7 +100,7 @@ def exec_(
         command,
         options=options,
         request=request,
-        rewrites=RewriteSettings(rewrite_files, maps, state_dir),
+        rewrites=RewriteSettings(rewrite_files, maps, state_dir, format=rewrite_format),
         waits=waits,
         watch=watch,
         log=say,

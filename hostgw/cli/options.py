@@ -697,6 +697,18 @@ def state_dir_option(fn: F) -> F:
     )(fn)
 
 
+def rewrite_format_option(fn: F) -> F:
+    """``--rewrite-format FORMAT``, for exec and watch (their ``--format`` is render's)."""
+    from hostgw.formats import FORMATS
+
+    return click.option(
+        "--rewrite-format",
+        "rewrite_format",
+        type=click.Choice(FORMATS),
+        help="The format of every --rewrite FILE (default: from each file's name and content).",
+    )(fn)
+
+
 def rewrite_option(fn: F) -> F:
     """``--rewrite FILE`` (repeatable), for exec."""
     return click.option(

@@ -11,6 +11,7 @@ from hostgw.cli.options import (
     Command,
     map_option,
     render_options,
+    rewrite_format_option,
     state_dir_option,
     watch_options,
 )
@@ -36,6 +37,7 @@ def _log(message: str) -> None:
     type=click.Path(dir_okay=False),
     help="Also rewrite FILE in place, as hostgw rewrite does; repeatable.",
 )
+@rewrite_format_option
 @map_option
 @click.option(
     "--validate",
@@ -55,6 +57,7 @@ def watch(
     request: RenderRequest,
     options: Options,
     rewrite_files: tuple[str, ...],
+    rewrite_format: str | None,
     maps: tuple[str, ...],
     validate: bool,
     follow_includes: bool,
@@ -78,5 +81,7 @@ def watch(
     """
     from hostgw.runtime.pipeline import RewriteSettings, run_watch
 
-    rewrites = RewriteSettings(rewrite_files, maps, state_dir, validate, follow_includes)
+    rewrites = RewriteSettings(
+        rewrite_files, maps, state_dir, validate, follow_includes, format=rewrite_format
+    )
     return run_watch(options=options, request=request, rewrites=rewrites, watch=watch, log=_log)

@@ -13,13 +13,14 @@ import importlib
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 
+from hostgw import formats
 from hostgw.addr import host_form
 from hostgw.errors import RewriteError, UsageError
 from hostgw.record import Record
-from hostgw.rewriting.engine import Change, Editor, Note
+from hostgw.rewriting.engine import FORMAT_OPTION, Change, Editor, Note
 from hostgw.rewriting.mapping import Mappings, Rule, parse_mappings, parse_rule
 
-FORMATS = ("nginx", "haproxy", "apache", "caddy")
+FORMATS = formats.FORMATS
 
 __all__ = [
     "FORMATS",
@@ -123,6 +124,6 @@ def detect_format(text: str, path: str | None = None) -> str:
         raise RewriteError(
             f"cannot tell which proxy {path or 'the input'} is for",
             path=path,
-            hint=f"pass --format with one of: {', '.join(FORMATS)}",
+            hint=f"name the format: {FORMAT_OPTION} with one of: {', '.join(FORMATS)}",
         )
     return found

@@ -20,6 +20,10 @@ from hostgw.errors import RewriteError
 from hostgw.rewriting.mapping import Mappings, Rule
 from hostgw.textpos import Locator, line_col
 
+FORMAT_OPTION = "hostgw rewrite --format"
+"""How hints name the option that gives a config's format (``exec`` and ``watch`` say
+theirs instead: see :func:`hostgw.runtime.pipeline.rewrite_apply`)."""
+
 _HOST_OK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_.])?\Z")
 # A target the editor will not touch: variables, placeholders, escapes.
 _DYNAMIC = re.compile(r"[$\\{}%]")
@@ -373,5 +377,5 @@ def syntax_error(text: str, pos: int, message: str, path: str | None, fmt: str) 
         path=path,
         line=line,
         col=col,
-        hint=f"fix the {fmt} syntax there, or name the format: hostgw rewrite --format",
+        hint=f"fix the {fmt} syntax there, or name the format: {FORMAT_OPTION}",
     )

@@ -19,15 +19,16 @@ import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hostgw.detection import Answer, Once, Options
-from hostgw.errors import GatewayNotFound, UsageError
+from hostgw.errors import GatewayNotFound, RewriteError, UsageError
 from hostgw.record import Record
 from hostgw.templates.jobs import RenderRequest
 
 if TYPE_CHECKING:
     from hostgw.rewriting.files import Plan as RewritePlan
+    from hostgw.rewriting.mapping import Mappings
     from hostgw.runtime.loop import Handler
     from hostgw.runtime.notify import Notifier, WatchSettings
     from hostgw.runtime.supervise import Child
@@ -45,6 +46,7 @@ class RewriteSettings(Record):
     state_dir: str | None = None
     validate: bool = False
     follow_includes: bool = False
+    format: str | None = None  # of every file (--rewrite-format); None: each one's own
 
     def given(self) -> bool:
         """Whether there is something to rewrite; ``--map`` or ``--state-dir`` alone
@@ -167,13 +169,26 @@ def rewrite_step(
     paths = [Path(f) for f in settings.files]
 
     def step(session: Session) -> None:
-        from hostgw.rewriting.apply import run
-
-        the_plan = run(paths, mappings, gateway=session.once.host, state_dir=settings.state_dir)
+        the_plan = _rewrite_files(settings, paths, mappings, gateway=session.once.host)
         for line in rewrite_report(the_plan, quiet=quiet, last=last):
             log(line)
 
     return step
+
+
+def _rewrite_files(
+    settings: RewriteSettings, paths: list[Path], mappings: Mappings, **run_args: Any
+) -> RewritePlan:
+    """``hostgw.rewriting.apply.run`` for exec's and watch's files, in their format; an
+    error's hint names their ``--rewrite-format``, not rewrite's ``--format``."""
+    from hostgw.rewriting.apply import run
+    from hostgw.rewriting.engine import FORMAT_OPTION
+
+    try:
+        return run(paths, mappings, fmt=settings.format, state_dir=settings.state_dir, **run_args)
+    except RewriteError as exc:
+        exc.hint = exc.hint and exc.hint.replace(FORMAT_OPTION, "--rewrite-format")
+        raise
 
 
 def export_step(log: Log) -> Step:
@@ -250,7 +265,7 @@ def rewrite_apply(
     the last pass had too (``last`` remembers them; ``exec --watch`` passes
     the one its rewrite before the command filled).
     """
-    from hostgw.rewriting.apply import mappings_from, run
+    from hostgw.rewriting.apply import mappings_from
     from hostgw.rewriting.pristine import SUFFIX
 
     mappings = mappings_from(settings.maps, os.environ)  # a bad --map fails at start
@@ -260,14 +275,14 @@ def rewrite_apply(
     where: list[str] = []  # that write's words about them (a plan alone does not say)
 
     def once(answer: Answer, *, write: bool, validate: bool = False) -> RewritePlan:
-        return run(
+        return _rewrite_files(
+            settings,
             paths,
             mappings,
             write=write,
             validate=validate,
             follow_includes=settings.follow_includes,
             gateway=answer.detection.host,
-            state_dir=settings.state_dir,
         )
 
     def beside(plan: RewritePlan) -> set[Path]:

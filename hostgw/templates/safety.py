@@ -23,8 +23,6 @@ from functools import lru_cache
 
 from hostgw.record import Record
 
-FORMATS = ("nginx", "haproxy", "apache", "caddy")
-
 WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
 # Caddy reads a directive's first argument as a matcher when it starts with '/', '@' or
 # '*' (quoted or not): a value that starts that argument must not.

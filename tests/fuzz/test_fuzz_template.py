@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostgw.errors import TemplateError
+from hostgw.formats import FORMATS
 from hostgw.templates.expand import MAX_PROBLEMS, expand_bytes
-from hostgw.templates.safety import FORMATS, contexts
+from hostgw.templates.safety import contexts
 from hostgw.templates.syntax import Selection
 
 _BITS = [
