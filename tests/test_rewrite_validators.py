@@ -197,6 +197,23 @@ def test_stdin_rejection_prints_nothing(tmp_path: Path) -> None:
     assert bad.returncode == 7
     assert 'unknown directive "bogus_directive"' in bad.stderr
     assert bad.stdout == ""
+    # The message names the input by what it is, at the line the proxy gave.
+    assert "rejected stdin as rewritten for stdout; nothing was written" in bad.stderr
+    assert "in stdin:2" in bad.stderr and f"{tmp_path}/stdout" not in bad.stderr
+
+
+@pytest.mark.parametrize("to", ["-", "out.conf"])
+def test_a_rejection_for_another_output_names_the_source(tmp_path: Path, to: str) -> None:
+    src = tmp_path / "site.conf"
+    src.write_text(
+        "server {\n  location / { proxy_pass http://backend:8000; }\n  bogus_directive 1;\n}\n"
+    )
+    proc = _hostgw(tmp_path, "-f", "nginx", "--validate", "-o", to, "site.conf")
+    assert proc.returncode == 7 and proc.stdout == ""
+    shown = "stdout" if to == "-" else "out.conf"
+    assert f"rejected site.conf as rewritten for {shown}; nothing was written" in proc.stderr
+    assert "in site.conf:3" in proc.stderr, "the source's line: the rewrite keeps lines"
+    assert "left unchanged" not in proc.stderr and not (tmp_path / "out.conf").exists()
 
 
 def test_haproxy(tmp_path: Path) -> None:

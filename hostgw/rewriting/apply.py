@@ -83,7 +83,14 @@ def run(
         state=state,
     )
     at = Path.cwd() / "stdout" if stream else output
-    check_plan(the_plan, strict=strict, validate=validate, at=at, prefix=prefix)
+    check_plan(
+        the_plan,
+        strict=strict,
+        validate=validate,
+        at=at,
+        prefix=prefix,
+        to="stdout" if stream else None,
+    )
     if write:
         the_plan.written = _write(the_plan, output, state, log)
     return the_plan
@@ -102,7 +109,8 @@ def run_text(
     (:func:`check_plan`), nothing written, no original kept."""
     result = rewrite(text, mappings, format=fmt, path="-", gateway=gateway)
     the_plan = Plan([FileResult(Path("-"), text, result)], format=result.format)
-    check_plan(the_plan, strict=strict, validate=validate, at=Path.cwd() / "stdin")
+    at = Path.cwd() / "stdout"
+    check_plan(the_plan, strict=strict, validate=validate, at=at, source="stdin", to="stdout")
     return the_plan
 
 
@@ -113,11 +121,15 @@ def check_plan(
     validate: bool = False,
     at: Path | None = None,
     prefix: str | None = None,
+    source: str | None = None,
+    to: str | None = None,
 ) -> None:
     """``--strict`` and ``--validate`` on a plan, before anything is written.
 
     ``at`` is where the first file's result is to go (default: its path);
     the real proxy tests it there, with the other files at their paths.
+    Messages name the first file ``source`` (default: its path) and where
+    its result goes ``to`` (default: ``at``).
     """
     if strict and the_plan.unused:
         raise RewriteError(
@@ -131,7 +143,8 @@ def check_plan(
         at = main.path if at is None else at
         texts = {at: main.result.text}
         texts.update({f.path: f.result.text for f in the_plan.files[1:]})
-        check(the_plan.format, texts, at, prefix=prefix)
+        elsewhere = None if at == main.path else (source or str(main.path), to or str(at))
+        check(the_plan.format, texts, at, prefix=prefix, elsewhere=elsewhere)
 
 
 def _write(

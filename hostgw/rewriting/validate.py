@@ -32,11 +32,21 @@ from hostgw.rewriting.includes import expand, find, root
 TIMEOUT = 60.0
 
 
-def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None = None) -> None:
+def validate(
+    fmt: str,
+    texts: dict[Path, str],
+    main: Path,
+    *,
+    prefix: str | None = None,
+    elsewhere: tuple[str, str] | None = None,
+) -> None:
     """Run the real tool on the new ``texts``; ``main`` is the file the tool is given.
 
-    Raises :class:`InvalidConfig` with the tool's message when it rejects the
-    config, :class:`HostgwError` when the tool is not installed.
+    ``elsewhere``: ``main``'s text is the rewrite of another file, to be
+    written elsewhere, as (that file, where it goes): messages name that
+    file (its lines are the result's). Raises :class:`InvalidConfig` with
+    the tool's message when it rejects the config, :class:`HostgwError`
+    when the tool is not installed.
     """
     temps: dict[Path, Path] = {}
     made: list[Path] = []
@@ -61,12 +71,19 @@ def validate(fmt: str, texts: dict[Path, str], main: Path, *, prefix: str | None
             path.unlink(missing_ok=True)
     if proc.returncode != 0:
         message = (proc.stderr + proc.stdout).strip()
+        named = {real: str(real) for real in temps}
+        head = f"{argv[0]} rejected the rewritten {main}; it was left unchanged"
+        if elsewhere is not None:
+            named[main] = source = elsewhere[0]
+            head = (
+                f"{argv[0]} rejected {source} as rewritten for {elsewhere[1]}; nothing was written"
+            )
         for real, temp in temps.items():
-            message = message.replace(str(temp), str(real))
+            message = message.replace(str(temp), named[real])
         if given != temps[main]:
-            message = message.replace(str(given), f"<minimal main config around {main}>")
+            message = message.replace(str(given), f"<minimal main config around {named[main]}>")
         raise InvalidConfig(
-            f"{argv[0]} rejected the rewritten {main}; it was left unchanged:\n{message}",
+            f"{head}:\n{message}",
             hint="fix the config or the --map targets (hostgw rewrite --diff shows the change)",
         )
 
