@@ -93,16 +93,25 @@ def address_problem(text: str) -> str:
 def is_hostname(text: str) -> bool:
     """True for a host name as RFC 1123 (plus ``_``) allows; a trailing dot is allowed.
     Not a number, nor a name whose last label is one (see the module's notes)."""
+    if not is_host_syntax(text):
+        return False
+    labels = (text[:-1] if text.endswith(".") else text).split(".")
+    return not (_decimal(labels[-1]) or _c_number(labels))
+
+
+def is_host_syntax(text: str) -> bool:
+    """True for dot-separated labels as a host name has them, numbers included: how a
+    host may be written in a config that hostgw only matches, never resolves
+    (``--map 127:80=...`` matches ``proxy_pass http://127:80``)."""
     name = text[:-1] if text.endswith(".") else text
     if not 0 < len(name) <= _MAX_NAME:
         return False
-    labels = name.split(".")
-    for label in labels:
+    for label in name.split("."):
         if not 0 < len(label) <= _MAX_LABEL or not set(label) <= _LABEL_CHARS:
             return False
         if label[0] == "-" or label[-1] == "-":
             return False
-    return not (_decimal(labels[-1]) or _c_number(labels))
+    return True
 
 
 def _decimal(text: str) -> bool:

@@ -289,8 +289,15 @@ def test_follow_includes_apache_and_caddy_missing_files(tmp_path: Path) -> None:
     main.write_text(main.read_text() + "Include missing.conf\n")
     proc = run("-m", "backend:8000=18000", "--follow-includes", str(main))
     assert proc.returncode == 6
-    assert f"Include missing.conf: no file matches {tmp_path}/missing.conf" in proc.stderr
+    assert f"{main}:4:9: Include missing.conf: no file matches {tmp_path}/missing.conf" in (
+        proc.stderr
+    ), "the file, line and column of the include"
     assert "ServerRoot" in proc.stderr  # the hint
+    nginx = tmp_path / "nginx.conf"
+    nginx.write_text("events {}\nhttp {\n  server { listen 8080; }\n  include  missing.conf;\n}\n")
+    proc = run("-m", "backend:8000=18000", "--follow-includes", str(nginx))
+    assert proc.returncode == 6
+    assert f"{nginx}:4:12: include missing.conf: no file matches" in proc.stderr
 
     caddyfile = tmp_path / "Caddyfile"
     caddyfile.write_text("import shared\nimport sites/*.caddy\n")

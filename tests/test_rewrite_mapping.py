@@ -107,7 +107,10 @@ def test_a_real_zone_is_kept() -> None:
         ("a..b=1", "is not a host name"),
         ("-a=1", "is not a host name"),
         ("a-=1", "is not a host name"),
-        ("backend=a..b:1", "is not a host name"),
+        ("backend=a..b:1", "is neither an IP address nor a hostname"),
+        # A target is written into the config and resolved there: no number forms.
+        ("backend=10.9.8:1", "'10.9.8' is not an IPv4 address"),
+        ("backend=010.9.8.7:1", "would read this as 8.9.8.7"),
     ],
     ids=[
         "arabic-digits-target",
@@ -116,9 +119,19 @@ def test_a_real_zone_is_kept() -> None:
         "leading-hyphen",
         "trailing-hyphen",
         "target-empty-label",
+        "target-short-ipv4",
+        "target-zero-padded",
     ],
 )
 def test_ports_are_ascii_digits_and_names_follow_rfc_1123(spec: str, why: str) -> None:
     with pytest.raises(UsageError) as info:
         parse_rule(spec)
     assert why in str(info.value)
+
+
+def test_a_source_is_matched_as_the_config_writes_it_numbers_too() -> None:
+    # Configs in the wild name hosts like "127" (proxy_pass http://127:80): a source is
+    # only matched, never resolved, so any host syntax goes.
+    rule = parse_rule("127:80=18000")
+    assert (rule.host, rule.port, rule.to_port) == ("127", 80, 18000)
+    assert parse_rule("10.9.8=18000").host == "10.9.8"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hostgw.errors import RewriteError
 from hostgw.record import Record
+from hostgw.textpos import Locator
 
 # Directories whose files a main config includes: the root is above them.
 _SNIPPET_DIRS = {
@@ -67,6 +68,8 @@ class Include(Record):
     directive: str
     full: str  # the path or glob, made absolute
     optional: bool
+    line: int = 0  # of ``start`` in its file (0: not known)
+    col: int = 0
 
 
 def root(fmt: str, main: Path, text: str, prefix: str | None = None) -> Path:
@@ -111,10 +114,13 @@ def find(
     else:
         return []
     out = []
+    where = Locator(text)
     for start, raw, directive in found:
         pattern = raw[1:-1] if raw[:1] in "\"'`" and raw[-1:] == raw[:1] else raw
         full = pattern if os.path.isabs(pattern) else str(top / pattern)
-        out.append(Include(start, raw, directive, full, directive.lower() == "includeoptional"))
+        optional = directive.lower() == "includeoptional"
+        line, col = where.at(start)
+        out.append(Include(start, raw, directive, full, optional, line, col))
     return out
 
 
@@ -135,9 +141,12 @@ def expand(fmt: str, inc: Include, path: Path) -> list[Path]:
         and not (fmt == "nginx" and glob.has_magic(inc.full))
     ):
         name = "include" if fmt == "nginx" else inc.directive
+        at = f"{path}:{inc.line}:{inc.col}" if inc.line else str(path)
         raise RewriteError(
-            f"{path}: {name} {inc.raw}: no file matches {inc.full}",
+            f"{at}: {name} {inc.raw}: no file matches {inc.full}",
             path=str(path),
+            line=inc.line or None,
+            col=inc.col or None,
             hint="relative includes are read from the main config's directory (Apache: "
             "ServerRoot); pass --prefix DIR",
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from hostgw.addr import family_of, is_hostname, parse_port
+from hostgw.addr import family_of, host_problem, is_host_syntax, is_hostname, parse_port
 from hostgw.errors import UsageError
 from hostgw.record import Record
 
@@ -166,8 +166,11 @@ def _split_host_port(
             raise _bad(spec, f"{side} {text!r} looks like an IPv6 address: put it in brackets")
         host, colon, port_text_ = text.partition(":")
         port_text = port_text_ if colon else None
-        if family_of(host) is None and not is_hostname(host):
+        # A source is matched as the config writes it; a target is written, and resolved.
+        if side == "source" and family_of(host) is None and not is_host_syntax(host):
             raise _bad(spec, f"{side} host {host!r} is not a host name or address")
+        if side == "target" and family_of(host) is None and not is_hostname(host):
+            raise _bad(spec, f"{side} host {host!r} is {host_problem(host)}")
     if port_text is None:
         if port_required:
             raise _bad(spec, f"{side} {text!r} has no port")
