@@ -216,6 +216,19 @@ class _Resolver:
             )
         return self._judged(ref, value or b"", self._verdict(ref.name, value))
 
+    def judge_output(self, ref: Ref, output: bytes) -> None:
+        """Judge an operator form's whole output where it lands, as a value is, when its
+        word wrote text that may change the structure there (``${A:-\\"}``): the
+        lexer of a known format read the form as one plain word (an unknown format
+        has no lexer: every reference is a bare word there)."""
+        if (
+            output
+            and self.format in safety.RULES
+            and _wrote_suspect(ref.word, self.format)
+            and self._verdict(ref.name, output)
+        ):
+            self.suspects.append(_Suspect(ref.start, ref.name, output, False))
+
     def expand(self, word: tuple[bytes | Ref, ...]) -> bytes:
         self.depth += 1
         try:
@@ -229,7 +242,9 @@ class _Resolver:
         where = safety.contexts(data, self.format, [s.offset for s in suspects], spans)
         for suspect, context in zip(suspects, where, strict=True):
             found = safety.refusal(
-                suspect.value, self.format, safety.WORD if suspect.nested else context
+                suspect.value,
+                self.format,
+                safety.nested(self.format) if suspect.nested else context,
             )
             if found is not None:
                 char = describe_char(ord(found.char)) if len(found.char) == 1 else found.char
@@ -240,6 +255,15 @@ class _Resolver:
                     f"value contains {char}, which {found.reason}",
                     found.fix.replace("NAME", suspect.name),
                 )
+
+
+def _wrote_suspect(word: tuple[bytes | Ref, ...], fmt: str | None) -> bool:
+    """Whether the text of ``word`` (nested words too) holds a character some context
+    of ``fmt`` refuses."""
+    return any(
+        safety.suspect(part, fmt) if isinstance(part, bytes) else _wrote_suspect(part.word, fmt)
+        for part in word
+    )
 
 
 def expand_bytes(
@@ -338,7 +362,9 @@ def _render(
             if escape and _escaped(data, offset, out):
                 out.append(data[offset:end])
             elif isinstance(atom, Ref):
-                out.append(resolver.evaluate(atom))
+                value = resolver.evaluate(atom)
+                out.append(value)
+                resolver.judge_output(atom, value)
                 warn.check(atom)
             else:
                 resolver.problem(atom.start, atom.name, atom.reason, _HINT_SYNTAX)

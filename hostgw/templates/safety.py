@@ -52,8 +52,9 @@ RULES: dict[str, dict[str, bytes]] = {
         DQ: b'"{}',
         BQ: b"`{}",
         HEREDOC: b"{}#\"'`<\\",
-        # Caddy expands {$NAME} before it reads the file, in comments too.
-        COMMENT: b"{",
+        # Caddy expands {$NAME} before it reads the file, in comments too; and a
+        # backslash in a comment escapes what follows, the line's end included.
+        COMMENT: b"{\\",
     },
 }
 _UNION = bytes(sorted(set(b"".join(r[WORD] for r in RULES.values())) - {ord("$")}))
@@ -81,12 +82,19 @@ _EFFECT = {
 _EFFECT_IN: dict[tuple[str | None, str, str], str] = {
     ("caddy", COMMENT, "{"): "can open a {$NAME} placeholder, which Caddy expands "
     "before it reads the file (up to the next '}', comments included)",
+    ("caddy", COMMENT, "\\"): "escapes the comment's line end, so the next line joins it",
 }
 
 
 def rules(fmt: str | None) -> dict[str, bytes]:
     """The refused characters by context for ``fmt`` (None: unknown, the union)."""
     return RULES.get(fmt or "", RULES_UNKNOWN)
+
+
+def nested(fmt: str | None) -> str:
+    """The context a value in an operator form's word is judged in: the strictest, as
+    the form may land anywhere (for Caddy, at the start of a first argument too)."""
+    return f"{WORD}+{MATCHER}" if fmt == "caddy" else WORD
 
 
 def suspect(value: bytes, fmt: str | None) -> bool:
@@ -173,18 +181,30 @@ def contexts(
 # Runs of characters that change no state, per format (a reference starts at '$').
 # nginx's blanks are space, tab, CR and LF only (ngx_conf_read_token): a form feed
 # or vertical tab is a word character there; the others read them as blanks.
+# Caddy's blanks are Unicode's (Go's unicode.IsSpace), and it drops a CR.
 _PLAIN = {
     "nginx": rb"[^ \t\r\n;{}#\"'\\$]+",
     "haproxy": rb"[^\s#\"'\\$]+",
     "apache": rb"[^\s\"'\\$#]+",
-    "caddy": rb"[^\s#\"'`\\<$]+",
+    "caddy": rb"[^\s#\"'`\\<$\x80-\xff]+",
 }
+# UTF-8 of the White_Space characters above ASCII: U+0085, U+00A0, U+1680,
+# U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+_UNICODE_BLANK = (
+    rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
+)
 _HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
+_PLAIN_REF = rb"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)"
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
+def _regex(pattern: bytes) -> re.Pattern[bytes]:
+    """``pattern`` compiled on first use (not at import: start-up pays for nothing)."""
+    return re.compile(pattern)
+
+
 def _plain(fmt: str) -> re.Pattern[bytes]:
-    return re.compile(_PLAIN[fmt])
+    return _regex(_PLAIN[fmt])
 
 
 class _Lexer:
@@ -203,8 +223,10 @@ class _Lexer:
         self.marker = b""  # Caddy heredoc end marker
         self.line_start_next = False
         self.words = 0  # tokens begun on this line (Caddy: which argument is this)
+        self.refs_only = False  # the token so far is references alone (all may be empty)
         self.plain = _plain(fmt)
         self.begin = 0  # where the current token's text begins
+        self.no_close = len(data) + 1  # HAProxy: no '}' at or after this offset
 
     def at(self, offset: int) -> str:
         """The context at ``offset`` (not before the last one asked); for Caddy, with
@@ -213,6 +235,7 @@ class _Lexer:
             self._step(offset)
         if self.fmt == "caddy" and (
             (self.state == WORD and self.token_start and self.words == 1)
+            or (self.state == WORD and self.refs_only and self.words == 2)
             or (self.state in (DQ, BQ) and self.begin == offset and self.words == 2)
         ):
             return f"{self.state}+{MATCHER}"
@@ -225,12 +248,29 @@ class _Lexer:
             if self.token_start:
                 self.words += 1
                 self.begin = self.pos
+                self.refs_only = True
             self.pos = self.opaque[self.k][1]
             self.token_start = self.line_start = False
             return True
         return False
 
+    def _continued(self, i: int) -> int | None:
+        """Where the next line goes on, if a backslash at ``i`` ends this one."""
+        data = self.data
+        if data[i] != 0x5C:
+            return None
+        if data[i + 1 : i + 2] == b"\n":
+            return i + 2
+        return i + 3 if data[i + 1 : i + 3] == b"\r\n" else None
+
     def _step(self, limit: int) -> None:
+        if self.fmt == "apache":
+            # Apache joins a line that ends in a backslash to the next before it reads
+            # it, whatever the line holds: quotes, a comment, another backslash.
+            joined = self._continued(self.pos)
+            if joined is not None:
+                self.pos = joined
+                return
         if self.state != COMMENT and self._skip_opaque():
             return
         if self.state == COMMENT:
@@ -243,17 +283,31 @@ class _Lexer:
             self._word()
 
     def _comment(self, limit: int) -> None:
-        end = self.data.find(b"\n", self.pos, limit)
+        data = self.data
+        end = data.find(b"\n", self.pos, limit)
         if end < 0:
             self.pos = limit
+        elif self.fmt == "apache" and data[end - 1 : end] in (b"\\", b"\r"):
+            # a backslash right before the line's end (or before CR LF) joins the next line
+            self.pos = end - 1 if data[end - 1 : end] == b"\\" else end - 2
+            if self._continued(self.pos) is None:
+                self.pos = end + 1
+                self._comment_ends()
         else:
-            self.state, self.pos = WORD, end + 1
-            self.token_start = self.line_start = True
-            self.words = 0
+            self.pos = end + 1
+            self._comment_ends()
+
+    def _comment_ends(self) -> None:
+        self.state = WORD
+        self.token_start = self.line_start = True
+        self.words = 0
 
     def _word(self) -> None:
         data, i, fmt = self.data, self.pos, self.fmt
         c = data[i]
+        was, self.refs_only = self.refs_only, False  # a character, or a blank ending it
+        if fmt == "caddy" and self._caddy_blank(i):
+            return
         starts = self.token_start
         self.token_start = self.line_start_next = False
         self.pos = i + 1
@@ -276,35 +330,81 @@ class _Lexer:
             # HAProxy opens quotes anywhere; the others at the start of a token only.
             self.state = {0x22: DQ, 0x27: SQ, 0x60: BQ}[c]
             self.quote = c
-        elif c == 0x5C:  # backslash: escapes the next character
-            self.pos = i + 2
-        elif fmt == "caddy" and c == 0x3C and starts and (m := re.compile(_HEREDOC).match(data, i)):
+        elif c == 0x5C:  # backslash: escapes the next character (Apache: a character)
+            self.pos = i + 1 if fmt == "apache" else i + 2
+        elif fmt == "caddy" and c == 0x3C and starts and (m := _regex(_HEREDOC).match(data, i)):
             self.marker, self.state, self.pos = m.group(1), HEREDOC, m.end()
         elif fmt == "nginx" and (c in b";{" or (c == 0x7D and starts)):
             # nginx ends a word at ';' and '{' only; '}' is a token at a token's start,
             # and inside a word ("a}#") just a character.
             self.token_start = True
-        elif fmt == "nginx" and c == 0x24 and data[i + 1 : i + 2] == b"{":
-            # Every '{' right after '$' goes on the word (nginx's ${var}; "${{" too).
-            self.pos = i + 2
-            while data[self.pos : self.pos + 1] == b"{":
-                self.pos += 1
+        elif c == 0x24 and data[i + 1 : i + 2] == b"{" and fmt in ("nginx", "haproxy"):
+            self._dollar_brace(i)
+        elif fmt == "caddy" and c == 0x24 and (m := _regex(_PLAIN_REF).match(data, i)):
+            # Another reference, which may be empty: one after it may start the token.
+            self.pos, self.refs_only = m.end(), starts or was
         else:
             m = self.plain.match(data, i)
             self.pos = m.end() if m is not None else i + 1
         self.line_start = self.line_start_next or (self.line_start and c in b" \t")
 
-    def _quoted(self, c: int) -> None:
-        i = self.pos
-        # A backslash escapes in double quotes; in nginx's single quotes too.
-        if c == 0x5C and (self.state == DQ or (self.state == SQ and self.fmt == "nginx")):
+    def _caddy_blank(self, i: int) -> bool:
+        """Caddy's own blanks, read here if at ``i``: a dropped CR, a backslash-newline
+        (a line continued: a blank), a Unicode blank."""
+        data = self.data
+        if data[i] == 0x0D and data[i + 1 : i + 2] != b"\n":
+            self.pos = i + 1  # dropped: the token goes on across it
+            return True
+        joined = self._continued(i)
+        width = 0 if joined is None else joined - i
+        if joined is None and data[i] >= 0x80:
+            m = _regex(_UNICODE_BLANK).match(data, i)
+            width = 0 if m is None else m.end() - i
+        if not width:
+            return False
+        self.pos = i + width
+        self.token_start = True
+        return True
+
+    def _dollar_brace(self, i: int) -> None:
+        """``${`` in a word: nginx keeps every '{' after '$' in the word ("${{" too);
+        HAProxy expands ``${NAME}`` or ``${NAME-default}`` there, quotes in the default
+        included, up to the next '}'."""
+        data = self.data
+        if self.fmt == "nginx":
             self.pos = i + 2
+            while data[self.pos : self.pos + 1] == b"{":
+                self.pos += 1
             return
+        end = data.find(b"}", i) if i < self.no_close else -1
+        if end < 0:
+            self.no_close = min(self.no_close, i)  # and none after: never search again
+            self.pos = i + 1
+        else:
+            self.pos = end + 1
+
+    def _quoted(self, c: int) -> None:
+        i, fmt = self.pos, self.fmt
+        if c == 0x5C:
+            # A backslash escapes in double quotes, and in nginx's single quotes too;
+            # in Apache's quotes it escapes only the quote that closes them.
+            if fmt == "apache" and self.state in (DQ, SQ):
+                self.pos = i + 2 if self.data[i + 1 : i + 2] == bytes([self.quote]) else i + 1
+                return
+            if self.state == DQ or (self.state == SQ and fmt == "nginx"):
+                self.pos = i + 2
+                return
         if c == self.quote:
             self.state = WORD
             self.pos = i + 1
+            # Apache and Caddy begin the next word right after a closing quote.
+            self.token_start = fmt in ("apache", "caddy")
+            self.refs_only = False
             return
-        if c == 0x0A and self.fmt in ("haproxy", "apache"):  # quotes end with the line
+        if c == 0x24 and self.state == DQ and fmt == "haproxy" and self.data[i + 1 : i + 2] == b"{":
+            self._dollar_brace(i)  # HAProxy expands ${NAME-default} in double quotes
+            return
+        if c == 0x0A and fmt in ("haproxy", "apache"):  # quotes end with the line
             self.state = WORD
             self.token_start = self.line_start = True
         self.pos = i + 1

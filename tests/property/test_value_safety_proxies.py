@@ -494,3 +494,75 @@ def test_a_caddy_placeholder_opened_in_a_comment_is_refused(tmp_path: Path) -> N
     assert seen is None or not same(seen, read_caddy(plain.decode(), tmp_path))
     # Braces that open no placeholder stay allowed elsewhere: a '}' alone, in a comment.
     assert expand_bytes(template, {"V0": "a } b", "V1": "y"}, format="caddy")
+
+
+# -- templates the lexers misread, judged by the proxies ------------------------------
+
+_CADDY_SITE = '{\n\tadmin off\n\tauto_https off\n}\n:18082 {\n%s\trespond /admin "no" 403\n}\n'
+_APACHE_LOC = "<Location /s>\n%s  Require all denied\n</Location>\n"
+_HAPROXY_BACKEND = f"{HAPROXY['head']}backend b\n%s  http-request deny\n{HAPROXY['tail']}"
+_MATCHER = {"V": "/public"}
+_SPLIT = {"V": '"a b c"'}  # a quote that joins words: the bare word's rule refuses it
+MISREAD: list[tuple[str, str, str, dict[str, str], list[str] | None]] = [
+    # (id, format, template, values, --vars) -- each once accepted, and structure-changing
+    ("caddy-backslash-in-trailing-comment", "caddy",
+     _CADDY_SITE % "\theader X-Frame-Options DENY # set by ${V}\n", {"V": "C:\\deploy"}, None),
+    ("caddy-matcher-in-a-default", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond ${A:-$V} 403\n\t}\n", _MATCHER, None),
+    ("caddy-matcher-after-an-empty-value", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond ${A}${V} 403\n\t}\n", {"A": "", **_MATCHER}, None),
+    ("caddy-matcher-after-a-continued-line", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond \\\n${V} 403\n\t}\n", _MATCHER, None),
+    ("caddy-matcher-after-a-unicode-blank", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond\u00a0${V} 403\n\t}\n", _MATCHER, None),
+    ("caddy-quote-right-after-a-quote", "caddy",
+     _CADDY_SITE % '\theader X-B "a""b "${V}"\n', {"V": "x # y"}, None),
+    ("caddy-lone-cr-is-dropped", "caddy",
+     _CADDY_SITE % "\theader X-C a\r# note: ${V}\n", {"V": '"q" `x` #'}, None),
+    ("apache-continued-single-quotes", "apache",
+     _APACHE_LOC % "  DirectoryIndex 'a\\\n'${V}'\n", _SPLIT, None),
+    ("apache-continued-crlf-double-quotes", "apache",
+     _APACHE_LOC % '  DirectoryIndex "a\\\r\n"${V}"\n', _SPLIT, None),
+    ("apache-comment-joined-by-crlf", "apache",
+     _APACHE_LOC % "  DirectoryIndex index.html \\\r\n# ${V}\n", _SPLIT, None),
+    ("apache-comment-joined-after-backslash", "apache",
+     _APACHE_LOC % "  DirectoryIndex index.html\\\\\n# ${V}\n", _SPLIT, None),
+    ("apache-backslash-escapes-only-the-quote", "apache",
+     _APACHE_LOC % '  DirectoryIndex "a\\\\" ${W} " ${V}\n', {"W": "w", **_SPLIT}, None),
+    ("haproxy-own-default-holds-a-quote", "haproxy",
+     _HAPROXY_BACKEND % '  http-request set-header X-A "${Q-"} # ${V}"\n',
+     {"V": '" if { injected_fetch } #'}, ["V"]),
+    ("any-default-renders-a-quote", "haproxy",
+     _HAPROXY_BACKEND % '  http-request set-header X-A "${A:-\\"}${V}""\n',
+     {"V": "x if { injected_fetch } #"}, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fmt", "template", "env", "names"), [m[1:] for m in MISREAD], ids=[m[0] for m in MISREAD]
+)
+def test_misread_templates_refuse_the_value(
+    tmp_path: Path, fmt: str, template: str, env: dict[str, str], names: list[str] | None
+) -> None:
+    from hostgw.templates.syntax import Selection
+
+    data, selection = template.encode(), Selection.of(names, None)
+    with pytest.raises(TemplateError, match="value contains"):
+        expand_bytes(data, env, format=fmt, selection=selection)
+    # The attack is real: forced through, the proxy reads another structure.
+    forced = b"".join(expand_bytes(data, env, format=fmt, selection=selection, raw=True))
+    if fmt == "haproxy":
+        conf = tmp_path / "haproxy.cfg"
+        conf.write_bytes(forced)
+        done = subprocess.run(
+            [require_tool("haproxy"), "-c", "-f", str(conf)],
+            capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        assert "injected_fetch" in done.stdout + done.stderr
+        return
+    twins = {k: twin(v) for k, v in env.items()}
+    benign = b"".join(expand_bytes(data, twins, format=fmt, selection=selection, raw=True))
+    read = read_caddy if fmt == "caddy" else read_apache
+    seen_hostile, seen_benign = read(forced.decode(), tmp_path), read(benign.decode(), tmp_path)
+    assert seen_benign is not None and seen_hostile is not None
+    assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
