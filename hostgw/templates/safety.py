@@ -24,6 +24,7 @@ from functools import lru_cache
 from hostgw.record import Record
 
 WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
+COND = "cond"  # HAProxy's .if/.elif line: an expression, which quotes do not protect
 # Caddy reads a directive's first argument as a matcher when it starts with '/', '@' or
 # '*' (quoted or not): a value that starts that argument must not.
 MATCHER = "matcher"
@@ -35,6 +36,7 @@ _WHERE = {
     BQ: "a backtick string",
     COMMENT: "a comment",
     HEREDOC: "a heredoc",
+    COND: "a .if condition",
 }
 
 _ALWAYS = b"\n\r\x00"
@@ -44,7 +46,13 @@ _ALWAYS = b"\n\r\x00"
 # Caddy, so it is refused there; in quotes, and in Apache, only a trailing one is.
 RULES: dict[str, dict[str, bytes]] = {
     "nginx": {WORD: b";{}#\"'\\", DQ: b'"', SQ: b"'", COMMENT: b""},
-    "haproxy": {WORD: b"#\"'${}\\", DQ: b'"$', SQ: b"'", COMMENT: b""},
+    "haproxy": {
+        WORD: b"#\"'${}\\",
+        DQ: b'"$',
+        SQ: b"'",
+        COMMENT: b"",
+        COND: b"#\"'${}\\(),|&! \t",
+    },
     "apache": {WORD: b"\"'<>", DQ: b'"', SQ: b"'", COMMENT: b""},
     # A heredoc (Caddy 2.7+) gets the word's rule: Caddy 2.6 has no heredocs.
     "caddy": {
@@ -77,6 +85,14 @@ _EFFECT = {
     "\x00": "ends the text",
     "\\": "escapes or continues what follows",
     "${": "is expanded by Apache from its defines and environment",
+    "(": "changes the condition",
+    ")": "changes the condition",
+    ",": "changes the condition",
+    "|": "changes the condition",
+    "&": "changes the condition",
+    "!": "changes the condition",
+    " ": "changes the condition",
+    "\t": "changes the condition",
 }
 # Where a character does something else than _EFFECT says.
 _EFFECT_IN: dict[tuple[str | None, str, str], str] = {
@@ -108,8 +124,9 @@ def suspect(value: bytes, fmt: str | None) -> bool:
 
 @lru_cache(maxsize=8)
 def _suspects(fmt: str | None) -> re.Pattern[bytes]:
-    """Any character refused in some context of ``fmt`` (the word refuses the most)."""
-    return re.compile(b"[" + re.escape(_ALWAYS + rules(fmt)[WORD]) + b"]")
+    """Any character refused in some context of ``fmt``."""
+    refused = set(_ALWAYS).union(*rules(fmt).values())
+    return re.compile(b"[" + re.escape(bytes(sorted(refused))) + b"]")
 
 
 class Refusal(Record):
@@ -194,6 +211,7 @@ _UNICODE_BLANK = (
     rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
 _HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
+_COND_LINE = rb"\.(?:el)?if(?:[ \t]|$)"
 _PLAIN_REF = rb"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)"
 
 
@@ -227,12 +245,15 @@ class _Lexer:
         self.plain = _plain(fmt)
         self.begin = 0  # where the current token's text begins
         self.no_close = len(data) + 1  # HAProxy: no '}' at or after this offset
+        self.cond = False  # HAProxy: this line is a .if or .elif condition
 
     def at(self, offset: int) -> str:
         """The context at ``offset`` (not before the last one asked); for Caddy, with
         ``+matcher`` where a value there would start a directive's first argument."""
         while self.pos < offset:
             self._step(offset)
+        if self.cond and self.state != COMMENT:
+            return COND
         if self.fmt == "caddy" and (
             (self.state == WORD and self.token_start and self.words == 1)
             or (self.state == WORD and self.refs_only and self.words == 2)
@@ -313,13 +334,13 @@ class _Lexer:
         self.pos = i + 1
         blanks = b" \t\r\n" if fmt == "nginx" else b" \t\r\n\f\v"
         if starts and c not in blanks:
-            self.words += 1
-            self.begin = i + 1 if c in b"\"'`" else i
+            self._token_begins(i)
         if c in blanks:
             self.token_start = True
             if c == 0x0A:
                 self.line_start_next = True
                 self.words = 0
+                self.cond = False
         elif c == 0x23 and (  # '#'
             fmt == "haproxy"
             or (fmt in ("nginx", "caddy") and starts)
@@ -347,6 +368,14 @@ class _Lexer:
             m = self.plain.match(data, i)
             self.pos = m.end() if m is not None else i + 1
         self.line_start = self.line_start_next or (self.line_start and c in b" \t")
+
+    def _token_begins(self, i: int) -> None:
+        """A token begins at ``i``: count it (and see if it makes the line HAProxy's
+        ``.if`` condition)."""
+        self.words += 1
+        self.begin = i + 1 if self.data[i] in b"\"'`" else i
+        if self.fmt == "haproxy" and self.words == 1:
+            self.cond = _regex(_COND_LINE).match(self.data, i) is not None
 
     def _caddy_blank(self, i: int) -> bool:
         """Caddy's own blanks, read here if at ``i``: a dropped CR, a backslash-newline

@@ -566,3 +566,24 @@ def test_misread_templates_refuse_the_value(
     seen_hostile, seen_benign = read(forced.decode(), tmp_path), read(benign.decode(), tmp_path)
     assert seen_benign is not None and seen_hostile is not None
     assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
+
+
+def test_a_value_in_a_haproxy_condition_cannot_change_it(tmp_path: Path) -> None:
+    # Quotes do not protect a .if expression: a value can close the call and add
+    # another. Forced through, haproxy takes the block the template never meant.
+    template = b'global\n.if streq("${V}",prod)\n  .notice "taken"\n.endif\n'
+    hostile = {"V": "prod,prod) || streq(x"}
+    with pytest.raises(TemplateError, match=r"which changes the condition in a \.if condition"):
+        expand_bytes(template, hostile, format="haproxy")
+    assert expand_bytes(template, {"V": "prod"}, format="haproxy"), "a plain value renders"
+
+    def taken(values: dict[str, str]) -> bool:
+        conf = tmp_path / "haproxy.cfg"
+        conf.write_bytes(b"".join(expand_bytes(template, values, format="haproxy", raw=True)))
+        done = subprocess.run(
+            [require_tool("haproxy"), "-c", "-f", str(conf)],
+            capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        return "taken" in done.stdout + done.stderr
+
+    assert taken(hostile) and not taken({"V": "staging"})
