@@ -33,6 +33,7 @@ import click
 from click.core import ParameterSource
 
 from hostgw.detection.table import NAMES
+from hostgw.formats import FORMATS
 
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., object])
@@ -527,7 +528,7 @@ def _render() -> list[Callable[[Any], Any]]:
         click.option(
             "--format",
             "format_",
-            type=click.Choice(["nginx", "haproxy", "apache", "caddy"]),
+            type=click.Choice(FORMATS),
             envvar="HOSTGW_FORMAT",
             show_envvar=True,
             help="The outputs' config format, for the value-safety rules (default: from each "
@@ -699,8 +700,6 @@ def state_dir_option(fn: F) -> F:
 
 def rewrite_format_option(fn: F) -> F:
     """``--rewrite-format FORMAT``, for exec and watch (their ``--format`` is render's)."""
-    from hostgw.formats import FORMATS
-
     return click.option(
         "--rewrite-format",
         "rewrite_format",

@@ -13,14 +13,12 @@ import importlib
 from collections.abc import Callable, Iterable
 from collections.abc import Mapping as MappingABC
 
-from hostgw import formats
 from hostgw.addr import host_form
 from hostgw.errors import RewriteError, UsageError
+from hostgw.formats import FORMATS
 from hostgw.record import Record
 from hostgw.rewriting.engine import FORMAT_OPTION, Change, Editor, Note
 from hostgw.rewriting.mapping import Mappings, Rule, parse_mappings, parse_rule
-
-FORMATS = formats.FORMATS
 
 __all__ = [
     "FORMATS",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from hostgw.formats import by_name
+from hostgw.formats import FORMATS, by_name
 
 _HEAD = 65536
 
@@ -99,7 +99,7 @@ def sniff(text: str, path: str | None) -> str | None:
     if named is not None:
         return named
     head = text[:_HEAD]
-    scores = dict.fromkeys(("nginx", "haproxy", "apache", "caddy"), 0)
+    scores = dict.fromkeys(FORMATS, 0)
     for raw in head.splitlines():
         line = raw.strip()
         if line:
