@@ -22,6 +22,7 @@ EXIT_INVALID_CONFIG = 7
 EXIT_WAIT_TIMEOUT = 8
 EXIT_NOT_EXECUTABLE = 126
 EXIT_COMMAND_NOT_FOUND = 127
+EXIT_SIGNAL_BASE = 128  # + N: stopped by signal N (TERM: 143, INT: 130)
 
 
 class HostgwError(Exception):
@@ -146,6 +147,15 @@ class WaitTimeout(HostgwError, TimeoutError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.pending = tuple(pending)
+
+
+class StoppedBySignal(HostgwError):
+    """A stop signal (TERM, INT) ended the work before it was done: exit 128 + N."""
+
+    def __init__(self, message: str, *, signum: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.signum = signum
+        self.exit_code = EXIT_SIGNAL_BASE + signum
 
 
 class CommandNotFound(HostgwError, FileNotFoundError):

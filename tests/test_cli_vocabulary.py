@@ -288,6 +288,11 @@ def test_exec_says_the_whole_warning_when_nothing_is_exported(tmp_path: Path) ->
         (["render", "$A $B"], "envsubst's SHELL-FORMAT", "--vars '$A $B'"),
         (["render", "${A},${B}"], "SHELL-FORMAT", "--vars"),
         (["render", "in.t:out.conf:nginx -s reload"], "TEMPLATE:OUT:COMMAND", "--notify"),
+        (
+            ["render", "in.t:out/x:y.conf"],
+            "TEMPLATE:OUT:COMMAND",
+            "hostgw render in.t -o 'out/x:y.conf'",
+        ),
         (["watch", "in.t:out.conf:nginx -s reload"], "TEMPLATE:OUT:COMMAND", "--notify"),
         (["exec", "-t", "in.t:o:cmd", "--", "true"], "TEMPLATE:OUT:COMMAND", "--watch"),
         (["render", "templates"], "is a directory", "--templates templates"),

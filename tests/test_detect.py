@@ -242,6 +242,14 @@ def test_env_override(tmp_path: Path) -> None:
         detect(root=root, env={"HOSTGW_IP": "10.9.8.7"}, family=6, strategies=["env", "route"])
     assert caught.value.attempts[0].detail == "HOSTGW_IP=10.9.8.7 is IPv4, IPv6 wanted"
     assert caught.value.attempts[1].strategy == "route"
+    # With the override alone, the hint is about the family asked for, not "set it".
+    for family, env, fix in (
+        (6, {"HOSTGW_IP": "10.9.8.7"}, "drop -6, or set HOSTGW_IP6 to the host's IPv6 address"),
+        (4, {"HOSTGW_IP": "fd00::1"}, "drop -4, or set HOSTGW_IP to the host's IPv4 address"),
+    ):
+        with pytest.raises(GatewayNotFound) as alone:
+            detect(root=root, env=env, family=family, strategies=["env"])
+        assert alone.value.hint is not None and alone.value.hint.endswith(fix), alone.value.hint
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,8 @@ def test_docs_show_command(name: str) -> None:
 
 def test_docs_list_every_exit_code() -> None:
     codes = {v for k, v in vars(errors).items() if k.startswith("EXIT_") and isinstance(v, int)}
-    table = set(map(int, re.findall(r"^\| *(\d+) *\|", CLI_DOC, flags=re.MULTILINE)))
+    # a base such as 128 is listed as its row, "128+N"
+    table = set(map(int, re.findall(r"^\| *(\d+)(?:\+N)? *\|", CLI_DOC, flags=re.MULTILINE)))
     assert codes <= table, f"exit codes missing from the table in docs/cli.md: {codes - table}"
 
 

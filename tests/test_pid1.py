@@ -188,6 +188,26 @@ def test_term_during_a_wait_ends_a_plain_exec_as_pid_1(tmp_path: Path) -> None:
     assert not ran.exists()
 
 
+@needs_pid_ns
+@pytest.mark.parametrize("as_pid_1", [False, True], ids=["plain", "pid-1"])
+def test_term_ends_hostgw_wait_with_its_error_object(tmp_path: Path, as_pid_1: bool) -> None:
+    # An init container's `hostgw wait` is PID 1: without a handler, TERM is dropped and
+    # the pod waits its grace period out. stdout and stderr share the file here.
+    argv = [*hostgw_cmd(), "wait", "--json", "127.0.0.1:9", "--timeout", "60", "--interval", "0.1"]
+    started = Started(argv, as_pid_1=as_pid_1, stderr=tmp_path / "out")
+    try:
+        until("the wait's first round", lambda: "hostgw wait: round" in read(started.stderr))
+        os.kill(started.pid, signal.SIGTERM)
+        code = started.wait()
+    finally:
+        started.kill()
+    out = read(started.stderr)
+    assert code == 128 + signal.SIGTERM, out
+    assert "hostgw: stopped by SIGTERM before every target answered" in out
+    assert '"exit": 143' in out and '"error": "stopped by SIGTERM' in out, "--json: one object"
+    assert "Traceback" not in out
+
+
 # -- what PID 1 does with TERM: the claim in docs/exec.md and docs/watch.md -------------
 
 # A command that handles no signal: it says it is up, then waits.

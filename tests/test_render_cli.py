@@ -320,4 +320,5 @@ def test_nginx_mode_with_no_output_directory_logs_and_renders_nothing(tmp_path: 
     done = ok(run("render", "--nginx", "--nginx-conf", str(tmp_path / "nginx.conf"), env=env))
     assert f"{tmp_path / 'missing/conf.d'} is not a writable directory" in done.stderr
     assert "nothing rendered" in done.stderr
+    assert "no templates to render" not in done.stderr, "the templates are there"
     assert not (tmp_path / "missing").exists()

@@ -35,8 +35,12 @@ def test_in_place_summary_and_mode(conf: Path) -> None:
 def test_rerun_with_a_new_gateway_uses_the_pristine_copy(conf: Path) -> None:
     assert run("-m", "backend:8000=18000", str(conf)).returncode == 0
     once = conf.read_text()
-    assert run("-m", "backend:8000=18000", str(conf)).returncode == 0
+    again = run("-m", "backend:8000=18000", str(conf))
+    assert again.returncode == 0
     assert conf.read_text() == once  # twice == once
+    # ... and says so, rather than listing changes it does not make again.
+    assert f"{conf}: already rewritten, unchanged (2 targets)" in again.stderr
+    assert "\u2192" not in again.stderr and "wrote" not in again.stderr
     proc = run("-m", "backend:8000=18000", str(conf), gw="fd5e::9")
     assert proc.returncode == 0
     assert "server [fd5e::9]:18000 max_fails=2;" in conf.read_text()

@@ -661,10 +661,15 @@ def check_specs(specs: Sequence[str], command: str) -> None:
                 "exec": f"hostgw exec --watch -t {source}:{out} --notify {run!r} -- CMD",
                 "watch": f"hostgw watch {source}:{out} --notify {run!r}",
             }
+            hint = "run the command with --notify: " + notify.get(command, notify["watch"])
+            if command == "render":  # or it is one output path that holds a ':'
+                rest = spec.split(":", 1)[1]
+                hint += f"; if {rest!r} is one output path, give it with -o: hostgw render "
+                hint += f"{source} -o {rest!r}"
             raise UsageError(
                 f"{spec!r}: a template is TEMPLATE[:OUT]; consul-template's "
                 "TEMPLATE:OUT:COMMAND has no third part here",
-                hint="run the command with --notify: " + notify.get(command, notify["watch"]),
+                hint=hint,
             )
 
 

@@ -60,11 +60,13 @@ def wait(
     (as hostgw ip finds it).
     """
     from hostgw.detection import Once
-    from hostgw.runtime.wait import parse_targets, wait_with
+    from hostgw.runtime.wait import parse_targets, wait_stoppable
 
     parsed = parse_targets(targets)
     once = Once(options)
-    elapsed = wait_with(parsed, waits, progress=None if quiet else _progress, gateway=once.address)
+    elapsed = wait_stoppable(
+        parsed, waits, progress=None if quiet else _progress, gateway=once.address
+    )
     if as_json:
         host = once.address() if any(t.host is None for t in parsed) else None
         emit_json({"targets": [t.label(host) for t in parsed], "elapsed": round(elapsed, 3)})

@@ -284,7 +284,16 @@ def not_found(opts: Options, attempts: Sequence[Attempt]) -> GatewayNotFound:
     """The error for a walk with no answer, listing what every strategy saw."""
     lines = [f"no {_wanted(opts.family)} gateway found; tried, in order of trust:"]
     lines += [f"  {a.strategy}: {a.detail}" for a in attempts]
-    return GatewayNotFound("\n".join(lines), attempts=attempts, hint=NOT_FOUND_HINT)
+    hint = NOT_FOUND_HINT
+    given = next((a for a in attempts if ROWS[a.strategy].final and a.note), None)
+    if opts.family is not None and given is not None and "wanted" in given.note:
+        # HOSTGW_IP is set, only not of the family asked for: say that, not "set it".
+        flag, six = f"-{opts.family}", "HOSTGW_IP6" if opts.family == 6 else "HOSTGW_IP"
+        hint = (
+            f"{given.note}: drop {flag}, or set {six} to the host's "
+            f"{family_name(opts.family)} address"
+        )
+    return GatewayNotFound("\n".join(lines), attempts=attempts, hint=hint)
 
 
 def _why(opts: Options, name: str, found: Finding) -> str:

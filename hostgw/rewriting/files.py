@@ -87,8 +87,16 @@ class Plan:
         return sorted(set.intersection(*sets))
 
     def change_lines(self) -> list[str]:
-        """One line per change, as ``rewrite`` shows them."""
-        return [str(c) for f in self.files for c in f.result.changes]
+        """One line per change, as ``rewrite`` shows them; one line for a file that is
+        already as the run would make it (rewritten from its kept original before)."""
+        lines: list[str] = []
+        for f in self.files:
+            n = len(f.result.changes)
+            if f.changed or not n:
+                lines += [str(c) for c in f.result.changes]
+            else:
+                lines.append(f"{f.path}: already rewritten, unchanged ({n} target{'s' * (n > 1)})")
+        return lines
 
     def warning_lines(self) -> list[str]:
         """The warnings, one line each, worded as every command shows them."""

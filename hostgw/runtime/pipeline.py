@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hostgw.detection import Answer, Once, Options
-from hostgw.errors import GatewayNotFound, RewriteError, UsageError
+from hostgw.errors import EXIT_SIGNAL_BASE, GatewayNotFound, RewriteError, UsageError
 from hostgw.record import Record
 from hostgw.templates.jobs import RenderRequest
 
@@ -116,8 +116,8 @@ def write_render(
     if not quiet:
         for out in written:
             log(f"wrote {out.path} (from {out.source})")
-        if the_plan.directory_mode and not the_plan.jobs:
-            log("no templates to render")
+        if the_plan.directory_mode and not the_plan.jobs and not the_plan.notes:
+            log("no templates to render")  # (a note has said why, if there is one)
     return [out.path for out in written if out.path is not None]
 
 
@@ -426,7 +426,7 @@ def run_exec(
             return supervise(command, env=session.env, watcher=watcher, child=child)
     except Stopped as stop:
         log(f"stopped by {stop.name} before the command started")
-        return 128 + stop.signum
+        return EXIT_SIGNAL_BASE + stop.signum
     finally:
         if watcher is not None:
             watcher.close()

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hostgw.addr import family_of, host_form, host_problem, is_hostname, parse_port
-from hostgw.errors import UsageError, WaitTimeout
+from hostgw.errors import StoppedBySignal, UsageError, WaitTimeout
 from hostgw.record import Record
 
 if TYPE_CHECKING:
@@ -461,6 +461,27 @@ def wait_with(
         progress=None if progress is None else (lambda r: progress(r.describe())),
         timeout_option=settings.timeout_option,
     )
+
+
+def wait_stoppable(
+    targets: Sequence[Target],
+    settings: WaitSettings,
+    *,
+    progress: Callable[[str], None] | None = None,
+    gateway: str | Callable[[], str] | None = None,
+) -> float:
+    """:func:`wait_with` as ``hostgw wait`` runs it: TERM or INT ends it, raising
+    :class:`~hostgw.errors.StoppedBySignal` (as a container's PID 1, a signal with no
+    handler is dropped by the kernel, and ``docker stop`` would wait its grace out)."""
+    from hostgw.runtime.loop import Stopped, starting
+
+    try:
+        with starting():
+            return wait_with(targets, settings, progress=progress, gateway=gateway)
+    except Stopped as stop:
+        raise StoppedBySignal(
+            f"stopped by {stop.name} before every target answered", signum=stop.signum
+        ) from None
 
 
 def _timeout(
