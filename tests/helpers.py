@@ -105,6 +105,15 @@ def require_tool(name: str) -> str:
     return path
 
 
+def require_heredoc_caddy() -> str:
+    """A Caddy that reads heredocs (2.7+; Debian 12's is 2.6): the binary
+    ``HOSTGW_TEST_CADDY_HEREDOCS`` names (scripts/test fetches it), or skip."""
+    path = os.environ.get("HOSTGW_TEST_CADDY_HEREDOCS")
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip("needs a Caddy with heredocs: HOSTGW_TEST_CADDY_HEREDOCS (see scripts/test)")
+    return path
+
+
 HEADER = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 
 

@@ -242,6 +242,9 @@ SAFETY = [
     ("nginx", "location ~ $V {", r"\.php$", "'\\\\'"),
     ("nginx", 'location ~ "$V" {', r"\.php$", None),
     ("nginx", 'return 200 "$V";', "x\\", "'\\\\'"),
+    ("nginx", "add_header X $V{x} always;", "a$", "'$'"),  # "${" keeps the '{' a word's
+    ("nginx", "add_header X $V always;", "a$", None),
+    ("nginx", 'add_header X "$V{x}" always;', "a$", None),  # nginx's variable: no structure
     ("haproxy", "server s1 $V:80 check", "10.0.0.1", None),
     ("haproxy", "server s1 127.0.0.1:$V ssl", "8443 # https", "'#'"),
     ("haproxy", "server s1 127.0.0.1:$V ssl", "8443\r", "'\\r'"),
@@ -253,6 +256,10 @@ SAFETY = [
     ("apache", 'Header set X "$V"', "a # b", None),
     ("apache", "Header set X $V", "${APACHE_LOG_DIR}", "'${'"),
     ("apache", "<Location $V>", "/a> x", "'>'"),
+    ("apache", "DirectoryIndex $V{SPLIT}", "x$", "'$'"),  # Apache's ${SPLIT}
+    ("apache", "DirectoryIndex $${V}", "{SPLIT}", "'{'"),
+    ("apache", "# $V{SPLIT}", "x$", None),
+    ("haproxy", 'http-request set-header X "$$V"', "{HOME}", "'{'"),
     ("caddy", 'respond "$V" 200', '"x', 'a quote (")'),
     ("caddy", 'respond "$V" 200', "/admin", "'/'"),
     ("caddy", "root * $V", "/srv/www", None),
@@ -281,6 +288,14 @@ def test_value_safety_depends_on_the_format_and_the_context(
     assert row[3] == "V" and row[4].startswith(f"value contains {refused}"), row
     assert "--raw V" in (caught.value.hint or "")
     assert expand_bytes(data, {"V": value}, format=fmt, raw=["V"])  # the explicit escape
+
+
+def test_a_value_is_reported_once_when_its_form_also_writes_structure() -> None:
+    # ${A:-\"} with A set: the value is the form's whole output, judged once.
+    with pytest.raises(TemplateError) as caught:
+        expand_bytes(b'x ${A:-\\"} y;\n', {"A": "a;b"}, format="nginx")
+    (row,) = caught.value.problems
+    assert row[3] == "A" and "';'" in row[4], row
 
 
 def test_the_format_comes_from_the_option_the_output_or_the_template(tmp_path: Path) -> None:

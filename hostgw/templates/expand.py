@@ -40,7 +40,8 @@ count), located (file:line:col NAME) and raised together as one
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hostgw.errors import TemplateError
 from hostgw.fileio import decode, encode
@@ -125,12 +126,14 @@ class _Resolver:
         self.no_empty = no_empty
         self.raw = raw
         self.format = format
+        self.judge_all = False  # every non-empty value is judged where it lands
         self._own = own
         self._own_cache: Mapping[str, str] | None = None
         self.cache: dict[str, bytes | None] = {}
         self.problems: list[_Problem] = []
         self.total = 0  # problems found, kept or not
         self.suspects: list[_Suspect] = []
+        self.values = _Values(self)  # plain-reference key -> value
         self.depth = 0  # inside how many operator-form words
         self.unlocated: dict[str, tuple[str, str]] = {}  # plain refs: name -> (reason, hint)
 
@@ -160,7 +163,7 @@ class _Resolver:
             return ("is empty", _HINT_UNSET) if self.no_empty else None
         if self.raw is True or (self.raw and name in self.raw):
             return None
-        return _SUSPECT if safety.suspect(value, self.format) else None
+        return _SUSPECT if self.judge_all or safety.suspect(value, self.format) else None
 
     def plain(self, name: str) -> bytes:
         """A top-level ``$NAME``/``${NAME}``: located later if it is a problem."""
@@ -180,7 +183,7 @@ class _Resolver:
         if verdict is None:
             return value
         if verdict is _SUSPECT:
-            self.suspects.append(_Suspect(ref.start, ref.name, value, self.depth > 0))
+            self._suspect(_Suspect(ref.start, ref.name, value, self.depth > 0))
             return value
         return self.problem(ref.start, ref.name, *verdict)
 
@@ -219,7 +222,7 @@ class _Resolver:
     def judge_output(self, ref: Ref, output: bytes) -> None:
         """Judge an operator form's whole output where it lands, as a value is, when its
         word wrote text that may change the structure there (``${A:-\\"}``): the
-        lexer of a known format read the form as one plain word (an unknown format
+        structure is the template's, not a value's to choose (an unknown format
         has no lexer: every reference is a bare word there)."""
         if (
             output
@@ -227,7 +230,13 @@ class _Resolver:
             and _wrote_suspect(ref.word, self.format)
             and self._verdict(ref.name, output)
         ):
-            self.suspects.append(_Suspect(ref.start, ref.name, output, False))
+            self._suspect(_Suspect(ref.start, ref.name, output, False))
+
+    def _suspect(self, suspect: _Suspect) -> None:
+        """Keep ``suspect``, once: a form's value judged as its whole output is one."""
+        last = self.suspects[-1] if self.suspects else None
+        if last is None or last.nested or suspect.nested or last.offset != suspect.offset:
+            self.suspects.append(suspect)
 
     def expand(self, word: tuple[bytes | Ref, ...]) -> bytes:
         self.depth += 1
@@ -236,19 +245,47 @@ class _Resolver:
         finally:
             self.depth -= 1
 
-    def judge_suspects(self, data: bytes, spans: list[tuple[int, int]]) -> None:
-        """Refuse each suspect value that could change the structure where it lands."""
-        suspects = sorted(self.suspects, key=lambda s: s.offset)
-        where = safety.contexts(data, self.format, [s.offset for s in suspects], spans)
-        for suspect, context in zip(suspects, where, strict=True):
-            found = safety.refusal(
-                suspect.value,
-                self.format,
-                safety.nested(self.format) if suspect.nested else context,
-            )
+    def landings(self, spans: Sequence[tuple[int, int]]) -> list[int]:
+        """The template offsets of the references whose place in the output the
+        judgment needs: each suspect's, or the operator form's a nested one is in."""
+        starts = [start for start, _ in spans]
+        return sorted(
+            {
+                starts[bisect_right(starts, s.offset) - 1] if s.nested else s.offset
+                for s in self.suspects
+            }
+        )
+
+    def judge_suspects(
+        self, text: bytes, placed: Mapping[int, tuple[int, int]], spans: Sequence[tuple[int, int]]
+    ) -> None:
+        """Refuse each suspect value that could change the structure where it lands in
+        the output ``text`` (``placed``: template offset -> its span there). The output
+        is what the proxy reads: a reference that rendered empty is not there at all.
+        A suspect value is one opaque word there; a nested one (in an operator form's
+        word) is judged by the strictest context, or the form's own if stricter."""
+        starts = [start for start, _ in spans]
+        whole = {s.offset for s in self.suspects if not s.nested}
+        rows: list[tuple[int, _Suspect, tuple[int, int] | None]] = []
+        for suspect in self.suspects:
+            if not suspect.nested:
+                rows.append((placed[suspect.offset][0], suspect, placed[suspect.offset]))
+                continue
+            form = starts[bisect_right(starts, suspect.offset) - 1]
+            if form not in whole:  # (else its whole output is judged where it lands)
+                rows.append((placed[form][0], suspect, None))
+        rows.sort(key=lambda row: row[0])
+        opaque = [span for _, _, span in rows if span is not None]
+        where = safety.contexts(text, self.format, [at for at, _, _ in rows], opaque)
+        for (_, suspect, span), landing in zip(rows, where, strict=True):
+            if span is None:
+                context, around = safety.nested(self.format, landing), (b"", b"")
+            else:
+                context, around = landing, safety.around(text, *span)
+            found = safety.refusal(suspect.value, self.format, context, around=around)
             if found is not None:
                 char = describe_char(ord(found.char)) if len(found.char) == 1 else found.char
-                char = char if char.startswith(("a ", "'")) else f"'{char}'"
+                char = char if char.startswith(("a ", "'", "the ")) else f"'{char}'"
                 self.problem(
                     suspect.offset,
                     suspect.name,
@@ -307,16 +344,20 @@ def expand_bytes(
     resolver = _Resolver(
         env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own, format=format
     )
+    resolver.judge_all = safety.judges_every(data, format)
     warn = _Warnings(data, path, notes)
     atoms = scan(data, names, selection.wants)
-    out, spans = _render(data, atoms, resolver, warn, escape=escape, sink=sink)
+    out, spans, forms = _render(data, atoms, resolver, warn, escape=escape, sink=sink)
     if resolver.unlocated:
         _locate(data, spans, resolver)
     if strict and selection.names is None and format not in ("haproxy", "apache"):
         for offset, name in strict_braced(data, env, spans):
             resolver.problem(offset, name, "is not set", _HINT_STRICT.format(name=name))
     if resolver.suspects:
-        resolver.judge_suspects(data, spans)
+        wanted = resolver.landings(spans)
+        again = scan(data, names, selection.wants)
+        text, placed = _replay(data, again, resolver.values, forms, escape=escape, wanted=wanted)
+        resolver.judge_suspects(text, placed, spans)
     if resolver.problems:
         raise template_error(data, path, resolver.problems, resolver.total)
     return out
@@ -339,12 +380,13 @@ def _render(
     *,
     escape: bool,
     sink: Callable[[bytes], object] | None = None,
-) -> tuple[list[bytes], list[tuple[int, int]]]:
-    """The output chunks (those not given to ``sink``), and the spans of the operator
-    forms (no plain references there)."""
-    get = _Values(resolver).__getitem__
+) -> tuple[list[bytes], list[tuple[int, int]], list[bytes]]:
+    """The output chunks (those not given to ``sink``), the spans of the operator
+    forms (no plain references there), and what each form wrote."""
+    get = resolver.values.__getitem__
     out: list[bytes] = []
     spans: list[tuple[int, int]] = []
+    forms: list[bytes] = []
     for offset, atom in atoms:
         if isinstance(atom, list):
             if sink is not None and len(out) > 1:
@@ -369,7 +411,59 @@ def _render(
             else:
                 resolver.problem(atom.start, atom.name, atom.reason, _HINT_SYNTAX)
                 out.append(data[offset:end])
-    return _to(sink, out), spans
+            forms.append(out[-1])
+    return _to(sink, out), spans, forms
+
+
+def _replay(
+    data: bytes,
+    atoms: Iterable[tuple[int, Atom]],
+    values: Mapping[bytes, bytes],
+    forms: Sequence[bytes],
+    *,
+    escape: bool,
+    wanted: Sequence[int],
+) -> tuple[bytes, dict[int, tuple[int, int]]]:
+    """The output again as one text (``atoms`` scanned again, ``values`` and ``forms``
+    as the render had them), and the span in it of each reference at a ``wanted``
+    template offset (sorted)."""
+    out: list[bytes] = []
+    size = 0
+    placed: dict[int, tuple[int, int]] = {}
+    form = iter(forms)
+    for offset, atom in atoms:
+        if isinstance(atom, list):
+            end = offset + sum(map(len, atom))
+            k = bisect_left(wanted, offset)
+            if not escape and (k == len(wanted) or wanted[k] >= end):
+                run = atom.copy()
+                run[1::2] = map(values.__getitem__, atom[1::2])
+                out.append(b"".join(run))
+                size += len(out[-1])
+                continue
+            pos = offset
+            for i, part in enumerate(atom):
+                value = part
+                if i % 2:
+                    if escape and _escaped(data, pos, out):
+                        size -= 1
+                    else:
+                        value = values[part]
+                    placed[pos] = (size, size + len(value))
+                out.append(value)
+                size += len(value)
+                pos += len(part)
+        elif isinstance(atom, bytes):
+            out.append(atom)
+            size += len(atom)
+        else:
+            if escape and _escaped(data, offset, out):
+                size -= 1
+            value = next(form)
+            placed[offset] = (size, size + len(value))
+            out.append(value)
+            size += len(value)
+    return b"".join(out), placed
 
 
 def _pass_on(out: list[bytes], sink: Callable[[bytes], object]) -> None:
@@ -491,7 +585,7 @@ def _locate(data: bytes, spans: list[tuple[int, int]], resolver: _Resolver) -> N
                 verdict = resolver.unlocated[name]
                 if verdict is _SUSPECT:
                     value = resolver.lookup(name) or b""
-                    resolver.suspects.append(_Suspect(m.start(), name, value, False))
+                    resolver._suspect(_Suspect(m.start(), name, value, False))
                 else:
                     resolver.problem(m.start(), name, *verdict)
         start = max(start, after)

@@ -5,9 +5,10 @@ the directives, their nesting, their comments, and every argument the
 template wrote. Where that can happen depends on the format (nginx,
 HAProxy, Apache, Caddy) and on the lexical context of the reference: a
 bare word, a double- or single-quoted string, a Caddy backtick string or
-heredoc, a comment. :func:`contexts` reads a template as the proxy's lexer
-would and says which context each reference lands in; :func:`refusal`
-says what in a value is refused there, and why. A format that is not known
+heredoc, a comment. :func:`contexts` reads the rendered output as the
+proxy's lexer would (a reference that rendered empty is not there) and says
+which context each value lands in; :func:`refusal` says what in a value is
+refused there, and why. A format that is not known
 gets the union of every format's bare-word rule (except ``$``, which only
 HAProxy and Apache expand).
 
@@ -28,6 +29,9 @@ COND = "cond"  # HAProxy's .if/.elif line: an expression, which quotes do not pr
 # Caddy reads a directive's first argument as a matcher when it starts with '/', '@' or
 # '*' (quoted or not): a value that starts that argument must not.
 MATCHER = "matcher"
+# Caddy ends a heredoc where its text first ends in the marker: a value that completes
+# the marker there ends it, and what follows is read as directives.
+ENDS = "ends"
 _MATCHER_START = b"/@*"
 _WHERE = {
     WORD: "a bare word",
@@ -100,6 +104,12 @@ _EFFECT_IN: dict[tuple[str | None, str, str], str] = {
     "before it reads the file (up to the next '}', comments included)",
     ("caddy", COMMENT, "\\"): "escapes the comment's line end, so the next line joins it",
 }
+# What "${" across a value's edge does, by format.
+_JOINED = {
+    "nginx": "so the '{' is part of a word and opens no block",
+    "haproxy": "which HAProxy expands from its own environment",
+    "apache": "which Apache expands from its defines and environment",
+}
 
 
 def rules(fmt: str | None) -> dict[str, bytes]:
@@ -107,10 +117,18 @@ def rules(fmt: str | None) -> dict[str, bytes]:
     return RULES.get(fmt or "", RULES_UNKNOWN)
 
 
-def nested(fmt: str | None) -> str:
+def nested(fmt: str | None, landing: str = WORD) -> str:
     """The context a value in an operator form's word is judged in: the strictest, as
-    the form may land anywhere (for Caddy, at the start of a first argument too)."""
+    its place in the form's output is not known (for Caddy, the start of a first
+    argument too); a HAProxy condition, if the form lands in one (``landing``)."""
+    if landing == COND:
+        return COND
     return f"{WORD}+{MATCHER}" if fmt == "caddy" else WORD
+
+
+def around(text: bytes, start: int, end: int) -> tuple[bytes, bytes]:
+    """The bytes right before and right after ``text[start:end]`` (empty at an end)."""
+    return text[start - 1 : start] if start else b"", text[end : end + 1]
 
 
 def suspect(value: bytes, fmt: str | None) -> bool:
@@ -119,7 +137,15 @@ def suspect(value: bytes, fmt: str | None) -> bool:
         return True
     if fmt == "caddy":
         return value[:1] != b"" and value[0] in _MATCHER_START
-    return fmt == "apache" and b"${" in value
+    if fmt in ("nginx", "apache") and value.endswith(b"$"):
+        return True  # it may make "${" with a '{' after it
+    return fmt == "apache" and (b"${" in value or value.startswith(b"{"))
+
+
+def judges_every(data: bytes, fmt: str | None) -> bool:
+    """True if any value in the template ``data`` may be refused, whatever it holds: a
+    Caddy heredoc ends where its marker first appears, which a value may hold."""
+    return fmt == "caddy" and b"<<" in data
 
 
 @lru_cache(maxsize=8)
@@ -138,9 +164,25 @@ class Refusal(Record):
     fix: str  # how to render it anyway
 
 
-def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
-    """None if ``value`` is safe in ``context`` of ``fmt``; else the first refused character."""
+# Where "${" across a value's edge (its last '$' and a '{' after it, or a '$' before
+# its first '{') starts what the proxy reads as a variable: nginx's word ("${" keeps
+# the '{' in the word, so no block opens); HAProxy's and Apache's expansion.
+_JOINS = {"nginx": (WORD,), "haproxy": (WORD, DQ, COND), "apache": (WORD, DQ, SQ)}
+
+
+def refusal(
+    value: bytes, fmt: str | None, context: str, *, around: tuple[bytes, bytes] = (b"", b"")
+) -> Refusal | None:
+    """None if ``value`` is safe in ``context`` of ``fmt``; else the first refused
+    character. ``around``: the bytes right before and after the value where it lands."""
     table = rules(fmt)
+    if context == f"{HEREDOC}+{ENDS}":
+        return Refusal(
+            "the heredoc's end marker",
+            0,
+            "ends the heredoc in a heredoc of caddy, so the text after it is read as directives",
+            "change the value, or the heredoc's marker to one no value holds",
+        )
     first_argument = context.endswith("+" + MATCHER)
     context = context.removesuffix("+" + MATCHER)
     if first_argument and value[:1] and value[0] in _MATCHER_START:
@@ -159,6 +201,10 @@ def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
         hits.sort()
     if not hits and value.endswith(b"\\"):
         hits = [(len(value) - 1, "\\")]
+    if not hits and context in _JOINS.get(fmt or "", ()):
+        joined = _joined(value, fmt or "", context, around)
+        if joined is not None:
+            return joined
     if not hits:
         return None
     at, ch = hits[0]
@@ -178,16 +224,36 @@ def refusal(value: bytes, fmt: str | None, context: str) -> Refusal | None:
     return Refusal(ch, at, reason, fix)
 
 
+def _joined(value: bytes, fmt: str, context: str, around: tuple[bytes, bytes]) -> Refusal | None:
+    """The refusal of a value whose first or last character makes "${" with the
+    template's text beside it."""
+    if around[0] == b"$" and value.startswith(b"{"):
+        at, ch, side = 0, "{", "the '$' before it"
+    elif around[1] == b"{" and value.endswith(b"$"):
+        at, ch, side = len(value) - 1, "$", "the '{' after it"
+    else:
+        return None
+    return Refusal(
+        ch,
+        at,
+        f"makes '${{' with {side} in {_WHERE[context]} of {fmt}, {_JOINED[fmt]}",
+        "change the value's first or last character, or the template's text beside "
+        "the reference (or pass --raw NAME if it is meant to)",
+    )
+
+
 # -- the lexers: which context does each reference land in ---------------------------
 
 
 def contexts(
     data: bytes, fmt: str | None, offsets: Sequence[int], opaque: Iterable[tuple[int, int]]
 ) -> list[str]:
-    """The context of each reference at ``offsets`` (increasing) in the template ``data``.
+    """The context at each of ``offsets`` (increasing) in ``data``, the text as the
+    proxy will read it (the rendered output).
 
-    ``opaque`` are the spans of the references themselves (start, end), read
-    as plain word characters. An unknown format has one context, the word.
+    ``opaque`` are spans (start, end) read as one run of word characters: the
+    values being judged, so that one refused does not change what is read after
+    it. An unknown format has one context, the word.
     """
     if fmt not in RULES:
         return [WORD] * len(offsets)
@@ -212,7 +278,6 @@ _UNICODE_BLANK = (
 )
 _HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
 _COND_LINE = rb"\.(?:el)?if(?:[ \t]|$)"
-_PLAIN_REF = rb"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)"
 
 
 @lru_cache(maxsize=16)
@@ -239,9 +304,10 @@ class _Lexer:
         self.token_start = True  # at the start of a token (nginx, Caddy: '#' and quotes)
         self.line_start = True  # only blanks so far on this line (Apache: '#')
         self.marker = b""  # Caddy heredoc end marker
+        self.heredoc_end = -1  # where the open heredoc ends (-1: nowhere)
+        self.escaped = False  # Caddy: the comment being read escapes its line's end
         self.line_start_next = False
         self.words = 0  # tokens begun on this line (Caddy: which argument is this)
-        self.refs_only = False  # the token so far is references alone (all may be empty)
         self.plain = _plain(fmt)
         self.begin = 0  # where the current token's text begins
         self.no_close = len(data) + 1  # HAProxy: no '}' at or after this offset
@@ -256,20 +322,30 @@ class _Lexer:
             return COND
         if self.fmt == "caddy" and (
             (self.state == WORD and self.token_start and self.words == 1)
-            or (self.state == WORD and self.refs_only and self.words == 2)
             or (self.state in (DQ, BQ) and self.begin == offset and self.words == 2)
         ):
             return f"{self.state}+{MATCHER}"
+        if self.state == HEREDOC and self._ends_heredoc(offset):
+            return f"{HEREDOC}+{ENDS}"
         return self.state
+
+    def _ends_heredoc(self, offset: int) -> bool:
+        """Whether the opaque span at ``offset`` holds the end of the open heredoc."""
+        k = self.k
+        while k < len(self.opaque) and self.opaque[k][1] <= offset:
+            k += 1
+        if k == len(self.opaque) or self.opaque[k][0] > offset:
+            return False
+        return offset < self.heredoc_end <= self.opaque[k][1]
 
     def _skip_opaque(self) -> bool:
         while self.k < len(self.opaque) and self.opaque[self.k][1] <= self.pos:
             self.k += 1
-        if self.k < len(self.opaque) and self.opaque[self.k][0] == self.pos:
+        if self.k < len(self.opaque) and self.opaque[self.k][0] <= self.pos:
+            # (an escape before it may have stepped into it: it is skipped all the same)
             if self.token_start:
                 self.words += 1
                 self.begin = self.pos
-                self.refs_only = True
             self.pos = self.opaque[self.k][1]
             self.token_start = self.line_start = False
             return True
@@ -297,15 +373,17 @@ class _Lexer:
         if self.state == COMMENT:
             self._comment(limit)
         elif self.state == HEREDOC:
-            self._heredoc()
+            self._heredoc(limit)
         elif self.state in (DQ, SQ, BQ):
             self._quoted(self.data[self.pos])
         else:
-            self._word()
+            self._word(limit)
 
     def _comment(self, limit: int) -> None:
         data = self.data
         end = data.find(b"\n", self.pos, limit)
+        if self.fmt == "caddy" and data.find(b"\\", self.pos, limit if end < 0 else end) >= 0:
+            self.escaped = True  # Caddy: a backslash in a comment escapes the line's end
         if end < 0:
             self.pos = limit
         elif self.fmt == "apache" and data[end - 1 : end] in (b"\\", b"\r"):
@@ -321,12 +399,14 @@ class _Lexer:
     def _comment_ends(self) -> None:
         self.state = WORD
         self.token_start = self.line_start = True
+        if self.escaped:  # (Caddy) the line goes on: the next token is the next argument
+            self.escaped = False
+            return
         self.words = 0
 
-    def _word(self) -> None:
+    def _word(self, limit: int) -> None:
         data, i, fmt = self.data, self.pos, self.fmt
         c = data[i]
-        was, self.refs_only = self.refs_only, False  # a character, or a blank ending it
         if fmt == "caddy" and self._caddy_blank(i):
             return
         starts = self.token_start
@@ -347,27 +427,40 @@ class _Lexer:
             or (fmt == "apache" and self.line_start)
         ):
             self.state = COMMENT
-        elif (c in b"\"'" or (c == 0x60 and fmt == "caddy")) and (fmt == "haproxy" or starts):
+            self.words -= starts  # a comment is no token
+        elif c in (b'"`' if fmt == "caddy" else b"\"'") and (fmt == "haproxy" or starts):
             # HAProxy opens quotes anywhere; the others at the start of a token only.
+            # Caddy's quotes are '"' and '`' (a "'" is a character there).
             self.state = {0x22: DQ, 0x27: SQ, 0x60: BQ}[c]
             self.quote = c
+        elif c == 0x5C and fmt == "caddy" and starts and data[i + 1 : i + 2] in (b'"', b"`"):
+            # Caddy opens a quote at a token's start even after an escape; in double
+            # quotes the escape then takes the next character as it is.
+            self.quote = data[i + 1]
+            self.state, self.begin = (DQ if self.quote == 0x22 else BQ), i + 2
+            self.pos = i + 2 if self.state == BQ else min(i + 3, len(data))
         elif c == 0x5C:  # backslash: escapes the next character (Apache: a character)
-            self.pos = i + 1 if fmt == "apache" else i + 2
+            self.pos = i + 1 if fmt == "apache" or self._line_ends(i + 1) else i + 2
         elif fmt == "caddy" and c == 0x3C and starts and (m := _regex(_HEREDOC).match(data, i)):
             self.marker, self.state, self.pos = m.group(1), HEREDOC, m.end()
+            # Its text ends in the marker first where the marker first appears after
+            # its first character (Caddy 2.7's lexer), on any line, mid-line too.
+            found = data.find(self.marker, self.pos + 1)
+            self.heredoc_end = found + len(self.marker) if found >= 0 else -1
         elif fmt == "nginx" and (c in b";{" or (c == 0x7D and starts)):
             # nginx ends a word at ';' and '{' only; '}' is a token at a token's start,
             # and inside a word ("a}#") just a character.
             self.token_start = True
         elif c == 0x24 and data[i + 1 : i + 2] == b"{" and fmt in ("nginx", "haproxy"):
             self._dollar_brace(i)
-        elif fmt == "caddy" and c == 0x24 and (m := _regex(_PLAIN_REF).match(data, i)):
-            # Another reference, which may be empty: one after it may start the token.
-            self.pos, self.refs_only = m.end(), starts or was
         else:
-            m = self.plain.match(data, i)
+            m = self.plain.match(data, i, max(limit, i + 1))
             self.pos = m.end() if m is not None else i + 1
         self.line_start = self.line_start_next or (self.line_start and c in b" \t")
+
+    def _line_ends(self, i: int) -> bool:
+        """HAProxy reads line by line: a backslash does not escape the end of one."""
+        return self.fmt == "haproxy" and self.data[i : i + 1] in (b"\n", b"\r")
 
     def _token_begins(self, i: int) -> None:
         """A token begins at ``i``: count it (and see if it makes the line HAProxy's
@@ -416,19 +509,19 @@ class _Lexer:
         i, fmt = self.pos, self.fmt
         if c == 0x5C:
             # A backslash escapes in double quotes, and in nginx's single quotes too;
-            # in Apache's quotes it escapes only the quote that closes them.
+            # in Apache's quotes it pairs only with the closing quote or a backslash.
             if fmt == "apache" and self.state in (DQ, SQ):
-                self.pos = i + 2 if self.data[i + 1 : i + 2] == bytes([self.quote]) else i + 1
+                pair = self.data[i + 1 : i + 2] in (bytes([self.quote]), b"\\")
+                self.pos = i + 2 if pair else i + 1
                 return
             if self.state == DQ or (self.state == SQ and fmt == "nginx"):
-                self.pos = i + 2
+                self.pos = i + 1 if self._line_ends(i + 1) else i + 2
                 return
         if c == self.quote:
             self.state = WORD
             self.pos = i + 1
             # Apache and Caddy begin the next word right after a closing quote.
             self.token_start = fmt in ("apache", "caddy")
-            self.refs_only = False
             return
         if c == 0x24 and self.state == DQ and fmt == "haproxy" and self.data[i + 1 : i + 2] == b"{":
             self._dollar_brace(i)  # HAProxy expands ${NAME-default} in double quotes
@@ -438,11 +531,11 @@ class _Lexer:
             self.token_start = self.line_start = True
         self.pos = i + 1
 
-    def _heredoc(self) -> None:
-        data, i = self.data, self.pos
-        end = data.find(b"\n", i)
-        line = data[i : end if end >= 0 else len(data)]
-        if line.strip() == self.marker:
-            self.state = WORD
-            self.token_start = self.line_start = True
-        self.pos = len(data) if end < 0 else end + 1
+    def _heredoc(self, limit: int) -> None:
+        end = self.heredoc_end
+        if end < 0 or end > limit:
+            self.pos = max(limit, self.pos + 1)
+            return
+        # The token ends with the marker; the line goes on ("EOF 200": 200 is the
+        # next argument).
+        self.pos, self.state, self.token_start = max(end, self.pos), WORD, True

@@ -61,7 +61,11 @@ def _ends_with_plain_ref(text: str) -> bool:
     while text.endswith("\\\n"):  # bash joins lines first: "$A\\<newline>0" is $A0
         text = text[:-2]
     head = text.rstrip(string.ascii_letters + string.digits + "_")
-    return head.endswith("$") and head != text
+    if head == text:
+        return False
+    while head.endswith("\\\n"):  # and "$\\<newline>A" is $A
+        head = head[:-2]
+    return head.endswith("$")
 
 
 plain_refs = st.one_of(names.map(lambda n: f"${n}"), names.map(lambda n: f"${{{n}}}"))

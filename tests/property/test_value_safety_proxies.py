@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from hostgw.errors import TemplateError
 from hostgw.templates.expand import expand_bytes
-from tests.helpers import require_tool
+from tests.helpers import require_heredoc_caddy, require_tool
 
 pytestmark = pytest.mark.proxies
 
@@ -210,8 +210,8 @@ def _apache_words(line: str) -> list[str]:
             break
         if line[i] in "\"'":
             q, j = line[i], i + 1
-            while j < n and line[j] != q:
-                j += 2 if line[j] == "\\" else 1
+            while j < n and line[j] != q:  # a backslash pairs with the quote or a backslash
+                j += 2 if line[j] == "\\" and line[j + 1 : j + 2] in (q, "\\") else 1
             words.append(line[i : j + 1])
             i = j + 1
         else:
@@ -223,12 +223,12 @@ def _apache_words(line: str) -> list[str]:
     return words
 
 
-def read_caddy(text: str, tmp: Path) -> Any:
+def read_caddy(text: str, tmp: Path, caddy: str | None = None) -> Any:
     """``caddy adapt``'s JSON; None if Caddy refuses the Caddyfile."""
     conf = tmp / "Caddyfile"
     conf.write_text(text, encoding="utf-8", errors="surrogateescape")
     done = subprocess.run(
-        [require_tool("caddy"), "adapt", "--config", str(conf), "--adapter", "caddyfile"],
+        [caddy or require_tool("caddy"), "adapt", "--config", str(conf), "--adapter", "caddyfile"],
         capture_output=True,
         check=False,
         env={"HOME": str(tmp), "PATH": "/usr/bin:/bin"},
@@ -329,6 +329,9 @@ NGINX = {
         '    location /s{i} {{ return 200 "${{V}}:${{V}}"; }}\n',
         "    location /s{i} {{ set $x a${{V}}b; deny all; }}\n",
         "    location /s{i} {{ add_header X-D x${{V}} always; deny all; }}\n",
+        # after a reference that renders empty (E) or blank (F): the quote opens
+        '    location /s{i} {{ index ${{E}}" " ${{V}}; deny all; }}\n',
+        '    location /s{i} {{ index ${{F}}" " ${{V}}; deny all; }}\n',
     ],
 }
 HAPROXY = {
@@ -366,6 +369,8 @@ CADDY = {
         "\thandle /s{i} {{\n\t\theader X-C `${{V}}`\n\t\trespond 403\n\t}}\n",
         "\thandle /s{i} {{\n\t\t# note: ${{V}}\n\t\trespond 403\n\t}}\n",
         '\thandle /s{i} {{\n\t\trespond "${{V}}" 403\n\t}}\n',
+        "\thandle /s{i} {{\n\t\trespond ${{E}} ${{V}} 403\n\t}}\n",
+        "\thandle /s{i} {{\n\t\trespond${{F}}${{V}} 403\n\t}}\n",
     ],
 }
 
@@ -377,6 +382,8 @@ PROXIES = {
     "caddy": (CADDY, read_caddy, check_caddy),
 }
 COUNTS: dict[str, Counter[str]] = {fmt: Counter() for fmt in PROXIES}
+# The references beside the values that render empty (E) and blank (F).
+AROUND = {"E": "", "F": " "}
 
 
 def _config(spec: dict[str, Any], placed: list[tuple[int, int]]) -> str:
@@ -395,7 +402,7 @@ def test_benign_renderings_are_valid_configs(fmt: str, tmp_path: Path) -> None:
     property below would compare nothing)."""
     spec, _read, check = PROXIES[fmt]
     placed = list(enumerate(range(len(spec["shapes"]))))
-    env = {f"V{i}": "plain" for i, _ in placed}
+    env = {**AROUND, **{f"V{i}": "plain" for i, _ in placed}}
     text = b"".join(expand_bytes(_config(spec, placed).encode(), env, format=fmt)).decode()
     assert check(text, tmp_path), text
 
@@ -425,7 +432,7 @@ def test_no_accepted_value_changes_the_structure(fmt: str) -> None:
             counts["tried"] += 1
             one = _config(spec, [(i, shape)]).encode("utf-8", "surrogateescape")
             try:
-                expand_bytes(one, {f"V{i}": value}, format=fmt)
+                expand_bytes(one, {**AROUND, f"V{i}": value}, format=fmt)
             except TemplateError:
                 counts["refused"] += 1
                 continue
@@ -433,9 +440,9 @@ def test_no_accepted_value_changes_the_structure(fmt: str) -> None:
             env[f"V{i}"] = value
         counts["accepted"] += len(accepted)
         template = _config(spec, accepted).encode()
-        hostile = b"".join(expand_bytes(template, env, format=fmt))
+        hostile = b"".join(expand_bytes(template, {**AROUND, **env}, format=fmt))
         twins = {k: twin(v) for k, v in env.items()}
-        benign = b"".join(expand_bytes(template, twins, format=fmt))
+        benign = b"".join(expand_bytes(template, {**AROUND, **twins}, format=fmt))
         with tempfile.TemporaryDirectory() as tmp:
             seen_benign = read(benign.decode("utf-8", "surrogateescape"), Path(tmp))
             seen_hostile = read(hostile.decode("utf-8", "surrogateescape"), Path(tmp))
@@ -501,7 +508,10 @@ def test_a_caddy_placeholder_opened_in_a_comment_is_refused(tmp_path: Path) -> N
 _CADDY_SITE = '{\n\tadmin off\n\tauto_https off\n}\n:18082 {\n%s\trespond /admin "no" 403\n}\n'
 _APACHE_LOC = "<Location /s>\n%s  Require all denied\n</Location>\n"
 _HAPROXY_BACKEND = f"{HAPROXY['head']}backend b\n%s  http-request deny\n{HAPROXY['tail']}"
+_NGINX_SERVER = f"{NGINX['head']}%s{NGINX['tail']}"
+_APACHE_SPLIT = 'Define SPLIT "a b"\n'  # a define whose text Apache splits where it lands
 _MATCHER = {"V": "/public"}
+_RETURN = {"V": "always; return 200"}
 _SPLIT = {"V": '"a b c"'}  # a quote that joins words: the bare word's rule refuses it
 MISREAD: list[tuple[str, str, str, dict[str, str], list[str] | None]] = [
     # (id, format, template, values, --vars) -- each once accepted, and structure-changing
@@ -527,11 +537,37 @@ MISREAD: list[tuple[str, str, str, dict[str, str], list[str] | None]] = [
      _APACHE_LOC % "  DirectoryIndex index.html \\\r\n# ${V}\n", _SPLIT, None),
     ("apache-comment-joined-after-backslash", "apache",
      _APACHE_LOC % "  DirectoryIndex index.html\\\\\n# ${V}\n", _SPLIT, None),
+    ("apache-backslash-pair-in-quotes", "apache",
+     _APACHE_LOC % '  DirectoryIndex "a\\\\" ${V} "\n', {"V": "'a b'"}, None),
     ("apache-backslash-escapes-only-the-quote", "apache",
      _APACHE_LOC % '  DirectoryIndex "a\\\\" ${W} " ${V}\n', {"W": "w", **_SPLIT}, None),
     ("haproxy-own-default-holds-a-quote", "haproxy",
      _HAPROXY_BACKEND % '  http-request set-header X-A "${Q-"} # ${V}"\n',
      {"V": '" if { injected_fetch } #'}, ["V"]),
+    # A reference that renders empty (or blank) is not there for the proxy's reader:
+    ("nginx-quote-after-an-empty-value", "nginx",
+     _NGINX_SERVER % '    location /s { add_header X-E ${E}" " ${V}; deny all; }\n',
+     {"E": "", **_RETURN}, None),
+    ("nginx-quote-after-a-blank-value", "nginx",
+     _NGINX_SERVER % '    location /s { add_header X-E ${E}" " ${V}; deny all; }\n',
+     {"E": " ", **_RETURN}, None),
+    ("caddy-matcher-after-an-empty-argument", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond ${E} ${V} 403\n\t}\n", {"E": "", **_MATCHER}, None),
+    ("caddy-matcher-after-a-blank-value", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond${E}${V} 403\n\t}\n", {"E": " ", **_MATCHER}, None),
+    ("caddy-single-quote-is-a-character", "caddy",
+     _CADDY_SITE % "\theader X-A 'quoted\n\thandle /s {\n\t\trespond ${V} 403\n\t}\n",
+     _MATCHER, None),
+    ("caddy-escaped-quote-opens-a-quote", "caddy",
+     _CADDY_SITE % '\theader X-Q \\" "${V}"\n', {"V": "# comment"}, None),
+    ("caddy-backslash-in-a-comment-continues-the-line", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond # a\\b\n${V} 403\n\t}\n", _MATCHER, None),
+    # A '$' at a value's end makes "${" with the template's '{' after it:
+    ("nginx-dollar-before-a-brace", "nginx",
+     _NGINX_SERVER % "    location /s { add_header X-J ${V}{x} always; deny all; }\n",
+     {"V": "a$"}, None),
+    ("apache-dollar-before-a-brace", "apache",
+     _APACHE_SPLIT + _APACHE_LOC % "  DirectoryIndex ${V}{SPLIT}\n", {"V": "x$"}, None),
     ("any-default-renders-a-quote", "haproxy",
      _HAPROXY_BACKEND % '  http-request set-header X-A "${A:-\\"}${V}""\n',
      {"V": "x if { injected_fetch } #"}, None),
@@ -562,16 +598,59 @@ def test_misread_templates_refuse_the_value(
         return
     twins = {k: twin(v) for k, v in env.items()}
     benign = b"".join(expand_bytes(data, twins, format=fmt, selection=selection, raw=True))
-    read = read_caddy if fmt == "caddy" else read_apache
+    read = {"caddy": read_caddy, "apache": read_apache, "nginx": read_nginx}[fmt]
     seen_hostile, seen_benign = read(forced.decode(), tmp_path), read(benign.decode(), tmp_path)
     assert seen_benign is not None and seen_hostile is not None
     assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
 
 
-def test_a_value_in_a_haproxy_condition_cannot_change_it(tmp_path: Path) -> None:
+HEREDOC_MISREAD = [
+    # A heredoc ends where its text first ends in the marker ("EOF 200" too): the
+    # reference after it is a first argument again.
+    ("matcher-after-a-heredoc-closed-mid-line",
+     "\thandle /s {\n\t\trespond <<EOF\n\t\tbody\n\t\tEOF 200\n\t\trespond ${V} 403\n\t}\n",
+     _MATCHER),
+    # A value that holds the marker ends the heredoc: the rest is read as directives.
+    ("value-ends-the-heredoc",
+     "\thandle /s {\n\t\trespond <<abort\n\t\t${V}\n\t\tabort\n\t}\n", {"V": "xabort"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("template", "env"), [m[1:] for m in HEREDOC_MISREAD], ids=[m[0] for m in HEREDOC_MISREAD]
+)
+def test_values_cannot_change_a_caddy_heredoc(
+    tmp_path: Path, template: str, env: dict[str, str]
+) -> None:
+    # Judged by a Caddy that reads heredocs (2.7+; Debian 12's 2.6 has none).
+    caddy = require_heredoc_caddy()
+    data = (_CADDY_SITE % template).encode()
+    with pytest.raises(TemplateError, match="value contains"):
+        expand_bytes(data, env, format="caddy")
+    forced = b"".join(expand_bytes(data, env, format="caddy", raw=True)).decode()
+    twins = {k: twin(v) for k, v in env.items()}
+    benign = b"".join(expand_bytes(data, twins, format="caddy")).decode()
+    seen_hostile, seen_benign = (
+        read_caddy(forced, tmp_path, caddy),
+        read_caddy(benign, tmp_path, caddy),
+    )
+    assert seen_benign is not None and seen_hostile is not None
+    assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b'.if streq("${V}",prod)',
+        b'.if streq("${A:-$V}",prod)',  # a value in a default: judged as the form lands
+        b'  description x \\\n.if streq("${V}",prod)',  # no line goes on after a backslash
+    ],
+    ids=["plain", "in-a-default", "after-a-backslash-line"],
+)
+def test_a_value_in_a_haproxy_condition_cannot_change_it(tmp_path: Path, before: bytes) -> None:
     # Quotes do not protect a .if expression: a value can close the call and add
     # another. Forced through, haproxy takes the block the template never meant.
-    template = b'global\n.if streq("${V}",prod)\n  .notice "taken"\n.endif\n'
+    template = b"global\n" + before + b'\n  .notice "taken"\n.endif\n'
     hostile = {"V": "prod,prod) || streq(x"}
     with pytest.raises(TemplateError, match=r"which changes the condition in a \.if condition"):
         expand_bytes(template, hostile, format="haproxy")
