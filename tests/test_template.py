@@ -245,6 +245,15 @@ SAFETY = [
     ("nginx", "add_header X $V{x} always;", "a$", "'$'"),  # "${" keeps the '{' a word's
     ("nginx", "add_header X $V always;", "a$", None),
     ("nginx", 'add_header X "$V{x}" always;', "a$", None),  # nginx's variable: no structure
+    # In a default's word: judged where the value lands in the form's output.
+    ("nginx", 'add_header X "${A:-x$V}" always;', "a;b {c}", None),
+    ("nginx", "add_header X ${A:-x$V} always;", "a;b", "';'"),
+    ("nginx", "add_header X ${A:-$V}{x} always;", "a$", "'$'"),
+    ("nginx", "add_header X ${A:-$V} always;", "a$", None),
+    ("caddy", "respond ${A:-$V} 200", "/admin", "'/'"),
+    ("caddy", "header X ${A:-$V}", "/path", None),
+    ("haproxy", 'http-request set-header X "${A:-x$V}"', "a # b", None),
+    ("haproxy", ".if streq(${A:-x$V},x)", "a b", "' '"),
     ("haproxy", "server s1 $V:80 check", "10.0.0.1", None),
     ("haproxy", "server s1 127.0.0.1:$V ssl", "8443 # https", "'#'"),
     ("haproxy", "server s1 127.0.0.1:$V ssl", "8443\r", "'\\r'"),
@@ -288,6 +297,27 @@ def test_value_safety_depends_on_the_format_and_the_context(
     assert row[3] == "V" and row[4].startswith(f"value contains {refused}"), row
     assert "--raw V" in (caught.value.hint or "")
     assert expand_bytes(data, {"V": value}, format=fmt, raw=["V"])  # the explicit escape
+
+
+def test_an_escaped_reference_moves_where_the_values_after_it_land() -> None:
+    # With escape, each \\$A renders as $A, one byte shorter: the value after them is
+    # read at its place in the output (in the quotes), not four bytes later.
+    quoted = b'add_header X \\$A\\$A\\$A\\$A "${V}" x;\n'
+    out = expand_bytes(quoted, {"A": "a", "V": "ab;"}, format="nginx", escape=True)
+    assert b"".join(out) == b'add_header X $A$A$A$A "ab;" x;\n'
+
+    with pytest.raises(TemplateError) as caught:
+        expand_bytes(b"x \\${A} \\$A ${V};\n", {"A": "a", "V": "a;b"}, format="nginx", escape=True)
+    (row,) = caught.value.problems
+    assert row[1:4] == (1, 13, "V") and "';'" in row[4], row
+
+
+def test_a_value_in_an_error_message_is_judged_nowhere() -> None:
+    # ${U:?msg} writes no output: a suspect value in its message lands nowhere.
+    with pytest.raises(TemplateError) as caught:
+        expand_bytes(b"x ${U:?no $V} y;\n", {"V": "a;b"}, format="nginx")
+    (row,) = caught.value.problems
+    assert row[3] == "U" and row[4] == "no a;b", row
 
 
 def test_a_value_is_reported_once_when_its_form_also_writes_structure() -> None:

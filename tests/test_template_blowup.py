@@ -19,7 +19,7 @@ import pytest
 from hostgw.errors import TemplateError
 from hostgw.templates.expand import MAX_PROBLEMS, expand_bytes
 
-_ENV = {"A": "x", "BAD": "a;b", "OK": "v"}
+_ENV = {"A": "x", "BAD": "a;b", "OK": "v", "SUS": "a b"}
 
 SHAPES: list[tuple[str, Callable[[int], bytes], dict[str, object]]] = [
     ("repeated-unclosed-backslash", lambda n: b"${A:-x\\" * n, {}),
@@ -29,6 +29,14 @@ SHAPES: list[tuple[str, Callable[[int], bytes], dict[str, object]]] = [
     ("refused-values-on-one-line", lambda n: b"x $BAD " * n, {"format": "nginx"}),
     ("refused-values-in-quotes", lambda n: b'"$BAD" $BAD ' * n, {"format": "haproxy"}),
     ("nested-defaults", lambda n: b"${U:-${U:-${U:-$OK}}} " * n, {}),
+    # Suspect values that are accepted: the output is read again to judge each.
+    ("suspect-values-accepted", lambda n: b'"$SUS" ' * n, {"format": "haproxy"}),
+    ("suspect-values-in-defaults", lambda n: b'"${U:-x$SUS}" ' * n, {"format": "haproxy"}),
+    (
+        "suspect-values-escaped",
+        lambda n: b'\\$A "$SUS" ' * n,
+        {"format": "haproxy", "escape": True},
+    ),
     ("strict-braced", lambda n: b"${UNSET_NAME} ${host} " * n, {"strict": True}),
     ("multiline-defaults", lambda n: b"${U:-a;\nb} " * n, {"notes": []}),
     # nginx's lexer, reading up to a refused value: '${' unclosed, '}' inside words.

@@ -40,7 +40,7 @@ count), located (file:line:col NAME) and raised together as one
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from hostgw.errors import TemplateError
@@ -77,10 +77,11 @@ class _Problem(Record):
 class _Suspect(Record):
     """A value that may be refused, depending on where its reference lands."""
 
-    offset: int
+    offset: int  # the reference's, in the template
     name: str
     value: bytes
-    nested: bool  # inside an operator form's word: judged by the strictest context
+    form: int  # the template offset of the top-level reference whose output holds it
+    at: int  # where the value starts in that output
 
 
 # A verdict for a value that must be judged where it lands (see hostgw.templates.safety).
@@ -119,6 +120,7 @@ class _Resolver:
         raw: bool | frozenset[str],
         own: OwnValues,
         format: str | None,
+        judge_all: bool = False,
     ) -> None:
         self.env = env
         self.plain_names = plain_names
@@ -126,13 +128,16 @@ class _Resolver:
         self.no_empty = no_empty
         self.raw = raw
         self.format = format
-        self.judge_all = False  # every non-empty value is judged where it lands
+        self.judge_all = judge_all  # every non-empty value is judged where it lands
         self._own = own
         self._own_cache: Mapping[str, str] | None = None
         self.cache: dict[str, bytes | None] = {}
         self.problems: list[_Problem] = []
         self.total = 0  # problems found, kept or not
         self.suspects: list[_Suspect] = []
+        self._suspected: set[int] = set()  # their template offsets
+        self.form = 0  # the top-level reference being evaluated (its template offset)
+        self.base = 0  # where the reference being evaluated starts in that one's output
         self.values = _Values(self)  # plain-reference key -> value
         self.depth = 0  # inside how many operator-form words
         self.unlocated: dict[str, tuple[str, str]] = {}  # plain refs: name -> (reason, hint)
@@ -183,7 +188,7 @@ class _Resolver:
         if verdict is None:
             return value
         if verdict is _SUSPECT:
-            self._suspect(_Suspect(ref.start, ref.name, value, self.depth > 0))
+            self._suspect(_Suspect(ref.start, ref.name, value, self.form, self.base))
             return value
         return self.problem(ref.start, ref.name, *verdict)
 
@@ -198,7 +203,9 @@ class _Resolver:
                 return b""
             if kind == "-":
                 return self.expand(ref.word)
+            kept = len(self.suspects)  # a message is not output: nothing in it lands
             message = self.expand(ref.word).decode("utf-8", "replace")
+            del self.suspects[kept:]
             if not message:
                 message = "parameter null or not set" if ref.op[0] == ":" else "parameter not set"
             return self.problem(ref.start, ref.name, message, "")
@@ -230,58 +237,63 @@ class _Resolver:
             and _wrote_suspect(ref.word, self.format)
             and self._verdict(ref.name, output)
         ):
-            self._suspect(_Suspect(ref.start, ref.name, output, False))
+            self._suspect(_Suspect(ref.start, ref.name, output, ref.start, 0))
 
     def _suspect(self, suspect: _Suspect) -> None:
-        """Keep ``suspect``, once: a form's value judged as its whole output is one."""
-        last = self.suspects[-1] if self.suspects else None
-        if last is None or last.nested or suspect.nested or last.offset != suspect.offset:
+        """Keep ``suspect``, once per reference: a form's value that is also judged as
+        the form's whole output is one value."""
+        if suspect.offset not in self._suspected:
+            self._suspected.add(suspect.offset)
             self.suspects.append(suspect)
 
+    def evaluate_top(self, ref: Ref) -> bytes:
+        """:meth:`evaluate` a top-level reference (the values in its words are placed
+        in its output, for :meth:`judge_suspects`)."""
+        self.form, self.base = ref.start, 0
+        return self.evaluate(ref)
+
     def expand(self, word: tuple[bytes | Ref, ...]) -> bytes:
+        """A word's text, each reference in it evaluated where it starts in the output."""
         self.depth += 1
+        at = self.base
+        parts: list[bytes] = []
         try:
-            return b"".join(p if isinstance(p, bytes) else self.evaluate(p) for p in word)
+            for part in word:
+                if isinstance(part, bytes):
+                    text = part
+                else:
+                    self.base = at
+                    text = self.evaluate(part)
+                parts.append(text)
+                at += len(text)
+            return b"".join(parts)
         finally:
             self.depth -= 1
 
-    def landings(self, spans: Sequence[tuple[int, int]]) -> list[int]:
-        """The template offsets of the references whose place in the output the
-        judgment needs: each suspect's, or the operator form's a nested one is in."""
-        starts = [start for start, _ in spans]
-        return sorted(
-            {
-                starts[bisect_right(starts, s.offset) - 1] if s.nested else s.offset
-                for s in self.suspects
-            }
-        )
+    def landings(self) -> list[int]:
+        """The template offsets of the top-level references whose place in the output
+        the judgment needs: those whose output holds a suspect value."""
+        return sorted({s.form for s in self.suspects})
 
-    def judge_suspects(
-        self, text: bytes, placed: Mapping[int, tuple[int, int]], spans: Sequence[tuple[int, int]]
-    ) -> None:
+    def judge_suspects(self, text: bytes, placed: Mapping[int, int]) -> None:
         """Refuse each suspect value that could change the structure where it lands in
-        the output ``text`` (``placed``: template offset -> its span there). The output
-        is what the proxy reads: a reference that rendered empty is not there at all.
-        A suspect value is one opaque word there; a nested one (in an operator form's
-        word) is judged by the strictest context, or the form's own if stricter."""
-        starts = [start for start, _ in spans]
-        whole = {s.offset for s in self.suspects if not s.nested}
-        rows: list[tuple[int, _Suspect, tuple[int, int] | None]] = []
+        the output ``text`` (``placed``: a top-level reference's template offset -> where
+        its output starts there). The output is what the proxy reads: a reference that
+        rendered empty is not there at all. Each suspect value is one opaque word there,
+        a value in an operator form's word too, at its own place in the form's output
+        (unless the form's whole output is judged: then that is)."""
+        whole = {s.offset for s in self.suspects if s.form == s.offset}
+        rows: list[tuple[int, int, _Suspect]] = []
         for suspect in self.suspects:
-            if not suspect.nested:
-                rows.append((placed[suspect.offset][0], suspect, placed[suspect.offset]))
-                continue
-            form = starts[bisect_right(starts, suspect.offset) - 1]
-            if form not in whole:  # (else its whole output is judged where it lands)
-                rows.append((placed[form][0], suspect, None))
+            if suspect.form != suspect.offset and suspect.form in whole:
+                continue  # the value is judged as part of its form's whole output
+            start = placed[suspect.form] + suspect.at
+            rows.append((start, start + len(suspect.value), suspect))
         rows.sort(key=lambda row: row[0])
-        opaque = [span for _, _, span in rows if span is not None]
-        where = safety.contexts(text, self.format, [at for at, _, _ in rows], opaque)
-        for (_, suspect, span), landing in zip(rows, where, strict=True):
-            if span is None:
-                context, around = safety.nested(self.format, landing), (b"", b"")
-            else:
-                context, around = landing, safety.around(text, *span)
+        opaque = [(start, end) for start, end, _ in rows]
+        where = safety.contexts(text, self.format, [start for start, _ in opaque], opaque)
+        for (start, end, suspect), context in zip(rows, where, strict=True):
+            around = safety.around(text, start, end)
             found = safety.refusal(suspect.value, self.format, context, around=around)
             if found is not None:
                 char = describe_char(ord(found.char)) if len(found.char) == 1 else found.char
@@ -342,9 +354,15 @@ def expand_bytes(
     names = selection.plain(env)
     raw_set: bool | frozenset[str] = raw if isinstance(raw, bool) else frozenset(raw)
     resolver = _Resolver(
-        env, names, strict=strict, no_empty=no_empty, raw=raw_set, own=own, format=format
+        env,
+        names,
+        strict=strict,
+        no_empty=no_empty,
+        raw=raw_set,
+        own=own,
+        format=format,
+        judge_all=safety.judges_every(data, format),
     )
-    resolver.judge_all = safety.judges_every(data, format)
     warn = _Warnings(data, path, notes)
     atoms = scan(data, names, selection.wants)
     out, spans, forms = _render(data, atoms, resolver, warn, escape=escape, sink=sink)
@@ -354,10 +372,11 @@ def expand_bytes(
         for offset, name in strict_braced(data, env, spans):
             resolver.problem(offset, name, "is not set", _HINT_STRICT.format(name=name))
     if resolver.suspects:
-        wanted = resolver.landings(spans)
         again = scan(data, names, selection.wants)
-        text, placed = _replay(data, again, resolver.values, forms, escape=escape, wanted=wanted)
-        resolver.judge_suspects(text, placed, spans)
+        text, placed = _replay(
+            data, again, resolver.values, forms, escape=escape, wanted=resolver.landings()
+        )
+        resolver.judge_suspects(text, placed)
     if resolver.problems:
         raise template_error(data, path, resolver.problems, resolver.total)
     return out
@@ -392,10 +411,9 @@ def _render(
             if sink is not None and len(out) > 1:
                 _pass_on(out, sink)
             if escape:
-                _escaped_run(data, offset, atom, get, out)
-                continue
-            atom[1::2] = list(map(get, atom[1::2]))
-            out.append(b"".join(atom))
+                _run(data, offset, atom, get, out, escape=True)
+            else:
+                out.append(_joined(atom, get))
         elif isinstance(atom, bytes):
             out.append(atom)
         else:
@@ -404,7 +422,7 @@ def _render(
             if escape and _escaped(data, offset, out):
                 out.append(data[offset:end])
             elif isinstance(atom, Ref):
-                value = resolver.evaluate(atom)
+                value = resolver.evaluate_top(atom)
                 out.append(value)
                 resolver.judge_output(atom, value)
                 warn.check(atom)
@@ -415,6 +433,43 @@ def _render(
     return _to(sink, out), spans, forms
 
 
+def _joined(run: list[bytes], get: Callable[[bytes], bytes]) -> bytes:
+    """A literal run's text: its plain references (the odd items) replaced in place."""
+    run[1::2] = list(map(get, run[1::2]))
+    return b"".join(run)
+
+
+def _run(
+    data: bytes,
+    offset: int,
+    run: list[bytes],
+    get: Callable[[bytes], bytes],
+    out: list[bytes],
+    *,
+    escape: bool,
+    placed: dict[int, int] | None = None,
+    size: int = 0,
+) -> int:
+    """Append to ``out`` the parts of a literal run at template ``offset``, one by one:
+    with ``escape``, ``\\$NAME`` stays the text ``$NAME``; with ``placed``, where each
+    reference starts in the output (``size``: where the run does). The output's size
+    after it."""
+    pos = offset
+    for i, part in enumerate(run):
+        value = part
+        if i % 2:
+            if escape and _escaped(data, pos, out):
+                size -= 1
+            else:
+                value = get(part)
+            if placed is not None:
+                placed[pos] = size
+        out.append(value)
+        size += len(value)
+        pos += len(part)
+    return size
+
+
 def _replay(
     data: bytes,
     atoms: Iterable[tuple[int, Atom]],
@@ -423,46 +478,31 @@ def _replay(
     *,
     escape: bool,
     wanted: Sequence[int],
-) -> tuple[bytes, dict[int, tuple[int, int]]]:
+) -> tuple[bytes, dict[int, int]]:
     """The output again as one text (``atoms`` scanned again, ``values`` and ``forms``
-    as the render had them), and the span in it of each reference at a ``wanted``
-    template offset (sorted)."""
+    as the render had them), and where in it the output of each reference at a
+    ``wanted`` template offset (sorted) starts."""
+    get = values.__getitem__
     out: list[bytes] = []
     size = 0
-    placed: dict[int, tuple[int, int]] = {}
+    placed: dict[int, int] = {}
     form = iter(forms)
     for offset, atom in atoms:
         if isinstance(atom, list):
             end = offset + sum(map(len, atom))
             k = bisect_left(wanted, offset)
-            if not escape and (k == len(wanted) or wanted[k] >= end):
-                run = atom.copy()
-                run[1::2] = map(values.__getitem__, atom[1::2])
-                out.append(b"".join(run))
-                size += len(out[-1])
+            if escape or (k < len(wanted) and wanted[k] < end):
+                size = _run(data, offset, atom, get, out, escape=escape, placed=placed, size=size)
                 continue
-            pos = offset
-            for i, part in enumerate(atom):
-                value = part
-                if i % 2:
-                    if escape and _escaped(data, pos, out):
-                        size -= 1
-                    else:
-                        value = values[part]
-                    placed[pos] = (size, size + len(value))
-                out.append(value)
-                size += len(value)
-                pos += len(part)
+            out.append(_joined(atom, get))
         elif isinstance(atom, bytes):
             out.append(atom)
-            size += len(atom)
         else:
             if escape and _escaped(data, offset, out):
                 size -= 1
-            value = next(form)
-            placed[offset] = (size, size + len(value))
-            out.append(value)
-            size += len(value)
+            placed[offset] = size
+            out.append(next(form))
+        size += len(out[-1])
     return b"".join(out), placed
 
 
@@ -487,19 +527,6 @@ def _escaped(data: bytes, offset: int, out: list[bytes]) -> bool:
         i -= 1
     out[i] = out[i][:-1]
     return True
-
-
-def _escaped_run(
-    data: bytes, offset: int, atom: list[bytes], get: Callable[[bytes], bytes], out: list[bytes]
-) -> None:
-    """A literal run with plain references, where ``\\$NAME`` stays the text ``$NAME``."""
-    pos = offset
-    for i, part in enumerate(atom):
-        if i % 2 and not _escaped(data, pos, out):
-            out.append(get(part))
-        else:
-            out.append(part)
-        pos += len(part)
 
 
 _HINT_STRICT = (
@@ -585,7 +612,7 @@ def _locate(data: bytes, spans: list[tuple[int, int]], resolver: _Resolver) -> N
                 verdict = resolver.unlocated[name]
                 if verdict is _SUSPECT:
                     value = resolver.lookup(name) or b""
-                    resolver._suspect(_Suspect(m.start(), name, value, False))
+                    resolver._suspect(_Suspect(m.start(), name, value, m.start(), 0))
                 else:
                     resolver.problem(m.start(), name, *verdict)
         start = max(start, after)

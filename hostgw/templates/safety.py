@@ -104,26 +104,11 @@ _EFFECT_IN: dict[tuple[str | None, str, str], str] = {
     "before it reads the file (up to the next '}', comments included)",
     ("caddy", COMMENT, "\\"): "escapes the comment's line end, so the next line joins it",
 }
-# What "${" across a value's edge does, by format.
-_JOINED = {
-    "nginx": "so the '{' is part of a word and opens no block",
-    "haproxy": "which HAProxy expands from its own environment",
-    "apache": "which Apache expands from its defines and environment",
-}
 
 
 def rules(fmt: str | None) -> dict[str, bytes]:
     """The refused characters by context for ``fmt`` (None: unknown, the union)."""
     return RULES.get(fmt or "", RULES_UNKNOWN)
-
-
-def nested(fmt: str | None, landing: str = WORD) -> str:
-    """The context a value in an operator form's word is judged in: the strictest, as
-    its place in the form's output is not known (for Caddy, the start of a first
-    argument too); a HAProxy condition, if the form lands in one (``landing``)."""
-    if landing == COND:
-        return COND
-    return f"{WORD}+{MATCHER}" if fmt == "caddy" else WORD
 
 
 def around(text: bytes, start: int, end: int) -> tuple[bytes, bytes]:
@@ -165,9 +150,13 @@ class Refusal(Record):
 
 
 # Where "${" across a value's edge (its last '$' and a '{' after it, or a '$' before
-# its first '{') starts what the proxy reads as a variable: nginx's word ("${" keeps
-# the '{' in the word, so no block opens); HAProxy's and Apache's expansion.
-_JOINS = {"nginx": (WORD,), "haproxy": (WORD, DQ, COND), "apache": (WORD, DQ, SQ)}
+# its first '{') starts what the proxy reads as a variable, by format: the contexts,
+# and what it does there (for the message).
+_JOINS = {
+    "nginx": ((WORD,), "so the '{' is part of a word and opens no block"),
+    "haproxy": ((WORD, DQ, COND), "which HAProxy expands from its own environment"),
+    "apache": ((WORD, DQ, SQ), "which Apache expands from its defines and environment"),
+}
 
 
 def refusal(
@@ -201,7 +190,7 @@ def refusal(
         hits.sort()
     if not hits and value.endswith(b"\\"):
         hits = [(len(value) - 1, "\\")]
-    if not hits and context in _JOINS.get(fmt or "", ()):
+    if not hits and context in _JOINS.get(fmt or "", ((), ""))[0]:
         joined = _joined(value, fmt or "", context, around)
         if joined is not None:
             return joined
@@ -236,7 +225,7 @@ def _joined(value: bytes, fmt: str, context: str, around: tuple[bytes, bytes]) -
     return Refusal(
         ch,
         at,
-        f"makes '${{' with {side} in {_WHERE[context]} of {fmt}, {_JOINED[fmt]}",
+        f"makes '${{' with {side} in {_WHERE[context]} of {fmt}, {_JOINS[fmt][1]}",
         "change the value's first or last character, or the template's text beside "
         "the reference (or pass --raw NAME if it is meant to)",
     )

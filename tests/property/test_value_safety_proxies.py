@@ -332,6 +332,9 @@ NGINX = {
         # after a reference that renders empty (E) or blank (F): the quote opens
         '    location /s{i} {{ index ${{E}}" " ${{V}}; deny all; }}\n',
         '    location /s{i} {{ index ${{F}}" " ${{V}}; deny all; }}\n',
+        # in a default's word: judged where it lands in the form's output
+        '    location /s{i} {{ add_header X-N "${{A:-x${{V}}}}" always; deny all; }}\n',
+        "    location /s{i} {{ add_header X-O ${{A:-${{V}}y}} always; deny all; }}\n",
     ],
 }
 HAPROXY = {
@@ -346,6 +349,7 @@ HAPROXY = {
         "backend b{i}\n  # note: ${{V}}\n  http-request deny\n",
         "backend b{i}\n  server s{i} ${{V}}:8443 init-addr none ssl verify required "
         "ca-file /etc/ssl/certs/ca-certificates.crt\n  http-request deny\n",
+        'backend b{i}\n  http-request set-header X-N "${{A:-x${{V}}}}"\n  http-request deny\n',
     ],
 }
 APACHE = {
@@ -358,6 +362,7 @@ APACHE = {
         "<Location /s{i}>\n  # note: ${{V}}\n  Require all denied\n</Location>\n",
         "<Location /s{i}>\n  DirectoryIndex ${{V}}\n  Require all denied\n</Location>\n",
         '<Directory "/srv/${{V}}">\n  Require all denied\n</Directory>\n',
+        '<Location /s{i}>\n  Header set X-N "${{A:-x${{V}}}}"\n  Require all denied\n</Location>\n',
     ],
 }
 CADDY = {
@@ -369,8 +374,12 @@ CADDY = {
         "\thandle /s{i} {{\n\t\theader X-C `${{V}}`\n\t\trespond 403\n\t}}\n",
         "\thandle /s{i} {{\n\t\t# note: ${{V}}\n\t\trespond 403\n\t}}\n",
         '\thandle /s{i} {{\n\t\trespond "${{V}}" 403\n\t}}\n',
-        "\thandle /s{i} {{\n\t\trespond ${{E}} ${{V}} 403\n\t}}\n",
-        "\thandle /s{i} {{\n\t\trespond${{F}}${{V}} 403\n\t}}\n",
+        # (reverse_proxy reads a matcher first, then any number of upstreams: a value
+        # with blanks is more of them, not more arguments than the directive takes)
+        "\thandle /s{i} {{\n\t\treverse_proxy ${{E}} ${{V}} tail:81\n\t\trespond 403\n\t}}\n",
+        "\thandle /s{i} {{\n\t\treverse_proxy${{F}}${{V}} tail:81\n\t\trespond 403\n\t}}\n",
+        '\thandle /s{i} {{\n\t\trespond "${{A:-${{V}}}}" 403\n\t}}\n',
+        "\thandle /s{i} {{\n\t\tfile_server {{\n\t\t\tindex x ${{A:-${{V}}}}\n\t\t}}\n\t}}\n",
     ],
 }
 
@@ -568,6 +577,14 @@ MISREAD: list[tuple[str, str, str, dict[str, str], list[str] | None]] = [
      {"V": "a$"}, None),
     ("apache-dollar-before-a-brace", "apache",
      _APACHE_SPLIT + _APACHE_LOC % "  DirectoryIndex ${V}{SPLIT}\n", {"V": "x$"}, None),
+    # ... in a default's word too, which is judged at its own place in the output:
+    ("nginx-dollar-before-a-brace-in-a-default", "nginx",
+     _NGINX_SERVER % "    location /s { add_header X-J ${A:-${V}}{x} always; deny all; }\n",
+     {"V": "a$"}, None),
+    ("apache-dollar-before-a-brace-in-a-default", "apache",
+     _APACHE_SPLIT + _APACHE_LOC % "  DirectoryIndex ${A:-x${V}}{SPLIT}\n", {"V": "x$"}, None),
+    ("apache-brace-after-a-dollar-in-a-default", "apache",
+     _APACHE_SPLIT + _APACHE_LOC % "  DirectoryIndex ${A:-x$}${V}\n", {"V": "{SPLIT}"}, None),
     ("any-default-renders-a-quote", "haproxy",
      _HAPROXY_BACKEND % '  http-request set-header X-A "${A:-\\"}${V}""\n',
      {"V": "x if { injected_fetch } #"}, None),
