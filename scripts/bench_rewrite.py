@@ -1,6 +1,6 @@
 """Benchmark: ``hostgw rewrite`` against a naive ``sed -E`` on a ~10k-server nginx config.
 
-Run:  python scripts/bench_rewrite.py [--servers 10000] [--runs 9]
+Run:  python scripts/bench_rewrite.py [--servers 10000] [--runs 9] [--here]
       (with the Python that has hostgw installed, e.g. /tmp/v/bin/python)
 
 Writes a config with SERVERS server blocks (each with a mapped proxy_pass, a
@@ -11,7 +11,11 @@ alternating:
 * sed:    ``sed -E 's#//backend:8000([/;])#//172.17.0.1:18000\\1#g' in > out``
           (the naive replacement: it also rewrites comments and $variables)
 * hostgw: ``hostgw rewrite -m backend:8000=18000 -o out in`` (the real CLI,
-          interpreter start included),
+          interpreter start included), from a venv made for the run with
+          hostgw's wheel and click's, compiled, as an image installs them
+          (``--here``: this interpreter's venv, its bytecode compiled first;
+          without compiled bytecode every run would compile hostgw's
+          sources, as it does where ``PYTHONDONTWRITEBYTECODE`` is set),
 * the floors of any Python CLI: ``python -c pass`` and ``python -c 'import
   click'`` (hostgw's CLI is click),
 
@@ -25,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -62,16 +65,29 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def installed(base: Path, *, here: bool) -> Path:
+    """The python whose ``hostgw`` is timed: a fresh venv's, or (``here``) this one's."""
+    if not here:
+        from bench_startup import fresh_venv  # the same venv as the start-up figures
+
+        return fresh_venv(base)
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "hostgw")], check=True)
+    return Path(sys.executable)
+
+
 def main() -> None:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--here", action="store_true", help="time this interpreter's own venv")
     args = parser.parse_args()
 
-    hostgw = shutil.which("hostgw", path=str(Path(sys.executable).parent)) or "hostgw"
     env = {**os.environ, "HOSTGW_IP": "172.17.0.1"}
     with tempfile.TemporaryDirectory(prefix="hostgw-bench-") as tmp:
+        python = installed(Path(tmp), here=args.here)
+        hostgw = str(python.with_name("hostgw"))
         src = Path(tmp) / "nginx.conf"
         text = make_config(args.servers)
         src.write_text(text)
@@ -94,8 +110,8 @@ def main() -> None:
                 str(out_hgw),
                 str(src),
             ],
-            "python": [sys.executable, "-c", "pass"],
-            "click": [sys.executable, "-c", "import click"],
+            "python": [str(python), "-c", "pass"],
+            "click": [str(python), "-c", "import click"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for argv in commands.values():  # warm the page cache and the .pyc files
@@ -131,6 +147,7 @@ def main() -> None:
         f"{len(result.changes)} targets rewritten, {len(result.notes)} warnings, "
         f"{args.runs} runs (median, ratio to sed)"
     )
+    print("hostgw: " + ("this venv, compiled" if args.here else "a fresh venv with its wheel"))
     rows = [
         ("sed -E", "sed", f"also rewrote {wrong} comments/variables it should not have"),
         (

@@ -449,3 +449,47 @@ def test_filter_is_the_posix_ere_awk_reads(regex: str) -> None:
         selection = Selection.of(filter=regex)
     ours = {n for n in FILTER_NAMES if n in selection.plain(FILTER_NAMES)}
     assert ours == set(awk.stdout.split()) - {"HOSTGW_IP", "HOSTGW_IP6", "HOSTGW_HOST"}
+
+
+# Pieces of a long template: plain references only, and operator forms too (one in
+# a form that another form's default holds, one unset, one of a name not selected).
+PLAIN_PIECE = b"proxy_pass http://${HOSTGW_IP}:81; set $x $host; # $HOSTGW_IP\n"
+FORMS_PIECE = b"a ${HOSTGW_IP:-d} ${UNSET:-${HOSTGW_IP}x} ${UNSET-} ${X:+y} $HOSTGW_IP\n"
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("plain", "forms"), ("forms", "plain"), ("plain", "forms", "plain")],
+    ids="-then-".join,
+)
+def test_a_long_template_renders_as_its_pieces_do(order: tuple[str, ...]) -> None:
+    """Split in chunks of 256 KiB, a template whose operator forms start late (or
+    early) renders as its lines do one by one: the quick split of the plain chunks
+    and the full split of those with forms agree."""
+    from hostgw.templates import syntax
+
+    env = {"HOSTGW_IP": "10.0.0.1", "X": "1"}
+    pieces = {"plain": PLAIN_PIECE, "forms": FORMS_PIECE}
+    blocks = [pieces[kind] * (3 * syntax._CHUNK // len(pieces[kind])) for kind in order]
+    whole = b"".join(expand_bytes(b"".join(blocks), env))
+    one = {kind: b"".join(expand_bytes(piece, env)) for kind, piece in pieces.items()}
+    repeats = [len(block) // len(pieces[kind]) for kind, block in zip(order, blocks, strict=True)]
+    assert whole == b"".join(one[kind] * n for kind, n in zip(order, repeats, strict=True))
+    assert one["forms"] == b"a 10.0.0.1 10.0.0.1x  y 10.0.0.1\n"
+
+
+def test_the_quick_split_sees_every_operator_form_head() -> None:
+    """Where the full pattern finds an operator form, the quick one leaves a ``${``
+    piece; where it finds none, both split alike."""
+    from hostgw.templates.syntax import pattern_for
+
+    names = frozenset({"HOSTGW_IP", "A"})
+    full, quick = pattern_for(names), pattern_for(names, quick=True)
+    for text in [PLAIN_PIECE, FORMS_PIECE, b"${A}${AB:-}${#A}${!A}$A${A}x${a-}", b"${ A:-x}"]:
+        parts = full.split(text)
+        heads = parts[2::3]
+        del parts[2::3]
+        fast = quick.split(text)
+        assert (b"${" in fast[1::2]) == any(heads), text
+        if not any(heads):
+            assert fast == parts, text

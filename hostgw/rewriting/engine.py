@@ -82,8 +82,7 @@ class _Places:
 
     def __getitem__(self, index: int) -> tuple[int, int]:
         if self._found is None:
-            at = Locator(self._text).at
-            self._found = [at(offset) for offset in self._offsets]
+            self._found = Locator(self._text).many(self._offsets)
         return self._found[index]
 
 
@@ -197,8 +196,7 @@ class Editor:
 
     def _places(self, offsets: Iterable[int]) -> list[tuple[int, int]]:
         """``(line, col)`` of increasing ``offsets``."""
-        at = Locator(self.text).at
-        return [at(offset) for offset in offsets]
+        return Locator(self.text).many(offsets)
 
     # -- notes ---------------------------------------------------------------
     def mentions(self, raw: str) -> bool:

@@ -130,14 +130,14 @@ def _read(editor: Editor, path: str | None) -> tuple[list[Found], list[Found], s
     names: set[str] = set()
     # st: (start, name, args start, args, end, block, in stream)
     for found in batches(editor.text, path=path, runs=runs):
-        targets += [
-            st
-            for st in found
-            if st[4] == ";" and (st[1] in _PASS or (st[1] == "server" and st[5] == "upstream"))
-        ]
-        values += [st for st in found if st[4] == ";" and (st[1] == "set" or st[5] in _VALUES)]
         for st in found:
-            if st[4] == "{" and st[1] == "upstream":
+            name, end, block = st[1], st[4], st[5]
+            if end == ";":
+                if name in _PASS or (name == "server" and block == "upstream"):
+                    targets.append(st)
+                if name == "set" or block in _VALUES:
+                    values.append(st)
+            elif end == "{" and name == "upstream":
                 first = arguments(st[3], 0)
                 if first:
                     names.add(first[0].value.lower())

@@ -249,28 +249,24 @@ def batches(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statem
             # Matches are taken while each starts where the last ended: the
             # first that does not (or is empty) is where a statement could
             # not be read, and searching on for the next would be wasted.
-            found = []
+            found: list[Found] = []
             end = pos
             for bulk in runs.bulk.finditer(text, pos, stop):
                 start, after = bulk.span()
                 if start != end or after == end:
                     break
-                found.append((after, bulk.groups()))
                 end = after
+                a, b, c = bulk.groups()
+                if a is not None:
+                    at = after - len(c) - len(b)
+                    found.append(_found(Found, (at - len(a), a, at, b, c, None, False)))
             if end > pos:
                 closes = count("}", pos, end)
                 if closes > depth and _below_zero(text, pos, end, depth):
                     runs = None  # read on statement by statement, to the error
                     continue
                 depth += count("{", pos, end) - closes
-                yield [
-                    _found(
-                        Found,
-                        (e - len(c) - len(b) - len(a), a, e - len(c) - len(b), b, c, None, False),
-                    )
-                    for e, (a, b, c) in found
-                    if a is not None
-                ]
+                yield found
                 pos = end
             # Where the window stops at a statement it could not read (read
             # below), the next window is small; where the window's end cut a

@@ -37,7 +37,11 @@ _WORD_TEXT = re.compile(rb"[^\\$}`\"']+")
 _FORMAT_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 # ${NAME followed by an operator character, or ${#NAME / ${!NAME: an operator form,
 # supported or not. Group 2 holds the name with its operator character or prefix.
-_OP_BRANCH = rb"\{(?=([#!][A-Za-z_]|[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[]))\2"
+_OP_FORM = rb"[#!][A-Za-z_]|[A-Za-z_][A-Za-z0-9_]*[-:+?=#%/^,@\[]"
+_OP_BRANCH = rb"\{(?=(" + _OP_FORM + rb"))\2"
+# The same head, matched as "${" alone: what a quick split leaves where a form starts.
+_OP_SEEN = rb"\{(?=" + _OP_FORM + rb")"
+_OP_HEAD = b"${"
 # After '$' in a word, what bash would expand (special parameters, digits, $( $[ $' $"),
 # or the end of the text: errors. Any other character leaves the '$' as text.
 _DOLLAR_SPECIAL = frozenset(b"*@#?-$!0123456789([{'\"") | {-1}
@@ -421,14 +425,20 @@ def _trie(words: Iterable[bytes]) -> bytes:
 
 
 @lru_cache(maxsize=32)
-def pattern_for(names: frozenset[str]) -> re.Pattern[bytes]:
+def pattern_for(names: frozenset[str], *, quick: bool = False) -> re.Pattern[bytes]:
     """Group 1: a selected plain reference or an operator-form head; group 2: its name
-    (operator forms only)."""
+    (operator forms only).
+
+    ``quick``: group 1 only, an operator form's head matched as ``${`` alone. It
+    splits where the full pattern does, with fewer pieces, and a text with no
+    ``${`` piece holds no operator form.
+    """
+    op = _OP_SEEN if quick else _OP_BRANCH
     if names:
         trie = _trie(sorted(n.encode("ascii") for n in names))
-        body = rb"\{(?:" + trie + rb")\}|" + _OP_BRANCH + rb"|(?:" + trie + rb")(?![A-Za-z0-9_])"
+        body = rb"\{(?:" + trie + rb")\}|" + op + rb"|(?:" + trie + rb")(?![A-Za-z0-9_])"
     else:
-        body = _OP_BRANCH
+        body = op
     return re.compile(rb"(\$(?:" + body + rb"))")
 
 
@@ -447,13 +457,22 @@ def scan(
     with plain references at its odd indexes.
     """
     split = pattern_for(names).split
+    quick: Callable[[bytes], list[bytes]] | None = pattern_for(names, quick=True).split
     n, pos = len(data), 0
     while pos < n:
         # Cut right before a '$': no reference spans the cut, and the one before
         # it ends there as it would in the whole text. (A file may be one line.)
         end = data.find(b"$", pos + _CHUNK)
         end = n if end < 0 else end
-        parts = split(data[pos:end])
+        chunk = data[pos:end]
+        if quick is not None:
+            fast = quick(chunk)
+            if _OP_HEAD not in fast[1::2]:
+                yield pos, fast
+                pos = end
+                continue
+            quick = None  # a text with operator forms: the full split from here on
+        parts = split(chunk)
         heads = parts[2::3]
         del parts[2::3]
         if heads.count(None) == len(heads):
