@@ -195,6 +195,26 @@ def test_forms_hostgw_does_not_expand_are_errors_for_selected_names(
     assert expand(template, env, vars="OTHER", own={}) == template
 
 
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("x ${A:-${B@}}", "unsupported expansion '${B@...}'"),
+        ("x ${A:-$\\\n{B@}}", "unsupported expansion '${B@...}'"),
+        ("x ${A:-$\\\n\\\n{B@}}", "unsupported expansion '${B@...}'"),
+        ("x ${A:-$\\\n{B\n}", "unsupported expansion '${B\\n...}'"),
+        ("x ${A:-$\\\n{\x01}}", "unsupported '${\\x01': expected a name"),
+    ],
+    ids=["nested", "after-a-backslash-newline", "after-two", "newline-after-name", "control"],
+)
+def test_a_nested_form_is_named_at_its_dollar_on_one_line(template: str, reason: str) -> None:
+    """Where bash joins ``$\\<newline>{`` into ``${``, the error is at the ``$``, and a
+    newline or control character in the message is escaped."""
+    with pytest.raises(TemplateError) as caught:
+        expand(template, {}, vars="A B", own={}, path="t")
+    problem = caught.value.problems[0]
+    assert (problem[1], problem[2], problem[4]) == (1, 8, reason)
+
+
 def test_bytes_api_keeps_any_encoding_and_returns_chunks() -> None:
     data = b"\xff\xfe $A ${B:-\xe9}\n" * 3
     chunks = expand_bytes(data, {"A": "\udcff"}, own={})  # surrogateescape: the byte 0xff

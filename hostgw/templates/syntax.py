@@ -367,7 +367,12 @@ class _Parser:
         d = data[k] if k < len(data) else -1
         if d == 0x7B:
             _flush(text, parts)
-            ref = self.braced(k - 1)  # as if the '$' were right before the '{'
+            try:
+                ref = self.braced(k - 1)  # as if the '$' were right before the '{'
+            except _ParseError as exc:
+                if exc.offset == k - 1:  # the form itself: named at its '$'
+                    exc.offset = i
+                raise
             parts.append(ref if k == i + 1 else ref.replace(start=i))
             return ref.end
         m = _CONTINUED_NAME_AT.match(data, i + 1)
@@ -400,9 +405,13 @@ def _head_name(data: bytes, start: int, head: bytes) -> str:
 
 
 def _peek(data: bytes, i: int) -> str:
-    """The character at ``i`` (two if it is ':'), for messages."""
+    """The character at ``i`` (two if it is ':'), for messages: a control character
+    escaped (``\\n``), so the message stays on its line."""
     width = 2 if data[i : i + 1] == b":" else 1
-    return data[i : i + width].decode("utf-8", "replace")
+    return "".join(
+        c if c.isprintable() else repr(c)[1:-1]
+        for c in data[i : i + width].decode("utf-8", "replace")
+    )
 
 
 def _trie(words: Iterable[bytes]) -> bytes:
