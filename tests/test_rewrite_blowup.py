@@ -55,6 +55,9 @@ REWRITES: list[tuple[str, str, Callable[[int], str]]] = [
     ("nginx-long-comments", "nginx", lambda n: "a_by_lua_block {\n" + "--[=[ } ]=]\n" * n + "}\n"),
     ("caddy-continued-words", "caddy", lambda n: "x {\n reverse_proxy a:1 " + "\\ " * n + "\n}\n"),
     ("haproxy-long-word", "haproxy", lambda n: "backend b\n server s " + "a" * n + "\n"),
+    # Blocks the reader keeps a stack of, nested (nginx refuses it; the reader reads on).
+    ("nginx-nested-maps", "nginx", lambda n: "map $a $b {\n" * n + "x backend;\n" + "}\n" * n),
+    ("nginx-nested-upstreams", "nginx", lambda n: "upstream u {\n" * n + "x;\n" + "}\n" * n),
 ]
 
 

@@ -26,6 +26,34 @@ HAPROXY = [
         "backend b\n  server s 172.17.0.1:19000 check\n",
     ),
     ("no-port-port-rule", "backend b\n  server s backend\n", "backend b\n  server s backend\n"),
+    # HAProxy splits lines at LF only, words at space, tab, VT and FF; a CR ends a line's
+    # reading: a comment goes on past a form feed or U+2028, a line's rest after a CR
+    # is not read, and a form feed separates words.
+    (
+        "comment-past-a-form-feed",
+        "backend b\n  server s1 a:1 # was\fserver s2 backend:8000\n",
+        "backend b\n  server s1 a:1 # was\fserver s2 backend:8000\n",
+    ),
+    (
+        "comment-past-a-line-separator",
+        "backend b\n  server s1 a:1 # was\u2028server s2 backend:8000\n",
+        "backend b\n  server s1 a:1 # was\u2028server s2 backend:8000\n",
+    ),
+    (
+        "nothing-after-a-cr",
+        "backend b\n  server s1 a:1\rserver s2 backend:8000\n",
+        "backend b\n  server s1 a:1\rserver s2 backend:8000\n",
+    ),
+    (
+        "form-feed-between-words",
+        "backend b\n  server s1\fbackend:8000 check\n",
+        "backend b\n  server s1\f172.17.0.1:18000 check\n",
+    ),
+    (
+        "crlf",
+        "backend b\r\n  server s1 backend:8000\r\n",
+        "backend b\r\n  server s1 172.17.0.1:18000\r\n",
+    ),
     (
         "template",
         "backend b\n  server-template w 1-3 api:80 check\n",

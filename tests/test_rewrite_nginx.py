@@ -212,6 +212,26 @@ def test_skipped_targets_that_mention_a_mapped_host_warn(text: str, needle: str)
     assert any(needle in n.message for n in result.notes), result.notes
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        "map $host $y { default x; proxy_pass http://backend:8000; }",
+        "geo $y { default 0; grpc_pass backend:8000; }",
+        "types { proxy_pass backend:8000; }",
+    ],
+    ids=["map", "geo", "types"],
+)
+def test_an_entry_named_like_a_target_directive_is_no_target(block: str) -> None:
+    """In map, geo and types blocks an entry is a key (or a type), not
+    a directive: one named proxy_pass is not rewritten (nginx reads it as an entry)."""
+    text = f"http {{ {block} server {{ location / {{ proxy_pass http://backend:8000; }} }} }}"
+    result = rewrite(text, MAP, format="nginx", gateway=GW)
+    assert result.text == text.replace(
+        "{ proxy_pass http://backend:8000; } } }", "{ proxy_pass http://172.17.0.1:18000; } } }"
+    )
+    assert len(result.changes) == 1
+
+
 def test_unused_rules_are_reported() -> None:
     result = rewrite("proxy_pass http://backend:8000;", MAP, format="nginx", gateway=GW)
     assert [r.spec for r in result.unused] == ["api=19000", "php:9000=[fd00::7]:9001"]
@@ -321,3 +341,35 @@ def test_lexer_offsets_and_quotes() -> None:
     assert [("x { " + text)[t.start : t.start + len(t.raw)] for t in st.args] == [
         t.raw for t in st.args
     ]
+
+
+def test_a_lua_string_does_not_go_on_past_an_escaped_newline() -> None:
+    """ngx_lua's lexer ends no string at a backslash-newline, so where the block ends
+    is not what a string that goes on would say: hostgw stops there, with the place,
+    rather than read the lines after it as Lua (and miss the target nginx reads)."""
+    text = (
+        'location / {\ncontent_by_lua_block {\nngx.say("\\\n}"proxy_pass" '
+        'http://backend:8000; location /x { #")\n}\n}\n'
+    )
+    with pytest.raises(RewriteError, match=r"x:3:9: unclosed string in Lua block"):
+        rewrite(text, MAP, format="nginx", gateway=GW, path="x")
+    ok = 'content_by_lua_block {\nngx.say("a\\"b}")\n}\nproxy_pass http://backend:8000;\n'
+    assert rewrite(ok, MAP, format="nginx", gateway=GW).text.endswith(
+        "proxy_pass http://172.17.0.1:18000;\n"
+    )
+
+
+def test_an_upstream_is_named_only_by_targets_of_its_own_context() -> None:
+    """A stream upstream is no name for an http proxy_pass (nginx's http side looks
+    the host up), and an http one none for stream: each context has its own."""
+    text = (
+        "stream { upstream backend { server 127.0.0.1:9000; } server { proxy_pass backend; } }\n"
+        "http { server { location / { proxy_pass http://backend; } } }\n"
+    )
+    result = rewrite(text, ["backend=18000"], format="nginx", gateway=GW)
+    assert "proxy_pass http://172.17.0.1:18000;" in result.text
+    assert "server { proxy_pass backend; }" in result.text
+    assert [n.line for n in result.notes] == [1]  # the stream one names its upstream
+    http_named = text.replace("stream { upstream backend", "http { upstream backend", 1)
+    again = rewrite(http_named, ["backend=18000"], format="nginx", gateway=GW)
+    assert "proxy_pass http://backend;" in again.text  # now it names the http upstream

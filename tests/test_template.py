@@ -297,6 +297,29 @@ SAFETY = [
     ("caddy", "reverse_proxy $V", "a:80 b:80", None),
     ("caddy", "# $V\nrespond 403", "{$'x'", "'{'"),
     ("caddy", "# $V\nrespond 403", "a } # 'b' \"c\" `d`", None),
+    # What a value's first word becomes where it lands:
+    ("caddy", "reverse_proxy $V", " /public/* 127.0.0.1:9000", "'/'"),  # a blank, a matcher
+    ("caddy", "reverse_proxy $V", "\u00a0/x b:80", "'/'"),  # Caddy's Unicode blank
+    ("caddy", "reverse_proxy a:80 $V", "/x", None),  # not the first argument
+    ("caddy", "respond$V 403", " /admin", "'/'"),  # the value ends the directive's name
+    ("caddy", "$V 403", "respond /admin", "'/'"),  # its second word is the first argument
+    ("caddy", "$V 403", "respond", None),
+    ("caddy", "$V {\n\trespond hi\n}", "(evil)", "'('"),  # a snippet, not a site
+    ("caddy", "$V {\n\trespond hi\n}", "a.example b.example", None),
+    ("caddy", "respond {$V} 200", "$HOME", "'$'"),  # "{$HOME}": Caddy's environment
+    ("caddy", "respond x$V 200", "$HOME", None),
+    ("haproxy", "global\n    $V\n", ".if 0", "'.'"),  # a conditional block's line
+    ("haproxy", "global\n    $V\n", "  .endif", "'.'"),
+    ("haproxy", "global\n    $V\n", "maxconn 100", None),
+    ("haproxy", "global\n    x$V\n", ".if", None),
+    ("haproxy", "global\n    maxconn $V\n", ".5", None),
+    ("apache", "<Location />\n    $V Require all denied\n</Location>", "#", "'#'"),
+    ("apache", "<Location />\n    $V Require all denied\n</Location>", " #x", "'#'"),
+    ("apache", "DirectoryIndex $V", "#x", None),  # '#' within a line is a character
+    ("apache", "Define G '$V'", 'hi" "env=NOPE', 'a quote (")'),  # put as it is at ${G}
+    ("apache", 'define G "$V"', "a b", "' '"),
+    ("apache", "Define G $V", "hi", None),
+    ("apache", '# Define G $V\nDirectoryIndex "$V"', "a b", None),
     (None, "x $V y", "a;b", "';'"),
     (None, "x $V y", "$HOME and /path", None),
     (None, "x $V y", "a\\", "'\\\\'"),

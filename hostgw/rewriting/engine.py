@@ -225,13 +225,15 @@ class Editor:
         bare_default: int | None = None,
         portless_is_name: bool = False,
         sep: str = "://",
+        names: frozenset[str] | None = None,
     ) -> str | None:
         """Consider the token ``raw`` at ``start`` as a proxy target.
 
         ``schemes`` maps each allowed scheme to its default port; ``bare``
         allows ``host:port`` with no scheme, whose missing port is
         ``bare_default``. With ``portless_is_name`` a target that has no port
-        and no default names a group (an nginx upstream), not a host.
+        and no default names a group (an nginx upstream), not a host; ``names``
+        are the groups it may name (None: :attr:`names`).
         Returns the new ``host:port`` when the target is rewritten.
         """
         if raw[:1] in "\"'" and len(raw) >= 2 and raw[-1] == raw[0]:
@@ -257,7 +259,7 @@ class Editor:
             self.note_if_mentioned(start, raw, "uses variables or is not a literal host:port")
             return None
         scheme, host, port, hs, he = found
-        if port is None and host.lower() in self.names:
+        if port is None and host.lower() in (self.names if names is None else names):
             self.note(
                 start,
                 f"not rewritten: {raw!r} names an upstream block; map the "

@@ -9,8 +9,9 @@ is changed with it (``ipv6@[::1]:8000`` becomes ``ipv4@172.17.0.1:18000``).
 ``unix@``, ``abns@``, ``fd@`` and the like, relative ports (``+1000``), port
 ranges and ``${VAR}`` are left alone. A server without a port inherits the
 client's port, so only a rule for any port (``--map backend=18000``)
-matches it. Lines are split as HAProxy does: whitespace separates words,
-quotes and backslashes group, ``#`` outside quotes starts a comment.
+matches it. Lines are split as HAProxy does: lines at LF only; space, tab,
+vertical tab and form feed separate words; quotes and backslashes group;
+``#`` outside quotes starts a comment, and a CR ends what is read of a line.
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ _SECTIONS = frozenset(
         "acme",
     )
 )
-_WORD = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"?|'[^']*'?|\\.|[^\s#\"'\\])+|(?P<c>#)")
+_WORD = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"?|'[^']*'?|\\.|[^ \t\v\f\r\n#\"'\\])+|(?P<c>[#\r])")
 _KEEP_PREFIX = ("ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@")
 # The first word of a line, when it is plain (no quote or escape in it).
-_HEAD = re.compile(r"[ \t]*([^\s#\"'\\]+)(?=[\s#]|\Z)")
+_HEAD = re.compile(r"[ \t\v\f]*([^ \t\v\f\r\n#\"'\\]+)(?=[ \t\v\f\r\n#]|\Z)")
 
 
 def words(line: str, offset: int = 0) -> Iterator[tuple[int, str]]:
-    """``(offset, raw word)`` for each word of one line, up to a comment."""
+    """``(offset, raw word)`` for each word of one line, up to a comment (or a CR)."""
     for m in _WORD.finditer(line):
         if m.group("c") is not None:
             return
@@ -61,9 +62,10 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
     text = editor.text
     section = ""
     pos = 0
-    for line in text.splitlines(keepends=True):
-        start = pos
-        pos += len(line)
+    while pos < len(text):
+        start, end = pos, text.find("\n", pos)
+        pos = len(text) if end < 0 else end + 1
+        line = text[start:pos]
         head = _HEAD.match(line)
         if head is not None:
             keyword = head.group(1)

@@ -46,6 +46,8 @@ _PASS: dict[str, dict[str, int | None]] = {
 }
 # Blocks whose every entry may hide a target (warned about, never rewritten).
 _VALUES = frozenset(("map", "geo", "split_clients"))
+# Blocks whose entries are no directives: an entry named proxy_pass is a key or a type.
+_ENTRIES = _VALUES | {"types"}
 _PLAIN_FIRST = re.compile(r"[ \t\r\n]*([^ \t\r\n;{}\"'\\#]+)(?:[ \t\r\n]|\Z)")
 _NOT_PLAIN = re.compile(r"[{}\"'\\#]")
 _WORDS = re.compile(r"[^ \t\r\n]+")
@@ -100,18 +102,25 @@ def rewrite(editor: Editor, *, path: str | None = None) -> None:
 
 def _rewrite(editor: Editor, path: str | None) -> None:
     targets, values, names = _read(editor, path)
-    if names:
-        editor.names = editor.names | names
+    # An http target names the http upstreams, a stream one the stream ones (and either
+    # those of other files, whose context is not known here).
+    known = {stream: editor.names | found for stream, found in names.items()}
     target = editor.target
     for st in targets:
         first = _first(st.args, st.args_start)
         if first is None:
             continue
-        schemes = _PASS.get(st.name)
+        schemes, upstreams = _PASS.get(st.name), known[st.stream]
         if schemes is None:  # a server of an upstream
-            target(*first, schemes=_NONE, bare=True, bare_default=None if st.stream else 80)
+            target(
+                *first,
+                schemes=_NONE,
+                bare=True,
+                bare_default=None if st.stream else 80,
+                names=upstreams,
+            )
         else:
-            target(*first, schemes=schemes, bare=True, portless_is_name=True)
+            target(*first, schemes=schemes, bare=True, portless_is_name=True, names=upstreams)
     warned: dict[tuple[str, str], list[tuple[int, str]]] = {}  # per statement text
     for st in values:
         key = (st.name, st.args)
@@ -122,25 +131,30 @@ def _rewrite(editor: Editor, path: str | None) -> None:
             editor.note(st.start + offset, message)
 
 
-def _read(editor: Editor, path: str | None) -> tuple[list[Found], list[Found], set[str]]:
-    """The target statements, the values that may hide one, and the upstream names."""
+def _read(
+    editor: Editor, path: str | None
+) -> tuple[list[Found], list[Found], dict[bool, set[str]]]:
+    """The target statements, the values that may hide one, and the upstream names
+    (those in stream, and those not)."""
     runs = _runs(None if editor.collect else frozenset(editor.mappings.hosts))
     targets: list[Found] = []
     values: list[Found] = []
-    names: set[str] = set()
+    names: dict[bool, set[str]] = {False: set(), True: set()}
     # st: (start, name, args start, args, end, block, in stream)
     for found in batches(editor.text, path=path, runs=runs):
         for st in found:
             name, end, block = st[1], st[4], st[5]
             if end == ";":
-                if name in _PASS or (name == "server" and block == "upstream"):
+                if (name in _PASS and block not in _ENTRIES) or (
+                    name == "server" and block == "upstream"
+                ):
                     targets.append(st)
                 if name == "set" or block in _VALUES:
                     values.append(st)
             elif end == "{" and name == "upstream":
                 first = arguments(st[3], 0)
                 if first:
-                    names.add(first[0].value.lower())
+                    names[st[6]].add(first[0].value.lower())
     return targets, values, names
 
 

@@ -61,15 +61,15 @@ STATEMENT = re.compile(
 _SPACE = re.compile(rf"(?:{_WS}|{_COMMENT})*")
 _ARG = re.compile(rf"{_COMMENT}|(?P<t>{_TOKEN})")
 # In a Lua block: a long bracket's opening (its closing is found with str.find,
-# so an unclosed one costs one scan, not one per opening), a comment, a string,
-# a brace.
+# so an unclosed one costs one scan, not one per opening), a comment, a string
+# (on one line: ngx_lua's lexer ends none at an escaped newline), a brace.
 _LUA = re.compile(
     r"(?:--)?\[(=*)\[|--[^\n]*"
-    r"|\"(?:[^\"\\\n]|\\[\s\S])*\"|'(?:[^'\\\n]|\\[\s\S])*'|[{}\"'\[]"
+    r"|\"(?:[^\"\\\n]|\\[^\n])*\"|'(?:[^'\\\n]|\\[^\n])*'|[{}\"'\[]"
 )
 _LUA_NAME = "_by_lua_block"
 # Blocks whose opening the walk always reads, so it knows what it is inside.
-BLOCKS = ("upstream", "map", "geo", "split_clients", "stream")
+BLOCKS = ("upstream", "map", "geo", "split_clients", "types", "stream")
 _UNESCAPE = re.compile(r"\\([\"'\\tnr])")
 _ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 
@@ -235,7 +235,8 @@ def batches(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statem
     cut = cuts.pop() if cuts else size
     window = _WINDOW[0]
     pos = depth = 0
-    stack: list[tuple[str, int]] = []  # the open blocks of BLOCKS, and their depth
+    # the open blocks of BLOCKS: name, depth, and whether in stream (it or one outside it)
+    stack: list[tuple[str, int, bool]] = []
     block: str | None = None
     stream = False
     while True:
@@ -313,16 +314,16 @@ def batches(  # noqa: PLR0912, PLR0915 - one loop, one branch per kind of statem
                 continue
             depth += 1
             if name in BLOCKS:
-                stack.append((name, depth))
+                stack.append((name, depth, name == "stream" or (bool(stack) and stack[-1][2])))
             block, stream = _context(stack, depth)
     if depth:
         raise _error(text, size, 'unexpected end of file, expecting "}"', path)
 
 
-def _context(stack: list[tuple[str, int]], depth: int) -> tuple[str | None, bool]:
+def _context(stack: list[tuple[str, int, bool]], depth: int) -> tuple[str | None, bool]:
     """The block of BLOCKS a statement at ``depth`` is directly in, and whether in stream."""
     block = stack[-1][0] if stack and stack[-1][1] == depth else None
-    return block, any(name == "stream" for name, _ in stack)
+    return block, bool(stack) and stack[-1][2]
 
 
 def _lua_cuts(text: str) -> list[int]:

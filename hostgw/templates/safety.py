@@ -26,6 +26,10 @@ from hostgw.record import Record
 
 WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
 COND = "cond"  # HAProxy's .if/.elif line: an expression, which quotes do not protect
+# The body of nginx's *_by_lua_block, which ngx_lua reads as Lua to find where it ends:
+# code, its short strings, a long string or comment ([[ ]], --[==[ ]==]), a comment.
+LUA, LUA_DQ, LUA_SQ, LUA_LONG, LUA_COMMENT = "lua", "lua-dq", "lua-sq", "lua-long", "lua-comment"
+_LUA_STATES = frozenset((LUA, LUA_DQ, LUA_SQ, LUA_LONG, LUA_COMMENT))
 # Caddy reads a directive's first argument as a matcher when it starts with '/', '@' or
 # '*' (quoted or not): a value that starts that argument must not.
 MATCHER = "matcher"
@@ -33,6 +37,18 @@ MATCHER = "matcher"
 # the marker there ends it, and what follows is read as directives.
 ENDS = "ends"
 _MATCHER_START = b"/@*"
+# A value that begins a line's first word: HAProxy reads ".if", ".else", ".endif"...
+# there as a conditional block, Apache a '#' as a comment.
+FIRST = "first"
+_FIRST_START = {"haproxy": b".", "apache": b"#"}
+# An Apache Define's text is put, as it is, wherever "${NAME}" names it, before the
+# line is split into words: a value in a Define line must be safe in every context.
+DEFINE = "define"
+_DEFINE_REFUSED = b"\"'<>#\\ \t"
+# Caddy, a bare word: which of the line's tokens the value's first byte begins ("tok3")
+# or goes on with ("tok3~"); a token of the value that becomes the directive's first
+# argument must not start a matcher, nor the line's first one a snippet's "(name)".
+TOKEN = "tok"  # noqa: S105 - a role, no secret
 _WHERE = {
     WORD: "a bare word",
     DQ: "a double-quoted string",
@@ -41,6 +57,11 @@ _WHERE = {
     COMMENT: "a comment",
     HEREDOC: "a heredoc",
     COND: "a .if condition",
+    LUA: "the Lua code of a *_by_lua_block",
+    LUA_DQ: "a Lua double-quoted string",
+    LUA_SQ: "a Lua single-quoted string",
+    LUA_LONG: "a Lua long string or comment",
+    LUA_COMMENT: "a Lua comment",
 }
 
 _ALWAYS = b"\n\r\x00"
@@ -49,7 +70,18 @@ _ALWAYS = b"\n\r\x00"
 # A backslash in a bare word escapes what follows (a blank too) in nginx, HAProxy and
 # Caddy, so it is refused there; in quotes, and in Apache, only a trailing one is.
 RULES: dict[str, dict[str, bytes]] = {
-    "nginx": {WORD: b";{}#\"'\\", DQ: b'"', SQ: b"'", COMMENT: b""},
+    "nginx": {
+        WORD: b";{}#\"'\\",
+        DQ: b'"',
+        SQ: b"'",
+        COMMENT: b"",
+        # What could move the end of a Lua block (judged only in a template with one).
+        LUA: b"{}[]\"'\\-=",
+        LUA_DQ: b'"\\',
+        LUA_SQ: b"'\\",
+        LUA_LONG: b"]",
+        LUA_COMMENT: b"[",
+    },
     "haproxy": {
         WORD: b"#\"'${}\\",
         DQ: b'"$',
@@ -83,6 +115,10 @@ _EFFECT = {
     "`": "opens or closes a backtick string",
     "$": "is expanded by HAProxy from its own environment",
     "<": "can open a section or a heredoc",
+    "[": "can open a Lua long string or comment",
+    "]": "can close a Lua long string or comment",
+    "-": "can start a Lua comment",
+    "=": "can make a Lua long bracket",
     ">": "can close a section",
     "\n": "ends the line",
     "\r": "ends the line for HAProxy",
@@ -103,6 +139,8 @@ _EFFECT_IN: dict[tuple[str | None, str, str], str] = {
     ("caddy", COMMENT, "{"): "can open a {$NAME} placeholder, which Caddy expands "
     "before it reads the file (up to the next '}', comments included)",
     ("caddy", COMMENT, "\\"): "escapes the comment's line end, so the next line joins it",
+    ("nginx", LUA, "{"): "moves where nginx reads the Lua block's end",
+    ("nginx", LUA, "}"): "moves where nginx reads the Lua block's end",
 }
 
 
@@ -121,22 +159,28 @@ def suspect(value: bytes, fmt: str | None) -> bool:
     if value.endswith(b"\\") or _suspects(fmt).search(value) is not None:
         return True
     if fmt == "caddy":
-        return value[:1] != b"" and value[0] in _MATCHER_START
+        # a token that may become a matcher or a snippet's name; "{$" with a '{' before
+        return _regex(_CADDY_TOKEN_START).search(value) is not None or value.startswith(b"$")
+    if fmt in _FIRST_START and value.lstrip(b" \t").startswith(_FIRST_START[fmt]):
+        return True  # it may begin a line's first word
     if fmt in ("nginx", "apache") and value.endswith(b"$"):
         return True  # it may make "${" with a '{' after it
-    return fmt == "apache" and (b"${" in value or value.startswith(b"{"))
+    return fmt == "apache" and (
+        b"${" in value or value.startswith(b"{") or b" " in value or b"\t" in value
+    )  # (a blank may be in a Define's text)
 
 
 def judges_every(data: bytes, fmt: str | None) -> bool:
     """True if any value in the template ``data`` may be refused, whatever it holds: a
-    Caddy heredoc ends where its marker first appears, which a value may hold."""
-    return fmt == "caddy" and b"<<" in data
+    Caddy heredoc ends where its marker first appears, which a value may hold; in
+    nginx's Lua blocks a value may move where the block ends."""
+    return (fmt == "caddy" and b"<<" in data) or (fmt == "nginx" and _LUA_NAME in data)
 
 
 @lru_cache(maxsize=8)
 def _suspects(fmt: str | None) -> re.Pattern[bytes]:
-    """Any character refused in some context of ``fmt``."""
-    refused = set(_ALWAYS).union(*rules(fmt).values())
+    """Any character refused in some context of ``fmt`` (Lua's: see :func:`judges_every`)."""
+    refused = set(_ALWAYS).union(*(v for k, v in rules(fmt).items() if k not in _LUA_STATES))
     return re.compile(b"[" + re.escape(bytes(sorted(refused))) + b"]")
 
 
@@ -149,13 +193,18 @@ class Refusal(Record):
     fix: str  # how to render it anyway
 
 
-# Where "${" across a value's edge (its last '$' and a '{' after it, or a '$' before
-# its first '{') starts what the proxy reads as a variable, by format: the contexts,
-# and what it does there (for the message).
+# Where a pair across a value's edge ("${": its last '$' and a '{' after it, or a '$'
+# before its first '{') starts what the proxy reads as a variable, by format: the
+# pair, the contexts, and what it does there (for the message).
 _JOINS = {
-    "nginx": ((WORD,), "so the '{' is part of a word and opens no block"),
-    "haproxy": ((WORD, DQ, COND), "which HAProxy expands from its own environment"),
-    "apache": ((WORD, DQ, SQ), "which Apache expands from its defines and environment"),
+    "nginx": (b"${", (WORD,), "so the '{' is part of a word and opens no block"),
+    "haproxy": (b"${", (WORD, DQ, COND), "which HAProxy expands from its own environment"),
+    "apache": (b"${", (WORD, DQ, SQ), "which Apache expands from its defines and environment"),
+    "caddy": (
+        b"{$",
+        (WORD, DQ, BQ, COMMENT, HEREDOC),
+        "a placeholder that Caddy expands from its environment before it reads the file",
+    ),
 }
 
 
@@ -172,17 +221,13 @@ def refusal(
             "ends the heredoc in a heredoc of caddy, so the text after it is read as directives",
             "change the value, or the heredoc's marker to one no value holds",
         )
-    first_argument = context.endswith("+" + MATCHER)
-    context = context.removesuffix("+" + MATCHER)
-    if first_argument and value[:1] and value[0] in _MATCHER_START:
-        what = f"starts {_WHERE[context]} of caddy"
-        return Refusal(
-            chr(value[0]),
-            0,
-            f"would make the directive's first argument a matcher ({what})",
-            "start the value with another character, or pass --raw NAME",
-        )
+    context, *roles = context.split("+")
+    placed = _placed(value, fmt or "", context, roles)
+    if placed is not None:
+        return placed
     refused = _ALWAYS + table.get(context, table[WORD])
+    if DEFINE in roles:
+        refused += _DEFINE_REFUSED
     found = [(value.find(bytes([c])), chr(c)) for c in set(refused)]
     hits = sorted((at, ch) for at, ch in found if at >= 0)
     if fmt == "apache" and context != COMMENT and b"${" in value:
@@ -190,7 +235,7 @@ def refusal(
         hits.sort()
     if not hits and value.endswith(b"\\"):
         hits = [(len(value) - 1, "\\")]
-    if not hits and context in _JOINS.get(fmt or "", ((), ""))[0]:
+    if not hits and context in _JOINS.get(fmt or "", (b"", (), ""))[1]:
         joined = _joined(value, fmt or "", context, around)
         if joined is not None:
             return joined
@@ -200,6 +245,11 @@ def refusal(
     where = f"{_WHERE[context]} of {fmt or 'a config of unknown format'}"
     effect = _EFFECT_IN.get((fmt, context, ch)) or _EFFECT.get(ch, "changes the structure")
     reason = f"{effect} in {where}"
+    if DEFINE in roles and ch in _DEFINE_REFUSED.decode():
+        reason = (
+            f"is in a Define's text, which Apache puts wherever ${{NAME}} names it, before "
+            f"it splits the line into words: there it {_EFFECT.get(ch, 'splits a word')}"
+        )
     if fmt is None:  # every reference is a bare word here: quotes do not count
         fix = (
             "name the format with --format nginx|haproxy|apache|caddy (of an unknown format "
@@ -213,19 +263,72 @@ def refusal(
     return Refusal(ch, at, reason, fix)
 
 
+def _placed(value: bytes, fmt: str, context: str, roles: list[str]) -> Refusal | None:
+    """The refusal of a value by what its first word becomes where it lands: a
+    Caddy matcher or snippet, a HAProxy conditional line, an Apache comment."""
+    if MATCHER in roles and value[:1] and value[0] in _MATCHER_START:
+        return _matcher(value, 0, context)
+    if FIRST in roles:
+        start = len(value) - len(value.lstrip(b" \t"))
+        if value[start : start + 1] == _FIRST_START[fmt]:
+            what = "a conditional block's line" if fmt == "haproxy" else "a comment"
+            return Refusal(
+                chr(value[start]),
+                start,
+                f"would make the line {what} (it begins the line's first word in {fmt})",
+                "start the value with another character, or pass --raw NAME",
+            )
+    token = next((r for r in roles if r.startswith(TOKEN)), None)
+    if token is None:
+        return None
+    # The value's tokens, and which of the line's tokens each one is.
+    index, in_token = int(token[len(TOKEN) :].rstrip("~")), token.endswith("~")
+    index -= 0 if in_token else 1
+    pos = 0
+    for gap in [*_regex(_CADDY_BLANKS).finditer(value), None]:
+        end = len(value) if gap is None else gap.start()
+        if end > pos and not in_token:
+            index += 1
+            if index == 1 and value[pos] in _MATCHER_START:
+                return _matcher(value, pos, context)
+            if index == 0 and value[pos] == 0x28:  # '('
+                return Refusal(
+                    "(",
+                    pos,
+                    "would make a site's address a snippet's name, (name), in caddy",
+                    "start the value with another character, or pass --raw NAME",
+                )
+        in_token = False
+        if gap is not None:
+            pos = gap.end()
+    return None
+
+
+def _matcher(value: bytes, at: int, context: str) -> Refusal:
+    what = f"starts {_WHERE[context]} of caddy"
+    return Refusal(
+        chr(value[at]),
+        at,
+        f"would make the directive's first argument a matcher ({what})",
+        "start the value with another character, or pass --raw NAME",
+    )
+
+
 def _joined(value: bytes, fmt: str, context: str, around: tuple[bytes, bytes]) -> Refusal | None:
-    """The refusal of a value whose first or last character makes "${" with the
-    template's text beside it."""
-    if around[0] == b"$" and value.startswith(b"{"):
-        at, ch, side = 0, "{", "the '$' before it"
-    elif around[1] == b"{" and value.endswith(b"$"):
-        at, ch, side = len(value) - 1, "$", "the '{' after it"
+    """The refusal of a value whose first or last character makes the format's pair
+    ("${", Caddy's "{$") with the template's text beside it."""
+    pair, _, effect = _JOINS[fmt]
+    opener, second = pair[:1], pair[1:]
+    if around[0] == opener and value.startswith(second):
+        at, ch, side = 0, second.decode(), f"the '{opener.decode()}' before it"
+    elif around[1] == second and value.endswith(opener):
+        at, ch, side = len(value) - 1, opener.decode(), f"the '{second.decode()}' after it"
     else:
         return None
     return Refusal(
         ch,
         at,
-        f"makes '${{' with {side} in {_WHERE[context]} of {fmt}, {_JOINS[fmt][1]}",
+        f"makes '{pair.decode()}' with {side} in {_WHERE[context]} of {fmt}, {effect}",
         "change the value's first or last character, or the template's text beside "
         "the reference (or pass --raw NAME if it is meant to)",
     )
@@ -265,8 +368,17 @@ _PLAIN = {
 _UNICODE_BLANK = (
     rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
 )
+# A value's blanks, where Caddy splits it into tokens (CR and LF are refused anyway).
+_CADDY_BLANKS = rb"(?:[ \t\f\v]|" + _UNICODE_BLANK + rb")+"
+_CADDY_TOKEN_START = rb"(?:^|" + _CADDY_BLANKS + rb")[/@*(]"
 _HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
 _COND_LINE = rb"\.(?:el)?if(?:[ \t]|$)"
+_LUA_NAME = b"_by_lua_block"
+_NGINX_NAME = rb"[\"']?([^ \t\r\n;{\"']*)"
+# In Lua code: a long bracket's opening (a comment's too), a comment, a quote, a brace.
+_LUA_TOKEN = rb"(?:--)?\[(=*)\[|--|[\"'{}]"
+_LUA_QUOTED = {LUA_DQ: rb'[\\\n"]', LUA_SQ: rb"[\\\n']"}
+_DEFINE_LINE = rb"(?i:define)(?:[ \t]|$)"
 
 
 @lru_cache(maxsize=16)
@@ -301,22 +413,37 @@ class _Lexer:
         self.begin = 0  # where the current token's text begins
         self.no_close = len(data) + 1  # HAProxy: no '}' at or after this offset
         self.cond = False  # HAProxy: this line is a .if or .elif condition
+        self.define = False  # Apache: this line is a Define
+        self.statement = True  # nginx: the next token begins a statement (its name)
+        self.name_at = 0  # nginx: where the statement's name begins
+        self.lua_depth = 0  # nginx: the braces open in a Lua block
+        self.closer = b""  # Lua: the open long bracket's closing, "]==]"
 
     def at(self, offset: int) -> str:
-        """The context at ``offset`` (not before the last one asked); for Caddy, with
-        ``+matcher`` where a value there would start a directive's first argument."""
+        """The context at ``offset`` (not before the last one asked), with the roles a
+        value there takes after ``+``: Caddy's token (``tok1``, ``tok1~``: see
+        :data:`TOKEN`) or ``matcher`` (it starts a quoted first argument),
+        ``first`` (HAProxy, Apache: it begins the line's first word), ``define``
+        (Apache: a Define line), ``ends`` (a Caddy heredoc's marker)."""
         while self.pos < offset:
             self._step(offset)
-        if self.cond and self.state != COMMENT:
+        state, fmt = self.state, self.fmt
+        if self.cond and state != COMMENT:
             return COND
-        if self.fmt == "caddy" and (
-            (self.state == WORD and self.token_start and self.words == 1)
-            or (self.state in (DQ, BQ) and self.begin == offset and self.words == 2)
-        ):
-            return f"{self.state}+{MATCHER}"
-        if self.state == HEREDOC and self._ends_heredoc(offset):
-            return f"{HEREDOC}+{ENDS}"
-        return self.state
+        role = ""
+        if state == HEREDOC and self._ends_heredoc(offset):
+            role = ENDS
+        elif fmt == "caddy" and state == WORD:
+            starts = self.token_start
+            role = f"{TOKEN}{self.words if starts else self.words - 1}{'' if starts else '~'}"
+        elif fmt == "caddy" and state in (DQ, BQ) and self.begin == offset and self.words == 2:
+            role = MATCHER
+        elif fmt == "apache" and self.define and state != COMMENT:
+            role = DEFINE
+        elif fmt in _FIRST_START and state == WORD:
+            first = self.line_start if fmt == "apache" else self.token_start and not self.words
+            role = FIRST if first else ""
+        return f"{state}+{role}" if role else state
 
     def _ends_heredoc(self, offset: int) -> bool:
         """Whether the opaque span at ``offset`` holds the end of the open heredoc."""
@@ -335,6 +462,8 @@ class _Lexer:
             if self.token_start:
                 self.words += 1
                 self.begin = self.pos
+                if self.statement and self.state == WORD:
+                    self.name_at, self.statement = self.pos, False
             self.pos = self.opaque[self.k][1]
             self.token_start = self.line_start = False
             return True
@@ -365,8 +494,56 @@ class _Lexer:
             self._heredoc(limit)
         elif self.state in (DQ, SQ, BQ):
             self._quoted(self.data[self.pos])
+        elif self.state in _LUA_STATES:
+            self._lua(limit)
         else:
             self._word(limit)
+
+    def _lua(self, limit: int) -> None:
+        """A step in a Lua block, as ngx_lua reads it to find the block's end."""
+        data, pos, state = self.data, self.pos, self.state
+        if state == LUA:
+            self._lua_code(limit)
+            return
+        if state in _LUA_QUOTED:
+            m = _regex(_LUA_QUOTED[state]).search(data, pos, limit)
+            if m is None:
+                self.pos = limit
+            elif m.group() == b"\\":  # escapes what follows, but not the line's end
+                self.pos = m.end() + (data[m.end() : m.end() + 1] != b"\n")
+            else:  # the closing quote, or the line's end (ngx_lua: no string)
+                self.pos, self.state = m.end(), LUA
+            return
+        end = data.find(self.closer if state == LUA_LONG else b"\n", pos, limit)
+        if end < 0:
+            self.pos = limit
+        else:
+            self.pos = end + (len(self.closer) if state == LUA_LONG else 1)
+            self.state = LUA
+
+    def _lua_code(self, limit: int) -> None:
+        m = _regex(_LUA_TOKEN).search(self.data, self.pos, limit)
+        if m is None:
+            self.pos = limit
+            return
+        self.pos, tok = m.end(), m.group()
+        if m.group(1) is not None:
+            self.state, self.closer = LUA_LONG, b"]" + m.group(1) + b"]"
+        elif tok == b"--":
+            self.state = LUA_COMMENT
+        elif tok in (b'"', b"'"):
+            self.state = LUA_DQ if tok == b'"' else LUA_SQ
+        else:
+            self.lua_depth += 1 if tok == b"{" else -1
+            if not self.lua_depth:  # the block's end: nginx reads on
+                self.state, self.token_start, self.statement = WORD, True, True
+
+    def _statement_ends(self, c: int) -> None:
+        """nginx: ``;``, ``{`` or ``}`` at ``c``; a ``*_by_lua_block``'s ``{`` opens Lua."""
+        self.token_start = self.statement = True
+        name = _regex(_NGINX_NAME).match(self.data, self.name_at)
+        if c == 0x7B and name is not None and name.group(1).endswith(_LUA_NAME):
+            self.state, self.lua_depth = LUA, 1
 
     def _comment(self, limit: int) -> None:
         data = self.data
@@ -392,6 +569,7 @@ class _Lexer:
             self.escaped = False
             return
         self.words = 0
+        self.cond = self.define = False
 
     def _word(self, limit: int) -> None:
         data, i, fmt = self.data, self.pos, self.fmt
@@ -409,7 +587,7 @@ class _Lexer:
             if c == 0x0A:
                 self.line_start_next = True
                 self.words = 0
-                self.cond = False
+                self.cond = self.define = False
         elif c == 0x23 and (  # '#'
             fmt == "haproxy"
             or (fmt in ("nginx", "caddy") and starts)
@@ -439,7 +617,7 @@ class _Lexer:
         elif fmt == "nginx" and (c in b";{" or (c == 0x7D and starts)):
             # nginx ends a word at ';' and '{' only; '}' is a token at a token's start,
             # and inside a word ("a}#") just a character.
-            self.token_start = True
+            self._statement_ends(c)
         elif c == 0x24 and data[i + 1 : i + 2] == b"{" and fmt in ("nginx", "haproxy"):
             self._dollar_brace(i)
         else:
@@ -456,8 +634,12 @@ class _Lexer:
         ``.if`` condition)."""
         self.words += 1
         self.begin = i + 1 if self.data[i] in b"\"'`" else i
+        if self.statement:
+            self.name_at, self.statement = i, False
         if self.fmt == "haproxy" and self.words == 1:
             self.cond = _regex(_COND_LINE).match(self.data, i) is not None
+        elif self.fmt == "apache" and self.words == 1:
+            self.define = _regex(_DEFINE_LINE).match(self.data, i) is not None
 
     def _caddy_blank(self, i: int) -> bool:
         """Caddy's own blanks, read here if at ``i``: a dropped CR, a backslash-newline
@@ -518,6 +700,8 @@ class _Lexer:
         if c == 0x0A and fmt in ("haproxy", "apache"):  # quotes end with the line
             self.state = WORD
             self.token_start = self.line_start = True
+            self.words = 0
+            self.cond = self.define = False
         self.pos = i + 1
 
     def _heredoc(self, limit: int) -> None:

@@ -56,6 +56,14 @@ _BITS = [
     b"$1",
     b"<<EOF\n",
     b"EOF\n",
+    b"x_by_lua_block {",
+    b"[[",
+    b"]]",
+    b"[=[",
+    b"--",
+    b".if ",
+    b"Define ",
+    b"(",
 ]
 templates = st.lists(st.sampled_from(_BITS), max_size=40).map(b"".join)
 envs = st.dictionaries(

@@ -588,6 +588,21 @@ MISREAD: list[tuple[str, str, str, dict[str, str], list[str] | None]] = [
     ("any-default-renders-a-quote", "haproxy",
      _HAPROXY_BACKEND % '  http-request set-header X-A "${A:-\\"}${V}""\n',
      {"V": "x if { injected_fetch } #"}, None),
+    # What a value's first word becomes where it lands:
+    ("caddy-matcher-after-a-blank-in-the-value", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond ${V} 403\n\t}\n", {"V": " /public"}, None),
+    ("caddy-matcher-after-a-unicode-blank-in-the-value", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond ${V} 403\n\t}\n", {"V": "\u00a0/public"},
+     None),
+    ("caddy-matcher-after-the-name-in-the-value", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond${V} 403\n\t}\n", {"V": " /public"}, None),
+    ("caddy-site-made-a-snippet", "caddy",
+     "{\n\tadmin off\n\tauto_https off\n}\n${V} {\n\trespond hi\n}\n"
+     ":18082 {\n\trespond x\n}\n", {"V": "(evil)"}, None),
+    ("caddy-placeholder-made-with-the-brace-before", "caddy",
+     _CADDY_SITE % "\thandle /s {\n\t\trespond {${V}} 403\n\t}\n", {"V": "$NOPE"}, None),
+    ("apache-define-text-put-where-it-is-named", "apache",
+     "Define G '${V}'\n" + _APACHE_LOC % '  DirectoryIndex "${G}"\n', {"V": 'a" "b'}, ["V"]),
 ]  # fmt: skip
 
 
@@ -619,6 +634,112 @@ def test_misread_templates_refuse_the_value(
     seen_hostile, seen_benign = read(forced.decode(), tmp_path), read(benign.decode(), tmp_path)
     assert seen_benign is not None and seen_hostile is not None
     assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
+
+
+def test_a_value_cannot_begin_a_haproxy_conditional_line(tmp_path: Path) -> None:
+    """A value that begins a line's first word with '.' makes HAProxy read the line as
+    ``.if``/``.endif``: the lines between are dropped. Judged by ``haproxy -c``: the
+    probe line between is read with the benign values, not with the hostile ones."""
+    head = f"{HAPROXY['head']}backend b\n"
+    template = (head + "  ${A}\n  injected_probe\n  ${B}\n").encode()
+    hostile, benign = {"A": ".if 0", "B": ".endif"}, {"A": "balance first", "B": "no log"}
+    with pytest.raises(TemplateError, match=r"value contains '\.'"):
+        expand_bytes(template, hostile, format="haproxy")
+    seen = {}
+    for name, env in (("hostile", hostile), ("benign", benign)):
+        conf = tmp_path / f"{name}.cfg"
+        conf.write_bytes(b"".join(expand_bytes(template, env, format="haproxy", raw=True)))
+        done = subprocess.run(
+            [require_tool("haproxy"), "-c", "-f", str(conf)],
+            capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        seen[name] = "injected_probe" in done.stdout + done.stderr
+    assert seen == {"benign": True, "hostile": False}
+
+
+def test_a_value_cannot_begin_an_apache_comment(tmp_path: Path) -> None:
+    """A value that begins a line with '#' makes the line a comment in Apache (within a
+    line '#' is a character). Judged by Apache's own dump of the parsed config."""
+    template = (_APACHE_LOC % "  ${V} index.html\n").encode()
+    with pytest.raises(TemplateError, match="value contains '#'"):
+        expand_bytes(template, {"V": "#"}, format="apache")
+    forced = b"".join(expand_bytes(template, {"V": "#"}, format="apache", raw=True))
+    benign = b"".join(expand_bytes(template, {"V": "DirectoryIndex"}, format="apache"))
+    seen_hostile = read_apache(forced.decode(), tmp_path)
+    seen_benign = read_apache(benign.decode(), tmp_path)
+    assert seen_benign is not None and seen_hostile is not None
+    assert ["DirectoryIndex", "index.html"] in seen_benign
+    assert ["DirectoryIndex", "index.html"] not in seen_hostile
+
+
+_LUA_SERVER = """\
+load_module /usr/lib/nginx/modules/ndk_http_module.so;
+load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;
+events {}
+http {
+  server {
+    listen 127.0.0.1:18080;
+    location / {
+      content_by_lua_block {
+        %s
+        ngx.say(msg)
+      }
+    }
+    location /admin { injected_probe; }
+    location /x {
+      content_by_lua_block {
+        ngx.say(ngx.var[KEYS[1]])
+      }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("local msg = ${V}", "ngx.say([["),  # a long string, closed by the later ']]'
+        ("local msg = ${V}", "ngx.say(--[=[x]=] [["),
+        ('local msg = "${V}"', 'a" .. ngx.say([['),
+        ("local msg = 1 -- ${V}", "x\n[["),
+        ("local msg = 1 --${V}", "[[ x"),  # the value after '--' makes a long comment
+    ],
+    ids=["code", "code-after-a-long-comment", "double-quotes", "comment", "comment-made-long"],
+)
+def test_a_value_cannot_move_the_end_of_an_nginx_lua_block(
+    tmp_path: Path, line: str, value: str
+) -> None:
+    """ngx_lua finds where a ``*_by_lua_block`` ends by reading Lua: a value that opens
+    a long string there swallows the locations after it. Judged by ``nginx -t`` with
+    ngx_lua loaded: its error names the probe directive only where nginx read it."""
+    template = (_LUA_SERVER % line).encode()
+    with pytest.raises(TemplateError, match="value contains"):
+        expand_bytes(template, {"V": value}, format="nginx")
+    seen = {}
+    for name, env in (("hostile", {"V": value}), ("benign", {"V": "x"})):
+        text = b"".join(expand_bytes(template, env, format="nginx", raw=True)).decode()
+        (tmp_path / name).mkdir()
+        conf = tmp_path / name / "nginx.conf"
+        conf.write_text(text)
+        done = subprocess.run(
+            [require_tool("nginx"), "-t", "-p", str(conf.parent), "-c", str(conf),
+             "-g", f"pid {conf.parent}/nginx.pid; error_log {conf.parent}/error.log;"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        seen[name] = 'unknown directive "injected_probe"' in done.stderr
+    assert seen == {"benign": True, "hostile": False}
+
+
+def test_values_in_an_nginx_lua_block_that_keep_its_end_are_accepted() -> None:
+    for line, value in [
+        ('local msg = "${V}"', "http://10.0.0.1:8080/a-b?x=[1]&y={2}"),
+        ("local msg = ${V}", "8080"),
+        ("local msg = [[${V}]]", 'a "b" {c} -- [x'),
+        ("local msg = 1 -- ${V}", "a } { ] --"),
+    ]:
+        template = (_LUA_SERVER % line).encode()
+        assert expand_bytes(template, {"V": value}, format="nginx"), (line, value)
 
 
 HEREDOC_MISREAD = [
