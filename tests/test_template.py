@@ -320,6 +320,13 @@ SAFETY = [
     ("apache", 'define G "$V"', "a b", "' '"),
     ("apache", "Define G $V", "hi", None),
     ("apache", '# Define G $V\nDirectoryIndex "$V"', "a b", None),
+    # nginx's Lua blocks, found by their directive's name (a comment is none):
+    ("nginx", "#x_by_lua_block\nlocation / { add_header X $V; }", "a;b", "';'"),
+    ("nginx", "location / { # c\n content_by_lua_block { local x = $V } }", "a[[", "'['"),
+    ("nginx", "location / { # c\n content_by_lua_block { local x = $V } }", "a;b", None),
+    ("nginx", 'location / { "content_by_lua_block" { local x = $V } }', "x --", "'-'"),
+    ("nginx", 'location / { x_by_lua_block { s = "$V" } }', "a{b}", None),
+    ("nginx", "location / { x_by_lua_block { s = 1 } add_header X $V; }", "a;b", "';'"),
     (None, "x $V y", "a;b", "';'"),
     (None, "x $V y", "$HOME and /path", None),
     (None, "x $V y", "a\\", "'\\\\'"),

@@ -594,7 +594,8 @@ class _Lexer:
             or (fmt == "apache" and self.line_start)
         ):
             self.state = COMMENT
-            self.words -= starts  # a comment is no token
+            self.words -= starts  # a comment is no token (nor a statement's name)
+            self.statement = self.statement or (starts and self.name_at == i)
         elif c in (b'"`' if fmt == "caddy" else b"\"'") and (fmt == "haproxy" or starts):
             # HAProxy opens quotes anywhere; the others at the start of a token only.
             # Caddy's quotes are '"' and '`' (a "'" is a character there).
