@@ -182,6 +182,23 @@ APACHE = [
     ),
 ]
 CADDY = [
+    # Caddy's blanks are Go's unicode.IsSpace: U+00A0, U+0085 and U+2028 split words
+    # (caddy adapt dials two upstreams); U+001C, a blank to Python, is a character.
+    (
+        "unicode-blank-between-upstreams",
+        "x {\n  reverse_proxy a:80\u00a0backend:8000\n}\n",
+        "x {\n  reverse_proxy a:80\u00a0172.17.0.1:18000\n}\n",
+    ),
+    (
+        "next-line-between-upstreams",
+        "x {\n  reverse_proxy a:80\x85backend:8000\u2028b:1\n}\n",
+        "x {\n  reverse_proxy a:80\x85172.17.0.1:18000\u2028b:1\n}\n",
+    ),
+    (
+        "information-separator-is-a-character",
+        "x {\n  reverse_proxy a:80\x1cbackend:8000\n}\n",
+        "x {\n  reverse_proxy a:80\x1cbackend:8000\n}\n",
+    ),
     (
         "inline",
         "x {\n  reverse_proxy backend:8000\n}\n",

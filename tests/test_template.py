@@ -327,6 +327,14 @@ SAFETY = [
     ("nginx", 'location / { "content_by_lua_block" { local x = $V } }', "x --", "'-'"),
     ("nginx", 'location / { x_by_lua_block { s = "$V" } }', "a{b}", None),
     ("nginx", "location / { x_by_lua_block { s = 1 } add_header X $V; }", "a;b", "';'"),
+    ("nginx", 'x_by_lua_block {\n local x = "$V \\\n b"\n}', "}", "'}'"),  # no string
+    ("nginx", "x_by_lua_block {\n s = [=[ ]$V] ]=]\n}", "=", "'='"),  # makes ']=]'
+    ("nginx", "x_by_lua_block {\n --[$V[ x ]==]\n}", "==", "'='"),  # makes '--[==['
+    ("nginx", "$V {\n x\n}", "content_by_lua_block", "'_by_lua_block'"),
+    ("nginx", "location / { $V on; }", "gzip", None),
+    ("haproxy", "global\n$V\n", "\f.if 0", "'.'"),  # C's isspace: \f and \v are blanks
+    ("apache", "$V X-A 1", "\v#Header set", "'#'"),
+    ("apache", "Define G '$V'", "a\fexpr=false", "'\\x0c'"),
     (None, "x $V y", "a;b", "';'"),
     (None, "x $V y", "$HOME and /path", None),
     (None, "x $V y", "a\\", "'\\\\'"),

@@ -43,6 +43,17 @@ SHAPES: list[tuple[str, Callable[[int], bytes], dict[str, object]]] = [
     # (25n: below ~50k of them memchr hides the quadratic scan the lexer made here.)
     ("nginx-unclosed-dollar-braces", lambda n: b"${" * 25 * n + b" $BAD", {"format": "nginx"}),
     ("nginx-braces-in-words", lambda n: b"a}${{b}" * n + b" $BAD", {"format": "nginx"}),
+    # A Lua block's quotes that close on no line: each is code, found so once per line.
+    (
+        "nginx-lua-open-quotes",
+        lambda n: b'x_by_lua_block { "' + b'\\"' * n + b" $OK }",
+        {"format": "nginx"},
+    ),
+    (
+        "nginx-lua-long-brackets",
+        lambda n: b"x_by_lua_block { " + b"[[ ]] " * n + b"$OK }",
+        {"format": "nginx"},
+    ),
 ]
 
 

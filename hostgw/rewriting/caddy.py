@@ -5,7 +5,8 @@ after its optional matcher (``*``, ``/path``, ``@name``), and those of a
 ``to`` line inside its block. Default ports for matching: ``http://`` and a
 bare host 80, ``https://`` 443, ``h2c://`` 80. Placeholders (``{$VAR}``,
 ``{http.…}``), ``unix//`` sockets and host-less ``:port`` upstreams are left
-alone. Tokens are read as Caddy's lexer reads them: whitespace separates,
+alone. Tokens are read as Caddy's lexer reads them: blanks separate (Go's,
+Unicode's U+00A0 and U+2028 too, not U+001C-U+001F),
 ``"…"`` and backquotes group, ``#`` at a token's start is a comment, a
 heredoc (``<<END``) is one token.
 """
@@ -26,16 +27,20 @@ _PROXIES = frozenset(("reverse_proxy", "php_fastcgi"))
 # with "<<" and is no heredoc runs to the end of its line), a quoted string
 # ("..." with escapes, `...` without) and a word. The lexer drops CR: it
 # ends no word.
+# Caddy's blanks are Go's unicode.IsSpace (U+001C-U+001F, blanks to Python, are not).
+_BLANK = " \t\f\v\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_S = f"[\r\n{_BLANK}]"  # what Python's \s was here, Caddy's way
+_W = f"[^\r\n{_BLANK}]"
 _TOKEN = re.compile(
-    r"(?P<space>[ \t\r\f\v]+)|(?P<newline>\n)|(?P<escape>\\)(?=[\s\"`#]|\Z)"
+    rf"(?P<space>[\r{_BLANK}]+)|(?P<newline>\n)|(?P<escape>\\)(?={_S}|[\"`#]|\Z)"
     r"|(?P<comment>#[^\n]*)|<<(?P<heredoc>[A-Za-z0-9_-]+)\r*\n|(?P<word><<[^\n]*)"
     r"|(?P<quoted>\"(?:[^\"\\]|\\[\s\S])*\"|`[^`]*`)"
-    r"|(?P<plain>(?:\\[^\s]|[^\s\"`\\])(?:\\[^\s]|[^\s\\]|\r)*)"
+    rf"|(?P<plain>(?:\\{_W}|[^\r\n{_BLANK}\"`\\])(?:\\{_W}|[^\r\n{_BLANK}\\]|\r)*)"
 )
 # After an escape: a word whose first character it makes plain ("\<<EOF"),
 # or a "..." string whose first character it escapes.
 _ESCAPED = {
-    "word": re.compile(r"[^\s](?:\\[^\s]|[^\s\\]|\r)*"),
+    "word": re.compile(rf"{_W}(?:\\{_W}|[^\r\n{_BLANK}\\]|\r)*"),
     '"': re.compile(r"\"[\s\S](?:[^\"\\]|\\[\s\S])*\""),
     "`": re.compile(r"`[^`]*`"),
 }

@@ -44,7 +44,9 @@ _FIRST_START = {"haproxy": b".", "apache": b"#"}
 # An Apache Define's text is put, as it is, wherever "${NAME}" names it, before the
 # line is split into words: a value in a Define line must be safe in every context.
 DEFINE = "define"
-_DEFINE_REFUSED = b"\"'<>#\\ \t"
+# nginx: a value that begins a statement's name (it could name a *_by_lua_block).
+NAME = "name"
+_DEFINE_REFUSED = b"\"'<>#\\ \t\f\v"
 # Caddy, a bare word: which of the line's tokens the value's first byte begins ("tok3")
 # or goes on with ("tok3~"); a token of the value that becomes the directive's first
 # argument must not start a matcher, nor the line's first one a snippet's "(name)".
@@ -65,6 +67,7 @@ _WHERE = {
 }
 
 _ALWAYS = b"\n\r\x00"
+_BLANKS = b" \t\f\v"  # HAProxy's and Apache's (C's isspace, but the line's end)
 
 # format -> context -> characters refused there (besides _ALWAYS and a trailing '\').
 # A backslash in a bare word escapes what follows (a blank too) in nginx, HAProxy and
@@ -87,7 +90,7 @@ RULES: dict[str, dict[str, bytes]] = {
         DQ: b'"$',
         SQ: b"'",
         COMMENT: b"",
-        COND: b"#\"'${}\\(),|&! \t",
+        COND: b"#\"'${}\\(),|&! \t\f\v",
     },
     "apache": {WORD: b"\"'<>", DQ: b'"', SQ: b"'", COMMENT: b""},
     # A heredoc (Caddy 2.7+) gets the word's rule: Caddy 2.6 has no heredocs.
@@ -161,12 +164,14 @@ def suspect(value: bytes, fmt: str | None) -> bool:
     if fmt == "caddy":
         # a token that may become a matcher or a snippet's name; "{$" with a '{' before
         return _regex(_CADDY_TOKEN_START).search(value) is not None or value.startswith(b"$")
-    if fmt in _FIRST_START and value.lstrip(b" \t").startswith(_FIRST_START[fmt]):
+    if fmt in _FIRST_START and value.lstrip(_BLANKS).startswith(_FIRST_START[fmt]):
         return True  # it may begin a line's first word
     if fmt in ("nginx", "apache") and value.endswith(b"$"):
         return True  # it may make "${" with a '{' after it
+    if fmt == "nginx" and _LUA_NAME in value:
+        return True  # it may name a Lua block
     return fmt == "apache" and (
-        b"${" in value or value.startswith(b"{") or b" " in value or b"\t" in value
+        b"${" in value or value.startswith(b"{") or any(c in value for c in _BLANKS)
     )  # (a blank may be in a Define's text)
 
 
@@ -246,9 +251,10 @@ def refusal(
     effect = _EFFECT_IN.get((fmt, context, ch)) or _EFFECT.get(ch, "changes the structure")
     reason = f"{effect} in {where}"
     if DEFINE in roles and ch in _DEFINE_REFUSED.decode():
+        there = "splits a word" if ch in _BLANKS.decode() else _EFFECT.get(ch, "splits a word")
         reason = (
             f"is in a Define's text, which Apache puts wherever ${{NAME}} names it, before "
-            f"it splits the line into words: there it {_EFFECT.get(ch, 'splits a word')}"
+            f"it splits the line into words: there it {there}"
         )
     if fmt is None:  # every reference is a bare word here: quotes do not count
         fix = (
@@ -264,24 +270,66 @@ def refusal(
 
 
 def _placed(value: bytes, fmt: str, context: str, roles: list[str]) -> Refusal | None:
-    """The refusal of a value by what its first word becomes where it lands: a
-    Caddy matcher or snippet, a HAProxy conditional line, an Apache comment."""
+    """The refusal of a value by what it becomes where it lands: a Caddy matcher or
+    snippet, a HAProxy conditional line, an Apache comment, a Lua block's name or
+    long bracket (the first rule of :data:`_PLACED` that refuses it)."""
+    for rule in _PLACED:
+        found = rule(value, fmt, context, roles)
+        if found is not None:
+            return found
+    return None
+
+
+def _quoted_matcher(value: bytes, _fmt: str, context: str, roles: list[str]) -> Refusal | None:
+    """Caddy: a value that starts a quoted first argument."""
     if MATCHER in roles and value[:1] and value[0] in _MATCHER_START:
         return _matcher(value, 0, context)
-    if FIRST in roles:
-        start = len(value) - len(value.lstrip(b" \t"))
-        if value[start : start + 1] == _FIRST_START[fmt]:
-            what = "a conditional block's line" if fmt == "haproxy" else "a comment"
-            return Refusal(
-                chr(value[start]),
-                start,
-                f"would make the line {what} (it begins the line's first word in {fmt})",
-                "start the value with another character, or pass --raw NAME",
-            )
+    return None
+
+
+def _lua_bracket(value: bytes, _fmt: str, context: str, _roles: list[str]) -> Refusal | None:
+    """nginx Lua: '=' alone, between the template's brackets, makes a long bracket."""
+    if context in (LUA_LONG, LUA_COMMENT) and value and not value.strip(b"="):
+        return Refusal(
+            "=",
+            0,
+            f"can make a Lua long bracket with the brackets beside it in {_WHERE[context]}",
+            "change the value, or pass --raw NAME",
+        )
+    return None
+
+
+def _lua_name(value: bytes, _fmt: str, _context: str, roles: list[str]) -> Refusal | None:
+    """nginx: a value in a statement's name that names a Lua block."""
+    if NAME in roles and _LUA_NAME in value:
+        return Refusal(
+            _LUA_NAME.decode(),
+            value.find(_LUA_NAME),
+            "names a Lua block, whose body nginx then reads as Lua",
+            "write the directive's name in the template, or pass --raw NAME",
+        )
+    return None
+
+
+def _first_word(value: bytes, fmt: str, _context: str, roles: list[str]) -> Refusal | None:
+    """HAProxy, Apache: a value that begins a line's first word."""
+    start = len(value) - len(value.lstrip(_BLANKS))
+    if FIRST in roles and value[start : start + 1] == _FIRST_START[fmt]:
+        what = "a conditional block's line" if fmt == "haproxy" else "a comment"
+        return Refusal(
+            chr(value[start]),
+            start,
+            f"would make the line {what} (it begins the line's first word in {fmt})",
+            "start the value with another character, or pass --raw NAME",
+        )
+    return None
+
+
+def _caddy_words(value: bytes, _fmt: str, context: str, roles: list[str]) -> Refusal | None:
+    """Caddy, a bare word: each word of the value, placed among the line's tokens."""
     token = next((r for r in roles if r.startswith(TOKEN)), None)
     if token is None:
         return None
-    # The value's tokens, and which of the line's tokens each one is.
     index, in_token = int(token[len(TOKEN) :].rstrip("~")), token.endswith("~")
     index -= 0 if in_token else 1
     pos = 0
@@ -302,6 +350,9 @@ def _placed(value: bytes, fmt: str, context: str, roles: list[str]) -> Refusal |
         if gap is not None:
             pos = gap.end()
     return None
+
+
+_PLACED = (_quoted_matcher, _lua_bracket, _lua_name, _first_word, _caddy_words)
 
 
 def _matcher(value: bytes, at: int, context: str) -> Refusal:
@@ -378,6 +429,7 @@ _NGINX_NAME = rb"[\"']?([^ \t\r\n;{\"']*)"
 # In Lua code: a long bracket's opening (a comment's too), a comment, a quote, a brace.
 _LUA_TOKEN = rb"(?:--)?\[(=*)\[|--|[\"'{}]"
 _LUA_QUOTED = {LUA_DQ: rb'[\\\n"]', LUA_SQ: rb"[\\\n']"}
+_LUA_STRING = {b'"': rb'"(?:[^"\\\n]|\\[^\n])*"', b"'": rb"'(?:[^'\\\n]|\\[^\n])*'"}
 _DEFINE_LINE = rb"(?i:define)(?:[ \t]|$)"
 
 
@@ -418,6 +470,7 @@ class _Lexer:
         self.name_at = 0  # nginx: where the statement's name begins
         self.lua_depth = 0  # nginx: the braces open in a Lua block
         self.closer = b""  # Lua: the open long bracket's closing, "]==]"
+        self.unclosed: dict[bytes, int] = {}  # Lua: a quote opens no string up to here
 
     def at(self, offset: int) -> str:
         """The context at ``offset`` (not before the last one asked), with the roles a
@@ -440,6 +493,8 @@ class _Lexer:
             role = MATCHER
         elif fmt == "apache" and self.define and state != COMMENT:
             role = DEFINE
+        elif fmt == "nginx" and state == WORD and self.statement and self.token_start:
+            role = NAME
         elif fmt in _FIRST_START and state == WORD:
             first = self.line_start if fmt == "apache" else self.token_start and not self.words
             role = FIRST if first else ""
@@ -532,7 +587,16 @@ class _Lexer:
         elif tok == b"--":
             self.state = LUA_COMMENT
         elif tok in (b'"', b"'"):
-            self.state = LUA_DQ if tok == b'"' else LUA_SQ
+            # ngx_lua reads a string only where it closes on its line; else the quote
+            # is code. (Once one does not close, none of that quote after it on the line
+            # does: the scan from there is the same scan.)
+            if self.pos > self.unclosed.get(tok, -1):
+                string = _regex(_LUA_STRING[tok]).match(self.data, self.pos - 1)
+                if string is not None:
+                    self.state = LUA_DQ if tok == b'"' else LUA_SQ
+                    return
+                end = self.data.find(b"\n", self.pos)
+                self.unclosed[tok] = len(self.data) if end < 0 else end
         else:
             self.lua_depth += 1 if tok == b"{" else -1
             if not self.lua_depth:  # the block's end: nginx reads on

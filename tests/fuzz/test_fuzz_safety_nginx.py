@@ -82,7 +82,8 @@ def test_a_reference_lands_where_nginx_reads_it(before: str, after: str) -> None
     data = (before + REF + after).encode()
     at = len(before.encode())
     (got,) = safety.contexts(data, "nginx", [at], [(at, at + len(REF))])
-    assert got == _EXPECTED[expected], (before, after, expected, got)
+    context = got.split("+")[0]  # the role after '+' (a statement's name) is no state
+    assert context == _EXPECTED[expected], (before, after, expected, got)
 
 
 # -- the attacks, judged by nginx itself ----------------------------------------------

@@ -636,13 +636,14 @@ def test_misread_templates_refuse_the_value(
     assert not same(seen_hostile, seen_benign), "the value changed nothing: no attack"
 
 
-def test_a_value_cannot_begin_a_haproxy_conditional_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", [".if 0", "\f.if 0", "\v.if 0"], ids=["plain", "ff", "vt"])
+def test_a_value_cannot_begin_a_haproxy_conditional_line(tmp_path: Path, first: str) -> None:
     """A value that begins a line's first word with '.' makes HAProxy read the line as
     ``.if``/``.endif``: the lines between are dropped. Judged by ``haproxy -c``: the
     probe line between is read with the benign values, not with the hostile ones."""
     head = f"{HAPROXY['head']}backend b\n"
-    template = (head + "  ${A}\n  injected_probe\n  ${B}\n").encode()
-    hostile, benign = {"A": ".if 0", "B": ".endif"}, {"A": "balance first", "B": "no log"}
+    template = (head + "  ${A}\n  injected_probe\n.endif\n").encode()
+    hostile, benign = {"A": first}, {"A": "balance first"}
     with pytest.raises(TemplateError, match=r"value contains '\.'"):
         expand_bytes(template, hostile, format="haproxy")
     seen = {}
@@ -657,13 +658,14 @@ def test_a_value_cannot_begin_a_haproxy_conditional_line(tmp_path: Path) -> None
     assert seen == {"benign": True, "hostile": False}
 
 
-def test_a_value_cannot_begin_an_apache_comment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hash_", ["#", "\f#", "\v #"], ids=["plain", "ff", "vt"])
+def test_a_value_cannot_begin_an_apache_comment(tmp_path: Path, hash_: str) -> None:
     """A value that begins a line with '#' makes the line a comment in Apache (within a
     line '#' is a character). Judged by Apache's own dump of the parsed config."""
     template = (_APACHE_LOC % "  ${V} index.html\n").encode()
     with pytest.raises(TemplateError, match="value contains '#'"):
-        expand_bytes(template, {"V": "#"}, format="apache")
-    forced = b"".join(expand_bytes(template, {"V": "#"}, format="apache", raw=True))
+        expand_bytes(template, {"V": hash_}, format="apache")
+    forced = b"".join(expand_bytes(template, {"V": hash_}, format="apache", raw=True))
     benign = b"".join(expand_bytes(template, {"V": "DirectoryIndex"}, format="apache"))
     seen_hostile = read_apache(forced.decode(), tmp_path)
     seen_benign = read_apache(benign.decode(), tmp_path)
@@ -696,6 +698,21 @@ http {
 """
 
 
+def _probe_read(template: bytes, env: dict[str, str], where: Path) -> bool:
+    """Whether ``nginx -t`` (ngx_lua loaded) reads the probe directive after the Lua
+    block in ``template`` rendered with ``env`` (forced: ``raw``)."""
+    text = b"".join(expand_bytes(template, env, format="nginx", raw=True)).decode()
+    where.mkdir()
+    conf = where / "nginx.conf"
+    conf.write_text(text)
+    done = subprocess.run(
+        [require_tool("nginx"), "-t", "-p", str(where), "-c", str(conf),
+         "-g", f"pid {where}/nginx.pid; error_log {where}/error.log;"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return 'unknown directive "injected_probe"' in done.stderr
+
+
 @pytest.mark.parametrize(
     ("line", "value"),
     [
@@ -704,8 +721,17 @@ http {
         ('local msg = "${V}"', 'a" .. ngx.say([['),
         ("local msg = 1 -- ${V}", "x\n[["),
         ("local msg = 1 --${V}", "[[ x"),  # the value after '--' makes a long comment
+        # ngx_lua reads no string that does not close on its line: the value is code
+        ('local msg = "${V} \\\n b"', "} injected_by_value; content_by_lua_block {"),
     ],
-    ids=["code", "code-after-a-long-comment", "double-quotes", "comment", "comment-made-long"],
+    ids=[
+        "code",
+        "code-after-a-long-comment",
+        "double-quotes",
+        "comment",
+        "comment-made-long",
+        "quote-left-open",
+    ],
 )
 def test_a_value_cannot_move_the_end_of_an_nginx_lua_block(
     tmp_path: Path, line: str, value: str
@@ -716,19 +742,21 @@ def test_a_value_cannot_move_the_end_of_an_nginx_lua_block(
     template = (_LUA_SERVER % line).encode()
     with pytest.raises(TemplateError, match="value contains"):
         expand_bytes(template, {"V": value}, format="nginx")
-    seen = {}
-    for name, env in (("hostile", {"V": value}), ("benign", {"V": "x"})):
-        text = b"".join(expand_bytes(template, env, format="nginx", raw=True)).decode()
-        (tmp_path / name).mkdir()
-        conf = tmp_path / name / "nginx.conf"
-        conf.write_text(text)
-        done = subprocess.run(
-            [require_tool("nginx"), "-t", "-p", str(conf.parent), "-c", str(conf),
-             "-g", f"pid {conf.parent}/nginx.pid; error_log {conf.parent}/error.log;"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        seen[name] = 'unknown directive "injected_probe"' in done.stderr
-    assert seen == {"benign": True, "hostile": False}
+    assert _probe_read(template, {"V": value}, tmp_path / "hostile") is False
+    assert _probe_read(template, {"V": "x"}, tmp_path / "benign") is True
+
+
+def test_a_value_cannot_complete_a_lua_long_bracket(tmp_path: Path) -> None:
+    """'=' alone between the template's brackets closes a long string (``]=]``), and
+    a later value holding '}' then ends the Lua block. Judged by ``nginx -t``."""
+    line = "local msg = [=[ ]${A}] ${V} ]=]"
+    template = (_LUA_SERVER % line).encode()
+    hostile = {"A": "=", "V": "} injected_by_value; content_by_lua_block { local t = [=["}
+    with pytest.raises(TemplateError, match="value contains '='"):
+        expand_bytes(template, hostile, format="nginx")
+    benign = {k: twin(v) for k, v in hostile.items()}
+    assert _probe_read(template, hostile, tmp_path / "hostile") is False
+    assert _probe_read(template, benign, tmp_path / "benign") is True
 
 
 def test_values_in_an_nginx_lua_block_that_keep_its_end_are_accepted() -> None:
