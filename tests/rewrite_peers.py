@@ -291,6 +291,10 @@ def job(fmt: str, context: str, conf: Path, work: Path, job_id: str) -> Job:
         given = wrap
         wrap.write_text(f"http://localhost:8099 {{\n\timport {conf}\n}}\n")
     argv = [_tool("caddy"), "validate", "--adapter", "caddyfile", "--config", str(given)]
+    # Each validation its own storage: two that make the local CA at once in one
+    # directory read each other's half-written certificates ("no PEM block found").
+    store = work / "caddy" / re.sub(r"[^A-Za-z0-9._-]", "_", job_id)
+    env = {**env, "XDG_DATA_HOME": str(store / "data"), "XDG_CONFIG_HOME": str(store / "config")}
     return Job(job_id, argv, env)
 
 
