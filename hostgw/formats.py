@@ -1,4 +1,5 @@
-"""Config formats told from a file name: the one table templates and rewriting share.
+"""Config formats told from a file name: the one table templates and rewriting share,
+and the lexical facts both read configs by (Caddy's blanks, nginx's Lua blocks).
 
 Pure. The name decides only when it is unambiguous (``nginx.conf``,
 ``haproxy.cfg``, ``Caddyfile``, ``httpd.conf``, a path under ``nginx/``,
@@ -13,6 +14,18 @@ import re
 from functools import cache
 
 FORMATS = ("nginx", "haproxy", "apache", "caddy")
+
+#: Caddy's blanks but CR and LF: Go's ``unicode.IsSpace`` (U+001C-U+001F, blanks to
+#: Python's ``\s``, are none).
+CADDY_BLANKS = " \t\f\v\x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+CADDY_BLANKS += "\u2028\u2029\u202f\u205f\u3000"
+#: How a directive's name ends that opens a block ngx_lua reads as Lua.
+LUA_BLOCK = "_by_lua_block"
+#: In such a block, as ngx_lua's lexer reads it: a long bracket's opening (a long
+#: comment's with "--"; group 1: its '='s), and a string by its quote, which closes
+#: on its line (a backslash escapes anything but the line's end).
+LUA_LONG_OPEN = r"(?:--)?\[(=*)\["
+LUA_STRINGS = {'"': r'"(?:[^"\\\n]|\\[^\n])*"', "'": r"'(?:[^'\\\n]|\\[^\n])*'"}
 
 _NAMES = (
     (r"(^|[/.])caddyfile([./]|$)|\.caddy$", "caddy"),

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 
 from hostgw.errors import RewriteError
+from hostgw.formats import CADDY_BLANKS
 from hostgw.rewriting.engine import Editor, syntax_error
 
 _SCHEMES: dict[str, int | None] = {"http": 80, "https": 443, "h2c": 80}
@@ -27,8 +28,7 @@ _PROXIES = frozenset(("reverse_proxy", "php_fastcgi"))
 # with "<<" and is no heredoc runs to the end of its line), a quoted string
 # ("..." with escapes, `...` without) and a word. The lexer drops CR: it
 # ends no word.
-# Caddy's blanks are Go's unicode.IsSpace (U+001C-U+001F, blanks to Python, are not).
-_BLANK = " \t\f\v\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_BLANK = re.escape(CADDY_BLANKS)  # (in a class)
 _S = f"[\r\n{_BLANK}]"  # what Python's \s was here, Caddy's way
 _W = f"[^\r\n{_BLANK}]"
 _TOKEN = re.compile(

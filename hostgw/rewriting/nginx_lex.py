@@ -32,6 +32,7 @@ from itertools import chain
 from typing import NamedTuple
 
 from hostgw.errors import RewriteError
+from hostgw.formats import LUA_BLOCK, LUA_LONG_OPEN, LUA_STRINGS
 from hostgw.rewriting.engine import mention_pattern, syntax_error
 
 # -- The grammar ----------------------------------------------------------------
@@ -63,11 +64,8 @@ _ARG = re.compile(rf"{_COMMENT}|(?P<t>{_TOKEN})")
 # In a Lua block: a long bracket's opening (its closing is found with str.find,
 # so an unclosed one costs one scan, not one per opening), a comment, a string
 # (on one line: ngx_lua's lexer ends none at an escaped newline), a brace.
-_LUA = re.compile(
-    r"(?:--)?\[(=*)\[|--[^\n]*"
-    r"|\"(?:[^\"\\\n]|\\[^\n])*\"|'(?:[^'\\\n]|\\[^\n])*'|[{}\"'\[]"
-)
-_LUA_NAME = "_by_lua_block"
+_LUA = re.compile("|".join((LUA_LONG_OPEN, r"--[^\n]*", *LUA_STRINGS.values(), r"[{}\"'\[]")))
+_LUA_NAME = LUA_BLOCK
 # Blocks whose opening the walk always reads, so it knows what it is inside.
 BLOCKS = ("upstream", "map", "geo", "split_clients", "types", "stream")
 _UNESCAPE = re.compile(r"\\([\"'\\tnr])")

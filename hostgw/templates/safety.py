@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from hostgw.formats import CADDY_BLANKS, LUA_BLOCK, LUA_LONG_OPEN, LUA_STRINGS
 from hostgw.record import Record
 
 WORD, DQ, SQ, BQ, COMMENT, HEREDOC = "word", "dq", "sq", "bq", "comment", "heredoc"
@@ -414,22 +415,20 @@ _PLAIN = {
     "apache": rb"[^\s\"'\\$#]+",
     "caddy": rb"[^\s#\"'`\\<$\x80-\xff]+",
 }
-# UTF-8 of the White_Space characters above ASCII: U+0085, U+00A0, U+1680,
-# U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
-_UNICODE_BLANK = (
-    rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80"
-)
+# UTF-8 of Caddy's blanks above ASCII (U+0085, U+00A0, U+1680, U+2000-U+200A, ...).
+_UNICODE_BLANK = b"|".join(re.escape(c.encode()) for c in CADDY_BLANKS if c > "\x7f")
 # A value's blanks, where Caddy splits it into tokens (CR and LF are refused anyway).
-_CADDY_BLANKS = rb"(?:[ \t\f\v]|" + _UNICODE_BLANK + rb")+"
+_ASCII_BLANKS = re.escape(bytes(c for c in CADDY_BLANKS.encode() if c < 0x80))
+_CADDY_BLANKS = rb"(?:[" + _ASCII_BLANKS + rb"]|" + _UNICODE_BLANK + rb")+"
 _CADDY_TOKEN_START = rb"(?:^|" + _CADDY_BLANKS + rb")[/@*(]"
 _HEREDOC = rb"<<([A-Za-z0-9_-]+)[ \t]*\r?\n"
 _COND_LINE = rb"\.(?:el)?if(?:[ \t]|$)"
-_LUA_NAME = b"_by_lua_block"
+_LUA_NAME = LUA_BLOCK.encode()
 _NGINX_NAME = rb"[\"']?([^ \t\r\n;{\"']*)"
 # In Lua code: a long bracket's opening (a comment's too), a comment, a quote, a brace.
-_LUA_TOKEN = rb"(?:--)?\[(=*)\[|--|[\"'{}]"
+_LUA_TOKEN = LUA_LONG_OPEN.encode() + rb"|--|[\"'{}]"
 _LUA_QUOTED = {LUA_DQ: rb'[\\\n"]', LUA_SQ: rb"[\\\n']"}
-_LUA_STRING = {b'"': rb'"(?:[^"\\\n]|\\[^\n])*"', b"'": rb"'(?:[^'\\\n]|\\[^\n])*'"}
+_LUA_STRING = {q.encode(): p.encode() for q, p in LUA_STRINGS.items()}
 _DEFINE_LINE = rb"(?i:define)(?:[ \t]|$)"
 
 
